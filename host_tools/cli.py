@@ -1,0 +1,68 @@
+"""The `repband` command: a thin layer over host_tools modules.
+
+Each subcommand lives in its own module, which defines `add_arguments(parser)` and
+`run(args) -> int`. Errors a user can cause are raised as RepbandError and printed on one line;
+tracebacks only with --debug.
+"""
+
+import argparse
+import importlib
+import sys
+
+from host_tools import RepbandError
+
+# name -> (module, one-line help)
+COMMANDS = {
+    "replay": ("host_tools.replay", "replay traces through the band's counter, one JSON line each"),
+    "eval": ("host_tools.evaluate", "score replayed reps against .labels.json files"),
+    "plot": ("host_tools.plot", "draw a trace, the counted reps and the labelled sets to a PNG"),
+    "bench": ("host_tools.bench", "measure the counter's speed and heap use (CPython, MicroPython)"),
+    "synth": ("host_tools.synth", "write a synthetic trace (+ labels) for tests and demos"),
+    "virtual-band": ("host_tools.virtual_band.cli", "run the firmware on a virtual band behind a pty"),
+    "flash": ("host_tools.flash", "install MicroPython and the repband firmware on a band"),
+    "sync": ("host_tools.sync", "pull the band's log into the local database"),
+    "progress": ("host_tools.progress", "today's reps vs goal, last 30 days, streaks"),
+    "report": ("host_tools.report", "a one-page HTML summary for a physiotherapist"),
+    "record": ("host_tools.record", "stream raw IMU samples from the band into a trace file"),
+    "label": ("host_tools.label", "help write a trace's .labels.json"),
+    "config": ("host_tools.config", "read and set the band's settings"),
+    "demo": ("host_tools.demo", "wear a trace on the virtual band, sync, show progress"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="repband", description=__doc__.splitlines()[0])
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (module_name, help_text) in COMMANDS.items():
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue  # not built yet
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args._run(args) or 0)
+    except RepbandError as exc:
+        if args.debug:
+            raise
+        print(f"repband {args.command}: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"repband {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
