@@ -1,14 +1,31 @@
 # Streaming rep counter for clamshells and side-lying leg lifts; the same source runs on the band
 # (MicroPython) and on the host (CPython replay). Integer arithmetic only: nothing allocates per sample.
 #
-# API (stable; the app, replay, the virtual band and the benchmarks rely on it):
+# API (the app, replay, the virtual band and the benchmarks rely on it):
 #   c = Counter(sample_rate_hz, axes_known=True, mode=AUTO)
-#   ev = c.feed(t_ms, ax_mg, ay_mg, az_mg, gx_dds, gy_dds, gz_dds)   # ints; gyro in 0.1 deg/s, 0 if none
-#   ev |= c.finish(t_ms)                                              # end of data: close an open set
+#   ev = c.feed(t_ms, ax_mg, ay_mg, az_mg, gx_dds, gy_dds, gz_dds)  # ints; gyro 0.1 deg/s, 0 if none
+#   ev = c.finish(t_ms)      # end of data: closes the open set; call until it returns 0
+# Each call returns at most one event, EV_REP or EV_SET (0 if none); queued events follow on the
+# next calls, in order (a set's reps, then the set).
 #   if ev & EV_REP: c.rep_t_ms, c.rep_exercise, c.rep_rom_cdeg, c.rep_duration_ms, c.set_reps
 #   if ev & EV_SET: c.set_start_ms, c.set_end_ms, c.set_reps, c.set_exercise
 # Accelerations are in the band frame when axes_known (x toward the knee, z out of the skin).
-# (Placeholder algorithm: being replaced by the real one; the API stays.)
+#
+# How it counts (see README, "The counter"):
+# 1. Samples are averaged into 100 ms bins, so everything after runs at a fixed 10 Hz tick whatever
+#    the sample rate (20-200 Hz) and however samples jitter or drop.
+# 2. The bin average is normalised to a unit gravity vector g (milli-g, |g| = 1000) and smoothed.
+# 3. A slow mean m and covariance C of g (time constant 6.4 s) give the axis along which gravity
+#    swings (C's principal eigenvector u, one power-iteration step a tick). s = g.u is a signed
+#    1-D signal that needs no knowledge of how the sensor sits on the thigh.
+# 4. A hysteresis detector finds alternating extremes of s; a rep is rest -> top -> back to rest.
+#    Rest is where the set started (axes unknown) or the lower-knee side (axes known).
+# 5. With the band frame known, a rep must start with the outer thigh facing up (lying on the
+#    side, band on the top leg) and must raise the knee (x goes up): this rejects supine, prone,
+#    seated and standing exercises and the bottom leg. The share of the swing along y tells
+#    clamshells (thigh rolls about its long axis) from leg lifts (pure abduction).
+# 6. Reps are held back until a set has MIN_SET_REPS of them, so a single swing (rolling over,
+#    adjusting the band) never counts.
 try:
     from micropython import const
 except ImportError:  # CPython
@@ -23,12 +40,55 @@ EXERCISE_NAMES = ("auto", "clamshell", "leg_lift")
 EV_REP = const(1)
 EV_SET = const(2)
 
+_TICK_MS = const(100)  # internal rate: 10 Hz
+_K_SLOW = const(6)  # slow mean/covariance time constant: 2**6 ticks = 6.4 s
+_HYST_MG = const(50)  # an extreme is confirmed once s retreats this far (~2.9 deg)
+_ROM_MIN_MG = const(90)  # smallest rep: chord of the gravity swing (~5.2 deg)
+_RETURN_PCT = const(60)  # a rep ends when s has come back this share of the swing
+_REP_MIN_MS = const(600)
+_REP_MAX_MS = const(25000)
+_IDLE_MS = const(10000)  # no swing for this long ends the set
+_MIN_SET_REPS = const(2)
+_QUEUE = const(8)  # reps waiting to be read, one per feed() call
+_UP_MIN_MG = const(500)  # axes known: rest z >= 0.5 g (outer thigh faces up, within 60 deg)
+_KNEE_PCT = const(30)  # axes known: x must rise by >= 30 % of the swing
+_CLAM_PCT = const(70)  # axes known: |dy| >= 70 % of |dx| -> clamshell
+
+
+def _isqrt(n, guess):
+    # Integer square root by Newton's method from a nearby guess (the last magnitude).
+    if n <= 0:
+        return 0
+    if guess <= 0:
+        guess = 1
+    x = (guess + n // guess) >> 1
+    if x <= 0:
+        return 1
+    while True:
+        y = (x + n // x) >> 1
+        if y >= x:
+            return x
+        x = y
+
 
 class Counter:
     def __init__(self, sample_rate_hz, axes_known=True, mode=AUTO):
+        if not 20 <= sample_rate_hz <= 200:
+            raise ValueError("sample rate must be 20..200 Hz")
+        if mode not in (AUTO, CLAMSHELL, LEG_LIFT):
+            raise ValueError("mode must be AUTO, CLAMSHELL or LEG_LIFT")
         self.sample_rate_hz = sample_rate_hz
         self.axes_known = axes_known
         self.mode = mode
+        # Reps held back until the set is confirmed, and reps waiting to be read (a ring).
+        self._h_t = [0] * _MIN_SET_REPS
+        self._h_ex = [0] * _MIN_SET_REPS
+        self._h_rom = [0] * _MIN_SET_REPS
+        self._h_dur = [0] * _MIN_SET_REPS
+        self._q_t = [0] * _QUEUE
+        self._q_ex = [0] * _QUEUE
+        self._q_rom = [0] * _QUEUE
+        self._q_dur = [0] * _QUEUE
         self.reset()
 
     def reset(self):
@@ -40,15 +100,354 @@ class Counter:
         self.set_end_ms = 0
         self.set_reps = 0
         self.set_exercise = 0
+        self.signal_mg = 0  # s, for plots
+        self.reps_total = 0
+        # 100 ms bins
+        self._bin = -1
+        self._sx = 0
+        self._sy = 0
+        self._sz = 0
+        self._n = 0
+        self._started = False
+        self._mag = 1000
+        # smoothed unit gravity, Q4 (mg * 16)
+        self._gx = 0
+        self._gy = 0
+        self._gz = 0
+        # slow mean and covariance accumulators (value = acc >> _K_SLOW); covariance in 16 mg^2
+        self._mx = 0
+        self._my = 0
+        self._mz = 0
+        self._cxx = 0
+        self._cyy = 0
+        self._czz = 0
+        self._cxy = 0
+        self._cxz = 0
+        self._cyz = 0
+        # swing axis, Q10
+        self._ux = 1024
+        self._uy = 0
+        self._uz = 0
+        self._reset_detector()
         self._in_set = False
-        self._last_rep_ms = 0
+        self._set_ex = 0
+        self._set_start = 0
+        self._set_n = 0
+        self._n_held = 0
+        self._last_rep_end = 0
+        self._q_head = 0
+        self._q_len = 0
+        self._set_done = False
+        self._done_start = 0
+        self._done_end = 0
+        self._done_ex = 0
+        self._done_n = 0
+        self._reps_after = False
+
+    def _reset_detector(self):
+        self._trend = 0  # 0 unknown, 1 rising (tracking a top), -1 falling
+        self._hi = -100000
+        self._lo = 100000
+        self._hi_t = 0
+        self._lo_t = 0
+        self._hi_x = 0  # gravity at the running extremes
+        self._hi_y = 0
+        self._hi_z = 0
+        self._lo_x = 0
+        self._lo_y = 0
+        self._lo_z = 0
+        self._rest_type = 0  # +1: rest is a maximum of s, -1: a minimum, 0: not known yet
+        self._first_type = 0
+        self._n_ext = 0
+        self._last_ext_t = 0
+        # last confirmed rest and top: value of s, time, gravity
+        self._r_v = 0
+        self._r_t = 0
+        self._r_x = 0
+        self._r_y = 0
+        self._r_z = 0
+        self._has_rest = False
+        self._t_v = 0
+        self._t_t = 0
+        self._t_x = 0
+        self._t_y = 0
+        self._t_z = 0
+        self._has_top = False
 
     def feed(self, t_ms, ax, ay, az, gx=0, gy=0, gz=0):
+        # Returns at most one event per call (EV_REP or EV_SET); queued ones follow on later calls.
+        b = t_ms // _TICK_MS
+        if b == self._bin:
+            self._sx += ax
+            self._sy += ay
+            self._sz += az
+            self._n += 1
+        else:
+            if self._n:
+                self._tick(self._bin * _TICK_MS + _TICK_MS // 2)
+            self._bin = b
+            self._sx = ax
+            self._sy = ay
+            self._sz = az
+            self._n = 1
+        if self._q_len or self._set_done:
+            return self._pop()
         return 0
 
     def finish(self, t_ms):
-        if not self._in_set:
+        # End of data: closes the open set. Call until it returns 0 to drain every event.
+        if self._n:
+            self._tick(self._bin * _TICK_MS + _TICK_MS // 2)
+            self._n = 0
+        if self._in_set:
+            self._end_set()
+        return self._pop()
+
+    def _tick(self, t):
+        n = self._n
+        x = self._sx // n
+        y = self._sy // n
+        z = self._sz // n
+        mag = _isqrt(x * x + y * y + z * z, self._mag)
+        if mag < 300:  # free fall or garbage: keep the last direction
+            return self._idle_check(t)
+        self._mag = mag
+        x = x * 1000 // mag
+        y = y * 1000 // mag
+        z = z * 1000 // mag
+        if not self._started:
+            self._started = True
+            self._gx = x << 4
+            self._gy = y << 4
+            self._gz = z << 4
+            self._mx = x << _K_SLOW
+            self._my = y << _K_SLOW
+            self._mz = z << _K_SLOW
+        self._gx += ((x << 4) - self._gx) >> 1
+        self._gy += ((y << 4) - self._gy) >> 1
+        self._gz += ((z << 4) - self._gz) >> 1
+        x = self._gx >> 4
+        y = self._gy >> 4
+        z = self._gz >> 4
+        # slow mean and covariance
+        self._mx += x - (self._mx >> _K_SLOW)
+        self._my += y - (self._my >> _K_SLOW)
+        self._mz += z - (self._mz >> _K_SLOW)
+        dx = x - (self._mx >> _K_SLOW)
+        dy = y - (self._my >> _K_SLOW)
+        dz = z - (self._mz >> _K_SLOW)
+        self._cxx += ((dx * dx) >> 4) - (self._cxx >> _K_SLOW)
+        self._cyy += ((dy * dy) >> 4) - (self._cyy >> _K_SLOW)
+        self._czz += ((dz * dz) >> 4) - (self._czz >> _K_SLOW)
+        self._cxy += ((dx * dy) >> 4) - (self._cxy >> _K_SLOW)
+        self._cxz += ((dx * dz) >> 4) - (self._cxz >> _K_SLOW)
+        self._cyz += ((dy * dz) >> 4) - (self._cyz >> _K_SLOW)
+        self._power_step()
+        s = (x * self._ux + y * self._uy + z * self._uz) >> 10
+        self.signal_mg = s
+        return self._detect(t, s, x, y, z)
+
+    def _power_step(self):
+        # One power-iteration step u <- C u / |C u|: u follows C's principal axis, keeping its sign.
+        cxx = self._cxx >> _K_SLOW
+        cyy = self._cyy >> _K_SLOW
+        czz = self._czz >> _K_SLOW
+        cxy = self._cxy >> _K_SLOW
+        cxz = self._cxz >> _K_SLOW
+        cyz = self._cyz >> _K_SLOW
+        ux = self._ux
+        uy = self._uy
+        uz = self._uz
+        vx = (cxx * ux + cxy * uy + cxz * uz) >> 10
+        vy = (cxy * ux + cyy * uy + cyz * uz) >> 10
+        vz = (cxz * ux + cyz * uy + czz * uz) >> 10
+        while vx > 16383 or vx < -16383 or vy > 16383 or vy < -16383 or vz > 16383 or vz < -16383:
+            vx >>= 1
+            vy >>= 1
+            vz >>= 1
+        nv = _isqrt(vx * vx + vy * vy + vz * vz, 1024)
+        if nv < 8:  # no motion: keep the axis
+            return
+        self._ux = (vx << 10) // nv
+        self._uy = (vy << 10) // nv
+        self._uz = (vz << 10) // nv
+
+    def _detect(self, t, s, x, y, z):
+        ev = 0
+        if s > self._hi:
+            self._hi = s
+            self._hi_t = t
+            self._hi_x = x
+            self._hi_y = y
+            self._hi_z = z
+        if s < self._lo:
+            self._lo = s
+            self._lo_t = t
+            self._lo_x = x
+            self._lo_y = y
+            self._lo_z = z
+        if self._trend >= 0 and s < self._hi - _HYST_MG and (self._trend > 0 or self._hi - self._lo >= _HYST_MG):
+            # a maximum is confirmed
+            ev |= self._extreme(1, self._hi, self._hi_t, self._hi_x, self._hi_y, self._hi_z)
+            self._trend = -1
+            self._lo = s
+            self._lo_t = t
+            self._lo_x = x
+            self._lo_y = y
+            self._lo_z = z
+        elif self._trend <= 0 and s > self._lo + _HYST_MG:
+            ev |= self._extreme(-1, self._lo, self._lo_t, self._lo_x, self._lo_y, self._lo_z)
+            self._trend = 1
+            self._hi = s
+            self._hi_t = t
+            self._hi_x = x
+            self._hi_y = y
+            self._hi_z = z
+        # a rep ends when s has come back most of the way from the top toward the rest
+        if self._has_top and self._has_rest:
+            sw = self._t_v - self._r_v
+            back = self._t_v - s
+            if sw < 0:
+                sw = -sw
+                back = -back
+            if back * 100 >= sw * _RETURN_PCT:
+                self._has_top = False
+                ev |= self._rep_done(t)
+        return ev | self._idle_check(t)
+
+    def _extreme(self, kind, v, t, x, y, z):
+        self._n_ext += 1
+        self._last_ext_t = t
+        if self._n_ext == 1:
+            self._first_type = kind
+            self._store_rest(v, t, x, y, z)  # provisional: the start of the first swing
             return 0
+        if self._rest_type == 0:
+            if self.axes_known:
+                # rest is the extreme with the knee lower (smaller x)
+                if x < self._r_x:
+                    self._rest_type = kind
+                else:
+                    self._rest_type = -kind
+            else:
+                self._rest_type = self._first_type
+            if kind == self._rest_type:
+                self._store_rest(v, t, x, y, z)
+                return 0
+        if kind == self._rest_type:
+            self._store_rest(v, t, x, y, z)
+        else:
+            self._t_v = v
+            self._t_t = t
+            self._t_x = x
+            self._t_y = y
+            self._t_z = z
+            self._has_top = True
+        return 0
+
+    def _store_rest(self, v, t, x, y, z):
+        self._r_v = v
+        self._r_t = t
+        self._r_x = x
+        self._r_y = y
+        self._r_z = z
+        self._has_rest = True
+        self._has_top = False
+
+    def _rep_done(self, t):
+        dx = self._t_x - self._r_x
+        dy = self._t_y - self._r_y
+        dz = self._t_z - self._r_z
+        c = _isqrt(dx * dx + dy * dy + dz * dz, 200)
+        dur = t - self._r_t
+        if c < _ROM_MIN_MG or dur < _REP_MIN_MS or dur > _REP_MAX_MS:
+            return 0
+        ex = self.mode
+        if self.axes_known:
+            if self._r_z < _UP_MIN_MG or dx * 100 < c * _KNEE_PCT:
+                return 0
+            if ex == AUTO:
+                ady = dy if dy >= 0 else -dy
+                ex = CLAMSHELL if ady * 100 >= dx * _CLAM_PCT else LEG_LIFT
+        elif ex == AUTO:
+            ex = LEG_LIFT
+        # arc length from chord: 2 asin(c/2) ~ c + c^3/24 (mrad), then centidegrees
+        arc = c + (c * c // 1000) * c // 24000
+        rom = arc * 573 // 100
+        if not self._in_set:
+            self._in_set = True
+            self._set_start = self._r_t
+            self._set_n = 0
+            self._n_held = 0
+        self._last_rep_end = t
+        self._set_ex = ex
+        if self._set_n + self._n_held < _MIN_SET_REPS - 1:
+            i = self._n_held  # held back until the set is confirmed
+            self._h_t[i] = self._t_t
+            self._h_ex[i] = ex
+            self._h_rom[i] = rom
+            self._h_dur[i] = dur
+            self._n_held = i + 1
+            return 0
+        for i in range(self._n_held):
+            self._push(self._h_t[i], self._h_ex[i], self._h_rom[i], self._h_dur[i])
+        self._n_held = 0
+        self._push(self._t_t, ex, rom, dur)
+        return 0
+
+    def _push(self, t, ex, rom, dur):
+        if self._q_len == _QUEUE:  # the caller stopped reading: drop the oldest
+            self._q_head = (self._q_head + 1) % _QUEUE
+            self._q_len -= 1
+        i = (self._q_head + self._q_len) % _QUEUE
+        self._q_t[i] = t
+        self._q_ex[i] = ex
+        self._q_rom[i] = rom
+        self._q_dur[i] = dur
+        self._q_len += 1
+        self._set_n += 1
+
+    def _pop(self):
+        # One event per call, in order: the queued reps, then a finished set.
+        if self._q_len:
+            i = self._q_head
+            self.rep_t_ms = self._q_t[i]
+            self.rep_exercise = self._q_ex[i]
+            self.rep_rom_cdeg = self._q_rom[i]
+            self.rep_duration_ms = self._q_dur[i]
+            self._q_head = (i + 1) % _QUEUE
+            self._q_len -= 1
+            if self._reps_after:  # first rep after a reported set
+                self._reps_after = False
+                self.set_reps = 0
+            self.set_reps += 1
+            self.reps_total += 1
+            return EV_REP
+        if self._set_done:
+            self._set_done = False
+            self.set_start_ms = self._done_start
+            self.set_end_ms = self._done_end
+            self.set_exercise = self._done_ex
+            self.set_reps = self._done_n
+            self._reps_after = True
+            return EV_SET
+        return 0
+
+    def _idle_check(self, t):
+        if self._n_ext and t - self._last_ext_t > _IDLE_MS:
+            self._reset_detector()
+            self._end_set()
+        return 0
+
+    def _end_set(self):
+        self._n_held = 0  # a lone swing is not a set
+        if not self._in_set:
+            return
         self._in_set = False
-        self.set_end_ms = self._last_rep_ms
-        return EV_SET
+        if self._set_n == 0:
+            return
+        self._set_done = True
+        self._done_start = self._set_start
+        self._done_end = self._last_rep_end
+        self._done_ex = self._set_ex
+        self._done_n = self._set_n
