@@ -157,9 +157,10 @@ class Counter:
         self._lo_y = 0
         self._lo_z = 0
         self._rest_type = 0  # +1: rest is a maximum of s, -1: a minimum, 0: not known yet
-        self._first_type = 0
-        self._n_ext = 0
-        self._last_ext_t = 0
+        self._e_v = 0  # the last confirmed extreme
+        self._e_x = 0
+        self._e_kind = 0
+        self._last_ext_t = 0  # time of the last real swing
         # last confirmed rest and top: value of s, time, gravity
         self._r_v = 0
         self._r_t = 0
@@ -288,7 +289,7 @@ class Counter:
             self._lo_z = z
         if self._trend >= 0 and s < self._hi - _HYST_MG and (self._trend > 0 or self._hi - self._lo >= _HYST_MG):
             # a maximum is confirmed
-            ev |= self._extreme(1, self._hi, self._hi_t, self._hi_x, self._hi_y, self._hi_z)
+            self._extreme(1, self._hi, self._hi_t, self._hi_x, self._hi_y, self._hi_z)
             self._trend = -1
             self._lo = s
             self._lo_t = t
@@ -296,7 +297,7 @@ class Counter:
             self._lo_y = y
             self._lo_z = z
         elif self._trend <= 0 and s > self._lo + _HYST_MG:
-            ev |= self._extreme(-1, self._lo, self._lo_t, self._lo_x, self._lo_y, self._lo_z)
+            self._extreme(-1, self._lo, self._lo_t, self._lo_x, self._lo_y, self._lo_z)
             self._trend = 1
             self._hi = s
             self._hi_t = t
@@ -316,24 +317,29 @@ class Counter:
         return ev | self._idle_check(t)
 
     def _extreme(self, kind, v, t, x, y, z):
-        self._n_ext += 1
+        # Sorts confirmed extremes into rests and tops. A swing smaller than a rep is noise: it
+        # neither decides which side is rest nor keeps a set alive.
+        prev_v = self._e_v
+        prev_x = self._e_x
+        prev_kind = self._e_kind
+        self._e_v = v
+        self._e_x = x
+        self._e_kind = kind
+        sw = v - prev_v
+        if sw < 0:
+            sw = -sw
+        if prev_kind == 0:
+            self._last_ext_t = t
+        if prev_kind == 0 or sw < _ROM_MIN_MG:
+            if kind == self._rest_type or self._rest_type == 0:
+                self._store_rest(v, t, x, y, z)  # a rest may creep; a top must be a real swing
+            return
         self._last_ext_t = t
-        if self._n_ext == 1:
-            self._first_type = kind
-            self._store_rest(v, t, x, y, z)  # provisional: the start of the first swing
-            return 0
-        if self._rest_type == 0:
-            if self.axes_known:
-                # rest is the extreme with the knee lower (smaller x)
-                if x < self._r_x:
-                    self._rest_type = kind
-                else:
-                    self._rest_type = -kind
-            else:
-                self._rest_type = self._first_type
-            if kind == self._rest_type:
-                self._store_rest(v, t, x, y, z)
-                return 0
+        if self.axes_known:
+            # the knee is lower at rest: of two extremes the one with the smaller x is the rest
+            self._rest_type = kind if x < prev_x else -kind
+        elif self._rest_type == 0:
+            self._rest_type = prev_kind  # the set starts from rest
         if kind == self._rest_type:
             self._store_rest(v, t, x, y, z)
         else:
@@ -343,7 +349,6 @@ class Counter:
             self._t_y = y
             self._t_z = z
             self._has_top = True
-        return 0
 
     def _store_rest(self, v, t, x, y, z):
         self._r_v = v
@@ -434,7 +439,7 @@ class Counter:
         return 0
 
     def _idle_check(self, t):
-        if self._n_ext and t - self._last_ext_t > _IDLE_MS:
+        if self._e_kind and t - self._last_ext_t > _IDLE_MS:
             self._reset_detector()
             self._end_set()
         return 0
