@@ -42,7 +42,7 @@ EV_SET = const(2)
 
 _TICK_MS = const(100)  # internal rate: 10 Hz
 _K_SLOW = const(6)  # slow mean/covariance time constant: 2**6 ticks = 6.4 s
-_HYST_MG = const(50)  # an extreme is confirmed once s retreats this far (~2.9 deg)
+_HYST_MG = const(60)  # an extreme is confirmed once s retreats this far (~3.4 deg), or a third of the last swing
 _ROM_MIN_MG = const(90)  # smallest rep: chord of the gravity swing (~5.2 deg)
 _RETURN_PCT = const(60)  # a rep ends when s has come back this share of the swing
 _REP_MIN_MS = const(600)
@@ -160,7 +160,8 @@ class Counter:
         self._e_v = 0  # the last confirmed extreme
         self._e_x = 0
         self._e_kind = 0
-        self._last_ext_t = 0  # time of the last real swing
+        self._last_ext_t = 0
+        self._hyst = _HYST_MG
         # last confirmed rest and top: value of s, time, gravity
         self._r_v = 0
         self._r_t = 0
@@ -287,7 +288,8 @@ class Counter:
             self._lo_x = x
             self._lo_y = y
             self._lo_z = z
-        if self._trend >= 0 and s < self._hi - _HYST_MG and (self._trend > 0 or self._hi - self._lo >= _HYST_MG):
+        h = self._hyst
+        if self._trend >= 0 and s < self._hi - h and (self._trend > 0 or self._hi - self._lo >= h):
             # a maximum is confirmed
             self._extreme(1, self._hi, self._hi_t, self._hi_x, self._hi_y, self._hi_z)
             self._trend = -1
@@ -296,7 +298,7 @@ class Counter:
             self._lo_x = x
             self._lo_y = y
             self._lo_z = z
-        elif self._trend <= 0 and s > self._lo + _HYST_MG:
+        elif self._trend <= 0 and s > self._lo + h:
             self._extreme(-1, self._lo, self._lo_t, self._lo_x, self._lo_y, self._lo_z)
             self._trend = 1
             self._hi = s
@@ -317,24 +319,20 @@ class Counter:
         return ev | self._idle_check(t)
 
     def _extreme(self, kind, v, t, x, y, z):
-        # Sorts confirmed extremes into rests and tops. A swing smaller than a rep is noise: it
-        # neither decides which side is rest nor keeps a set alive.
-        prev_v = self._e_v
+        # Sorts confirmed extremes into rests and tops.
         prev_x = self._e_x
         prev_kind = self._e_kind
+        sw = v - self._e_v
+        if sw < 0:
+            sw = -sw
         self._e_v = v
         self._e_x = x
         self._e_kind = kind
-        sw = v - prev_v
-        if sw < 0:
-            sw = -sw
-        if prev_kind == 0:
-            self._last_ext_t = t
-        if prev_kind == 0 or sw < _ROM_MIN_MG:
-            if kind == self._rest_type or self._rest_type == 0:
-                self._store_rest(v, t, x, y, z)  # a rest may creep; a top must be a real swing
-            return
         self._last_ext_t = t
+        if prev_kind == 0:
+            self._store_rest(v, t, x, y, z)  # provisional: where the first swing starts
+            return
+        self._hyst = sw // 3 if sw // 3 > _HYST_MG else _HYST_MG  # wobbles in a hold are smaller
         if self.axes_known:
             # the knee is lower at rest: of two extremes the one with the smaller x is the rest
             self._rest_type = kind if x < prev_x else -kind
