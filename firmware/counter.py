@@ -44,7 +44,8 @@ _TICK_MS = const(100)  # internal rate: 10 Hz
 _K_SLOW = const(6)  # slow mean/covariance time constant: 2**6 ticks = 6.4 s
 _HYST_MG = const(60)  # an extreme is confirmed once s retreats this far (~3.4 deg), or a third of the last swing
 _ROM_MIN_MG = const(90)  # smallest rep: chord of the gravity swing (~5.2 deg)
-_RETURN_PCT = const(60)  # a rep ends when s has come back this share of the swing
+_RETURN_PCT = const(60)  # a rep ends when s has come back this share of the swing,
+_RETURN_MIN_PCT = const(35)  # or this share, if s then turns up again
 _REP_MIN_MS = const(600)
 _REP_MAX_MS = const(25000)
 _IDLE_MS = const(10000)  # no swing for this long ends the set
@@ -169,6 +170,11 @@ class Counter:
         self._r_y = 0
         self._r_z = 0
         self._has_rest = False
+        self._near_t = 0
+        self._leave_t = 0
+        self._t_leave = 0
+        self._hi_leave = 0
+        self._lo_leave = 0
         self._t_v = 0
         self._t_t = 0
         self._t_x = 0
@@ -244,8 +250,11 @@ class Counter:
         self._cxy += ((dx * dy) >> 4) - (self._cxy >> _K_SLOW)
         self._cxz += ((dx * dz) >> 4) - (self._cxz >> _K_SLOW)
         self._cyz += ((dy * dz) >> 4) - (self._cyz >> _K_SLOW)
-        self._power_step()
-        s = (x * self._ux + y * self._uy + z * self._uz) >> 10
+        if self.axes_known:
+            s = x  # knee height: x of the unit gravity grows as the knee rises
+        else:
+            self._power_step()
+            s = (x * self._ux + y * self._uy + z * self._uz) >> 10
         self.signal_mg = s
         return self._detect(t, s, x, y, z)
 
@@ -276,33 +285,42 @@ class Counter:
 
     def _detect(self, t, s, x, y, z):
         ev = 0
+        h = self._hyst
+        d = s - self._r_v
+        if -h <= d <= h:
+            self._near_t = t  # at rest: a rep's duration counts from when s last was here
         if s > self._hi:
             self._hi = s
             self._hi_t = t
+            self._hi_leave = self._near_t
             self._hi_x = x
             self._hi_y = y
             self._hi_z = z
         if s < self._lo:
             self._lo = s
             self._lo_t = t
+            self._lo_leave = self._near_t
             self._lo_x = x
             self._lo_y = y
             self._lo_z = z
-        h = self._hyst
         if self._trend >= 0 and s < self._hi - h and (self._trend > 0 or self._hi - self._lo >= h):
             # a maximum is confirmed
+            self._leave_t = self._hi_leave
             self._extreme(1, self._hi, self._hi_t, self._hi_x, self._hi_y, self._hi_z)
             self._trend = -1
             self._lo = s
             self._lo_t = t
+            self._lo_leave = self._near_t
             self._lo_x = x
             self._lo_y = y
             self._lo_z = z
         elif self._trend <= 0 and s > self._lo + h:
+            self._leave_t = self._lo_leave
             self._extreme(-1, self._lo, self._lo_t, self._lo_x, self._lo_y, self._lo_z)
             self._trend = 1
             self._hi = s
             self._hi_t = t
+            self._hi_leave = self._near_t
             self._hi_x = x
             self._hi_y = y
             self._hi_z = z
@@ -320,7 +338,6 @@ class Counter:
 
     def _extreme(self, kind, v, t, x, y, z):
         # Sorts confirmed extremes into rests and tops.
-        prev_x = self._e_x
         prev_kind = self._e_kind
         sw = v - self._e_v
         if sw < 0:
@@ -334,11 +351,14 @@ class Counter:
             return
         self._hyst = sw // 3 if sw // 3 > _HYST_MG else _HYST_MG  # wobbles in a hold are smaller
         if self.axes_known:
-            # the knee is lower at rest: of two extremes the one with the smaller x is the rest
-            self._rest_type = kind if x < prev_x else -kind
+            self._rest_type = -1  # s is the knee height: rest is a minimum
         elif self._rest_type == 0:
             self._rest_type = prev_kind  # the set starts from rest
         if kind == self._rest_type:
+            if self._has_top and sw * 100 >= (self._t_v - self._r_v if self._t_v > self._r_v else self._r_v - self._t_v) * _RETURN_MIN_PCT:
+                # came down part of the way and went up again: the rest level has moved
+                self._has_top = False
+                self._rep_done(t)
             self._store_rest(v, t, x, y, z)
         else:
             self._t_v = v
@@ -346,6 +366,7 @@ class Counter:
             self._t_x = x
             self._t_y = y
             self._t_z = z
+            self._t_leave = self._leave_t
             self._has_top = True
 
     def _store_rest(self, v, t, x, y, z):
@@ -354,6 +375,8 @@ class Counter:
         self._r_x = x
         self._r_y = y
         self._r_z = z
+        if t > self._near_t:
+            self._near_t = t
         self._has_rest = True
         self._has_top = False
 
@@ -362,7 +385,7 @@ class Counter:
         dy = self._t_y - self._r_y
         dz = self._t_z - self._r_z
         c = _isqrt(dx * dx + dy * dy + dz * dz, 200)
-        dur = t - self._r_t
+        dur = t - self._t_leave
         if c < _ROM_MIN_MG or dur < _REP_MIN_MS or dur > _REP_MAX_MS:
             return 0
         ex = self.mode
@@ -438,8 +461,13 @@ class Counter:
 
     def _idle_check(self, t):
         if self._e_kind and t - self._last_ext_t > _IDLE_MS:
-            self._reset_detector()
-            self._end_set()
+            # a pause ends the set; the next swing is judged afresh (the signal sits at rest)
+            self._last_ext_t = t
+            self._hyst = _HYST_MG
+            if not self._has_top:
+                if not self.axes_known:
+                    self._rest_type = 0  # the next set is judged afresh
+                self._end_set()
         return 0
 
     def _end_set(self):
