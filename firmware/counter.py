@@ -35,7 +35,9 @@ except ImportError:  # CPython
 AUTO = const(0)
 CLAMSHELL = const(1)
 LEG_LIFT = const(2)
-EXERCISE_NAMES = ("auto", "clamshell", "leg_lift")
+MODE_NAMES = ("auto", "clamshell", "leg_lift")
+# A rep's exercise; "unknown" when the axes are unknown and the caller did not fix the exercise.
+EXERCISE_NAMES = ("unknown", "clamshell", "leg_lift")
 
 EV_REP = const(1)
 EV_SET = const(2)
@@ -48,12 +50,12 @@ _RETURN_PCT = const(60)  # a rep ends when s has come back this share of the swi
 _RETURN_MIN_PCT = const(35)  # or this share, if s then turns up again
 _REP_MIN_MS = const(600)
 _REP_MAX_MS = const(25000)
-_IDLE_MS = const(10000)  # no swing for this long ends the set
+_IDLE_MS = const(12000)  # no swing for this long ends the set
 _MIN_SET_REPS = const(2)
 _QUEUE = const(8)  # reps waiting to be read, one per feed() call
 _UP_MIN_MG = const(500)  # axes known: rest z >= 0.5 g (outer thigh faces up, within 60 deg)
 _KNEE_PCT = const(30)  # axes known: x must rise by >= 30 % of the swing
-_CLAM_PCT = const(70)  # axes known: |dy| >= 70 % of |dx| -> clamshell
+_CLAM_PCT = const(60)  # axes known: |dy| >= 60 % of dx over the set -> clamshell
 
 
 def _isqrt(n, guess):
@@ -83,7 +85,6 @@ class Counter:
         self.mode = mode
         # Reps held back until the set is confirmed, and reps waiting to be read (a ring).
         self._h_t = [0] * _MIN_SET_REPS
-        self._h_ex = [0] * _MIN_SET_REPS
         self._h_rom = [0] * _MIN_SET_REPS
         self._h_dur = [0] * _MIN_SET_REPS
         self._q_t = [0] * _QUEUE
@@ -103,6 +104,7 @@ class Counter:
         self.set_exercise = 0
         self.signal_mg = 0  # s, for plots
         self.reps_total = 0
+        self.reps_dropped = 0
         # 100 ms bins
         self._bin = -1
         self._sx = 0
@@ -132,6 +134,8 @@ class Counter:
         self._reset_detector()
         self._in_set = False
         self._set_ex = 0
+        self._sum_dx = 0
+        self._sum_dy = 0
         self._set_start = 0
         self._set_n = 0
         self._n_held = 0
@@ -159,7 +163,6 @@ class Counter:
         self._lo_z = 0
         self._rest_type = 0  # +1: rest is a maximum of s, -1: a minimum, 0: not known yet
         self._e_v = 0  # the last confirmed extreme
-        self._e_x = 0
         self._e_kind = 0
         self._last_ext_t = 0
         self._hyst = _HYST_MG
@@ -218,7 +221,8 @@ class Counter:
         z = self._sz // n
         mag = _isqrt(x * x + y * y + z * z, self._mag)
         if mag < 300:  # free fall or garbage: keep the last direction
-            return self._idle_check(t)
+            self._idle_check(t)
+            return
         self._mag = mag
         x = x * 1000 // mag
         y = y * 1000 // mag
@@ -256,7 +260,7 @@ class Counter:
             self._power_step()
             s = (x * self._ux + y * self._uy + z * self._uz) >> 10
         self.signal_mg = s
-        return self._detect(t, s, x, y, z)
+        self._detect(t, s, x, y, z)
 
     def _power_step(self):
         # One power-iteration step u <- C u / |C u|: u follows C's principal axis, keeping its sign.
@@ -284,7 +288,6 @@ class Counter:
         self._uz = (vz << 10) // nv
 
     def _detect(self, t, s, x, y, z):
-        ev = 0
         h = self._hyst
         d = s - self._r_v
         if -h <= d <= h:
@@ -333,8 +336,8 @@ class Counter:
                 back = -back
             if back * 100 >= sw * _RETURN_PCT:
                 self._has_top = False
-                ev |= self._rep_done(t)
-        return ev | self._idle_check(t)
+                self._rep_done(t)
+        self._idle_check(t)
 
     def _extreme(self, kind, v, t, x, y, z):
         # Sorts confirmed extremes into rests and tops.
@@ -343,7 +346,6 @@ class Counter:
         if sw < 0:
             sw = -sw
         self._e_v = v
-        self._e_x = x
         self._e_kind = kind
         self._last_ext_t = t
         if prev_kind == 0:
@@ -387,16 +389,9 @@ class Counter:
         c = _isqrt(dx * dx + dy * dy + dz * dz, 200)
         dur = t - self._t_leave
         if c < _ROM_MIN_MG or dur < _REP_MIN_MS or dur > _REP_MAX_MS:
-            return 0
-        ex = self.mode
-        if self.axes_known:
-            if self._r_z < _UP_MIN_MG or dx * 100 < c * _KNEE_PCT:
-                return 0
-            if ex == AUTO:
-                ady = dy if dy >= 0 else -dy
-                ex = CLAMSHELL if ady * 100 >= dx * _CLAM_PCT else LEG_LIFT
-        elif ex == AUTO:
-            ex = LEG_LIFT
+            return
+        if self.axes_known and (self._r_z < _UP_MIN_MG or dx * 100 < c * _KNEE_PCT):
+            return  # not lying on the side with the band up, or the knee did not rise
         # arc length from chord: 2 asin(c/2) ~ c + c^3/24 (mrad), then centidegrees
         arc = c + (c * c // 1000) * c // 24000
         rom = arc * 573 // 100
@@ -405,26 +400,35 @@ class Counter:
             self._set_start = self._r_t
             self._set_n = 0
             self._n_held = 0
+            self._sum_dx = 0
+            self._sum_dy = 0
         self._last_rep_end = t
+        ex = self.mode
+        if self.axes_known and ex == AUTO:
+            # A clamshell rolls the thigh about the body's long axis, so gravity moves along y about
+            # as much as along x (cot of the hip flexion: 1 at 45 deg); a leg lift moves it along x.
+            # Judged on the whole set so far: single reps wobble.
+            self._sum_dx += dx
+            self._sum_dy += dy if dy >= 0 else -dy
+            ex = CLAMSHELL if self._sum_dy * 100 >= self._sum_dx * _CLAM_PCT else LEG_LIFT
         self._set_ex = ex
         if self._set_n + self._n_held < _MIN_SET_REPS - 1:
             i = self._n_held  # held back until the set is confirmed
             self._h_t[i] = self._t_t
-            self._h_ex[i] = ex
             self._h_rom[i] = rom
             self._h_dur[i] = dur
             self._n_held = i + 1
-            return 0
+            return
         for i in range(self._n_held):
-            self._push(self._h_t[i], self._h_ex[i], self._h_rom[i], self._h_dur[i])
+            self._push(self._h_t[i], ex, self._h_rom[i], self._h_dur[i])
         self._n_held = 0
         self._push(self._t_t, ex, rom, dur)
-        return 0
 
     def _push(self, t, ex, rom, dur):
-        if self._q_len == _QUEUE:  # the caller stopped reading: drop the oldest
+        if self._q_len == _QUEUE:  # the caller stopped reading events: drop the oldest, say so
             self._q_head = (self._q_head + 1) % _QUEUE
             self._q_len -= 1
+            self.reps_dropped += 1
         i = (self._q_head + self._q_len) % _QUEUE
         self._q_t[i] = t
         self._q_ex[i] = ex
@@ -464,7 +468,7 @@ class Counter:
             # a pause ends the set; the next swing is judged afresh (the signal sits at rest)
             self._last_ext_t = t
             self._hyst = _HYST_MG
-            if not self._has_top:
+            if not self._has_top:  # (a top held this long waits for its return)
                 if not self.axes_known:
                     self._rest_type = 0  # the next set is judged afresh
                 self._end_set()
