@@ -17,9 +17,10 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from host_tools import BOARDS_DIR, FIRMWARE_DIR, RepbandError
 
@@ -99,10 +100,8 @@ def check_image(path: Path, chip: str, help_text: str) -> bytes:
             f"{path}: a {path.suffix} file, not a flashable .bin image; {help_text}"
         )
     if len(data) < 0x10000 or data[0] != 0xE9:
-        raise RepbandError(
-            f"{path}: not an ESP32 firmware image (no 0xE9 image header"
-            f"{', and only %d bytes' % len(data) if len(data) < 0x10000 else ''}); {help_text}"
-        )
+        why = "no ESP image header" if data[:1] != b"\xe9" else f"only {len(data)} bytes"
+        raise RepbandError(f"{path}: not an ESP32 firmware image ({why}); {help_text}")
     image_chip = IMAGE_CHIP_ID.get(int.from_bytes(data[12:14], "little"))
     if image_chip is not None and image_chip != chip:
         raise RepbandError(
@@ -225,7 +224,7 @@ def compile_firmware(out_dir: Path, march: str | None) -> dict[str, bytes]:
         if march:
             cmd.append(f"-march={march}")
         cmd.append(str(src))
-        proc = subprocess.run(cmd, capture_output=True, text=True)
+        proc = subprocess.run(cmd, check=False, capture_output=True, text=True)
         if proc.returncode != 0:
             msg = (proc.stderr or proc.stdout).strip().splitlines()
             raise RepbandError(f"{src}: mpy-cross failed: {msg[-1] if msg else proc.returncode}")
@@ -370,7 +369,7 @@ class _NoBar:
     def update(self, n: int = 1) -> None:
         pass
 
-    def __enter__(self) -> "_NoBar":
+    def __enter__(self):
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -13,10 +13,10 @@ import io
 import statistics
 import sys
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Iterable
 
 from host_tools import RepbandError
 
@@ -57,7 +57,7 @@ class Progress:
     rom_median_deg: dict[Key, list[float | None]]  # median ROM per day (None: no rep detail)
     bands: list[str] = field(default_factory=list)
 
-    def keys(self) -> list[Key]:
+    def series_keys(self) -> list[Key]:
         def order(k: Key) -> tuple[int, str, str]:
             ex, side = k
             rank = EXERCISE_ORDER.index(ex) if ex in EXERCISE_ORDER else len(EXERCISE_ORDER)
@@ -197,7 +197,7 @@ def render(prog: Progress) -> str:
     """The terminal view: today, streaks, the window day by day, ROM trend."""
     out = io.StringIO()
     w = out.write
-    keys = prog.keys()
+    keys = prog.series_keys()
     w(f"Today, {prog.today.isoformat()}\n")
     if not keys:
         w(f"  no reps in the last {len(prog.days)} days\n")
@@ -246,7 +246,7 @@ def write_csv(prog: Progress, path: Path) -> None:
         with open(path, "w", newline="") as f:
             wr = csv.writer(f)
             wr.writerow(["date", "exercise", "side", "reps", "goal", "goal_reached", "rom_median_deg"])
-            for k in prog.keys():
+            for k in prog.series_keys():
                 for i, d in enumerate(prog.days):
                     rom = prog.rom_median_deg[k][i]
                     wr.writerow(
@@ -271,7 +271,7 @@ def plot_png(prog: Progress) -> bytes:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    keys = prog.keys()
+    keys = prog.series_keys()
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(9, 5.5), sharex=True, height_ratios=[3, 2])
     x = list(range(len(prog.days)))
     width = 0.8 / max(1, len(keys))

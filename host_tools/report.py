@@ -32,7 +32,7 @@ img{max-width:100%}
 def render_html(prog: Progress, *, generated: datetime | None = None) -> str:
     e = html.escape
     generated = generated or datetime.now()
-    keys = prog.keys()
+    keys = prog.series_keys()
     first, last = prog.days[0].isoformat(), prog.today.isoformat()
     parts: list[str] = [
         "<!DOCTYPE html>",
