@@ -114,12 +114,18 @@ def check_image(path: Path, chip: str, help_text: str) -> bytes:
 def write_micropython(port: str, image: Path, chip: str, help_text: str, *, show: bool) -> None:
     """Erase the chip and write the MicroPython image at the chip's bootloader offset, verify."""
     data = check_image(image, chip, help_text)
+    from esp_pylib.logger import EspLog
     from esptool import cmds  # imported late: esptool is slow to import and most runs skip this
-    from esptool.logger import log
     from esptool.util import FatalError
 
-    log.set_logger(_EsptoolLog(show))
     offset = FLASH_OFFSET[chip]
+    if os.path.exists(port) and not os.access(port, os.R_OK | os.W_OK):
+        raise RepbandError(
+            f"{port}: permission denied: add yourself to the dialout group "
+            "(sudo usermod -aG dialout $USER, then log in again)"
+        )
+    previous_logger = EspLog.instance
+    EspLog.set_logger(_esptool_logger(show))
     try:
         with cmds.detect_chip(port) as esp:
             found = esp.CHIP_NAME.lower().replace("-", "")
@@ -137,12 +143,20 @@ def write_micropython(port: str, image: Path, chip: str, help_text: str, *, show
             cmds.verify_flash(esp, [(offset, data)])
             cmds.reset_chip(esp, "hard-reset")
     except FatalError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if "Could not open" in first or "No such file" in first:
+            raise RepbandError(
+                f"{port}: cannot open the port (missing or busy): plug the band in, check the name "
+                "(ls /dev/ttyUSB* /dev/ttyACM*) and close other programs using it"
+            ) from None
         raise RepbandError(
-            f"{port}: esptool: {str(exc).splitlines()[0]} "
-            "(hold BOOT while plugging in to force download mode, then retry)"
+            f"{port}: esptool: {first} (if the chip does not answer, hold BOOT while plugging "
+            "it in to force download mode, then retry)"
         ) from None
     except OSError as exc:  # serial port missing / busy / no permission
         raise RepbandError(f"{port}: cannot open the serial port ({exc.strerror or exc})") from None
+    finally:
+        EspLog.instance = previous_logger
 
 
 def _say(show: bool, text: str) -> None:
@@ -150,47 +164,58 @@ def _say(show: bool, text: str) -> None:
         print(text, file=sys.stderr)
 
 
-class _EsptoolLog:
-    """esptool's replaceable logger: messages only when `show`, its progress bar through tqdm."""
+def _esptool_logger(show: bool) -> Any:
+    """esptool's replaceable logger: its messages only when `show`, its progress bar via tqdm."""
+    from esp_pylib.logger import EspLogBase
 
-    def __init__(self, show: bool) -> None:
-        self.show = show
-        self._bar: Any = None
+    class EsptoolLog(EspLogBase):
+        bar: Any = None
 
-    def print(self, *args: Any, **kwargs: Any) -> None:
-        if self.show:
-            kwargs.pop("file", None)
-            print(*args, file=sys.stderr, **kwargs)
+        def print(self, *args: Any, **kwargs: Any) -> None:
+            if show:
+                for k in ("file", "flush", "soft_wrap", "end"):
+                    kwargs.pop(k, None)
+                print(*args, file=sys.stderr, **kwargs)
 
-    def note(self, message: str) -> None:
-        self.print("note:", message)
+        def note(self, *args: Any) -> None:
+            self.print("note:", *args)
 
-    def warning(self, message: str, suggestion: str | None = None) -> None:
-        self.print("warning:", message)
+        def hint(self, *args: Any) -> None:
+            pass
 
-    def error(self, message: str, suggestion: str | None = None) -> None:
-        print("esptool:", message, file=sys.stderr)
+        def debug(self, *args: Any) -> None:
+            pass
 
-    def stage(self, finish: bool = False) -> None:
-        pass
+        def warn(self, *args: Any, suggestion: str | None = None) -> None:
+            self.print("warning:", *args)
 
-    def set_verbosity(self, verbosity: str) -> None:
-        pass
+        def err(self, *args: Any, suggestion: str | None = None) -> None:
+            self.print("esptool:", *args)
 
-    def progress_bar(
-        self, cur_iter: int, total_iters: int, prefix: str = "", suffix: str = "", bar_length: int = 30
-    ) -> None:
-        if not _tty():
-            return
-        from tqdm import tqdm
+        def set_verbosity(self, mode: int | str) -> None:
+            pass
 
-        if self._bar is None or self._bar.total != total_iters:
-            self._bar = tqdm(total=total_iters, desc="writing", unit="block", leave=False)
-        self._bar.n = cur_iter
-        self._bar.refresh()
-        if cur_iter >= total_iters:
-            self._bar.close()
-            self._bar = None
+        def progress_bar(
+            self,
+            cur_iter: int,
+            total_iters: int,
+            prefix: str = "",
+            suffix: str = "",
+            bar_length: int = 30,
+        ) -> None:
+            if not (show and _tty()):
+                return
+            from tqdm import tqdm
+
+            if self.bar is None or self.bar.total != total_iters:
+                self.bar = tqdm(total=total_iters, desc="flashing", unit="block", leave=False)
+            self.bar.n = cur_iter
+            self.bar.refresh()
+            if cur_iter >= total_iters:
+                self.bar.close()
+                self.bar = None
+
+    return EsptoolLog()
 
 
 # ---------------------------------------------------------------- step 2: deploy over the REPL
