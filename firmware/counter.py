@@ -53,6 +53,7 @@ _REP_MAX_MS = const(25000)
 _IDLE_MS = const(12000)  # no swing for this long ends the set
 _MIN_SET_REPS = const(2)
 _QUEUE = const(8)  # reps waiting to be read, one per feed() call
+_QUIET = const(20)  # principal variance below ~(28 mg)^2 (1.6 deg rms): not moving
 _UP_MIN_MG = const(500)  # axes known: rest z >= 0.5 g (outer thigh faces up, within 60 deg)
 _KNEE_PCT = const(30)  # axes known: x must rise by >= 30 % of the swing
 _CLAM_PCT = const(60)  # axes known: |dy| >= 60 % of dx over the set -> clamshell
@@ -127,6 +128,10 @@ class Counter:
         self._cxy = 0
         self._cxz = 0
         self._cyz = 0
+        # resting gravity (axes unknown), followed while quiet: s is the swing away from it
+        self._rx = 0
+        self._ry = 0
+        self._rz = 0
         # swing axis, Q10
         self._ux = 1024
         self._uy = 0
@@ -257,8 +262,11 @@ class Counter:
         if self.axes_known:
             s = x  # knee height: x of the unit gravity grows as the knee rises
         else:
-            self._power_step()
-            s = (x * self._ux + y * self._uy + z * self._uz) >> 10
+            if not self._power_step():
+                self._rx = x  # quiet: gravity here is the resting position
+                self._ry = y
+                self._rz = z
+            s = ((x - self._rx) * self._ux + (y - self._ry) * self._uy + (z - self._rz) * self._uz) >> 10
         self.signal_mg = s
         self._detect(t, s, x, y, z)
 
@@ -281,11 +289,12 @@ class Counter:
             vy >>= 1
             vz >>= 1
         nv = _isqrt(vx * vx + vy * vy + vz * vz, 1024)
-        if nv < 8:  # no motion: keep the axis
-            return
+        if nv < _QUIET:  # no motion: keep the axis
+            return False
         self._ux = (vx << 10) // nv
         self._uy = (vy << 10) // nv
         self._uz = (vz << 10) // nv
+        return True
 
     def _detect(self, t, s, x, y, z):
         h = self._hyst
