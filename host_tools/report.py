@@ -48,10 +48,12 @@ def render_html(prog: Progress, *, generated: datetime | None = None) -> str:
     if not keys:
         parts.append(f"<p>No reps were recorded between {e(first)} and {e(last)}.</p>")
     else:
-        parts.append("<h2>Summary</h2><table><tr><th>exercise (side)</th><th>daily goal</th>"
-                     "<th>total reps</th><th>mean per day</th><th>days goal reached</th>"
-                     "<th>adherence</th><th>current streak</th><th>best streak</th>"
-                     "<th>median ROM, early &rarr; late</th></tr>")
+        parts.append(
+            "<h2>Summary</h2><table><tr><th>exercise (side)</th><th>daily goal</th>"
+            "<th>total reps</th><th>mean per day</th><th>days goal reached</th>"
+            "<th>adherence</th><th>current streak</th><th>best streak</th>"
+            "<th>median ROM, early &rarr; late</th></tr>"
+        )
         for k in keys:
             total = sum(prog.counts[k])
             met, ndays = prog.adherence(k)
@@ -90,7 +92,7 @@ def render_html(prog: Progress, *, generated: datetime | None = None) -> str:
             parts.append("</tr>")
         parts.append("</table>")
         parts.append(
-            "<p class=\"sub\">Green cells: daily goal reached. ROM: median range of motion of the "
+            '<p class="sub">Green cells: daily goal reached. ROM: median range of motion of the '
             "day's reps (thigh rotation at the top of each rep, degrees). Streak: days in a row "
             "at the goal up to today (or yesterday, while today is still going).</p>"
         )
@@ -107,7 +109,9 @@ def write_html(prog: Progress, path: Path) -> None:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--html", type=Path, required=True, metavar="OUT.html", help="output file")
-    parser.add_argument("--db", type=Path, help="database file (default: the one repband sync uses)")
+    parser.add_argument(
+        "--db", type=Path, help="database file (default: the one repband sync uses)"
+    )
     parser.add_argument("--days", type=int, default=30, help="window length in days (default 30)")
 
 

@@ -36,7 +36,9 @@ def test_unknown_board_lists_the_known_ones(boards: Path) -> None:
 
 
 def test_image_help_names_the_download_page(boards: Path) -> None:
-    assert "micropython.org/download/ESP32_GENERIC/" in flash.image_help({"chip": "esp32"}, "devkit")
+    assert "micropython.org/download/ESP32_GENERIC/" in flash.image_help(
+        {"chip": "esp32"}, "devkit"
+    )
     s3 = flash.load_board("s3board")
     assert "micropython.org/download/MY_S3/" in flash.image_help(s3, "s3board")
 
@@ -91,7 +93,11 @@ def test_cli_wrong_image_exits_with_one_line(
     code = cli.main(["flash", "--board", "devkit", "--port", "/dev/null", "--firmware", str(bad)])
     err = capsys.readouterr().err
     assert code == 1
-    assert err.count("\n") == 1 and str(bad) in err and "micropython.org/download/ESP32_GENERIC/" in err
+    assert (
+        err.count("\n") == 1
+        and str(bad) in err
+        and "micropython.org/download/ESP32_GENERIC/" in err
+    )
 
 
 def test_compile_keeps_boot_and_main_as_source(tmp_path: Path) -> None:
