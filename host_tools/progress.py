@@ -149,13 +149,18 @@ def compute(
 
 def load(db: Path | None, *, days: int = 30, today: date | None = None) -> Progress:
     """Read the window from the sync database (default location unless `db` is given)."""
-    from host_tools import store
+    if db is None:
+        from host_tools import store
 
-    path = Path(db) if db is not None else store.default_path()
+        path = store.default_path()
+    else:
+        path = Path(db)
     if not path.exists():
         raise RepbandError(f"{path}: no database yet; run `repband sync` with the band plugged in")
     today = today or date.today()
     since = today - timedelta(days=days - 1)
+    from host_tools import store
+
     with store.open_store(path) as st:
         counts = [
             DayCount(d, ex, side, n)

@@ -1,0 +1,104 @@
+"""repband progress: today's counts, streaks and the window equal what went into the database."""
+
+from __future__ import annotations
+
+import csv
+import random
+import re
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from host_tools import RepbandError, progress
+from host_tools.progress import DayCount, RomSample
+
+TODAY = date(2026, 3, 15)
+
+
+def random_history(seed: int, days: int = 40) -> list[tuple[date, str, str, int, float]]:
+    """(day, exercise, side, reps, rom_deg) rows: some days at the goal, some short, some empty."""
+    rng = random.Random(seed)
+    rows = []
+    for back in range(days):
+        d = TODAY - timedelta(days=back)
+        for ex in ("clamshell", "leg_lift"):
+            r = rng.random()
+            n = 0 if r < 0.2 else (rng.randint(100, 130) if r < 0.7 else rng.randint(1, 99))
+            rows.append((d, ex, "right", n, 20 + rng.random() * 20))
+    return rows
+
+
+def expected_streak(per_day: dict[date, int], goal: int) -> int:
+    d = TODAY if per_day.get(TODAY, 0) >= goal else TODAY - timedelta(days=1)
+    n = 0
+    while per_day.get(d, 0) >= goal:
+        n += 1
+        d -= timedelta(days=1)
+    return n
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_compute_matches_inserted(seed: int) -> None:
+    rows = random_history(seed)
+    counts = [DayCount(d, ex, side, n) for d, ex, side, n, _ in rows if n]
+    roms = [RomSample(d, ex, side, rom) for d, ex, side, n, rom in rows if n]
+    prog = progress.compute(counts, roms, today=TODAY, days=30, goals={"clamshell": 100})
+    for ex in ("clamshell", "leg_lift"):
+        per_day = {d: n for d, e, _, n, _ in rows if e == ex}
+        key = (ex, "right")
+        assert prog.today_reps(key) == per_day[TODAY]
+        assert prog.streak(key) == expected_streak(per_day, 100)
+        window = [TODAY - timedelta(days=29 - i) for i in range(30)]
+        assert prog.counts[key] == [per_day.get(d, 0) for d in window]
+        assert prog.adherence(key)[0] == sum(per_day.get(d, 0) >= 100 for d in window)
+
+
+def test_render_shows_todays_numbers_and_streak() -> None:
+    rows = random_history(7)
+    counts = [DayCount(d, ex, side, n) for d, ex, side, n, _ in rows if n]
+    prog = progress.compute(counts, [], today=TODAY, days=30)
+    text = progress.render(prog)
+    for ex, label in (("clamshell", "clamshell"), ("leg_lift", "leg lift")):
+        per_day = {d: n for d, e, _, n, _ in rows if e == ex}
+        today_line = re.search(rf"^  {label} \(right\)\s+(\d+) / (\d+)", text, re.M)
+        assert today_line, text
+        assert int(today_line.group(1)) == per_day[TODAY] and int(today_line.group(2)) == 100
+        streak_line = re.search(rf"^  {label} \(right\)\s+now\s+(\d+)\s+best\s+(\d+)", text, re.M)
+        assert streak_line and int(streak_line.group(1)) == expected_streak(per_day, 100)
+
+
+def test_streak_counts_yesterday_while_today_is_running() -> None:
+    counts = [DayCount(TODAY - timedelta(days=i), "leg_lift", "left", 100) for i in range(1, 4)]
+    counts.append(DayCount(TODAY, "leg_lift", "left", 10))
+    prog = progress.compute(counts, [], today=TODAY, days=30)
+    assert prog.streak(("leg_lift", "left")) == 3
+    counts.append(DayCount(TODAY, "leg_lift", "left", 90))  # today reaches 100 too
+    prog = progress.compute(counts, [], today=TODAY, days=30)
+    assert prog.streak(("leg_lift", "left")) == 4
+
+
+def test_csv_and_plot(tmp_path: Path) -> None:
+    rows = random_history(3)
+    counts = [DayCount(d, ex, side, n) for d, ex, side, n, _ in rows if n]
+    roms = [RomSample(d, ex, side, rom) for d, ex, side, n, rom in rows if n]
+    prog = progress.compute(counts, roms, today=TODAY, days=30)
+    progress.write_csv(prog, tmp_path / "p.csv")
+    with open(tmp_path / "p.csv") as f:
+        got = {(r["date"], r["exercise"]): int(r["reps"]) for r in csv.DictReader(f)}
+    for d, ex, _, n, _ in rows:
+        if (TODAY - d).days < 30:
+            assert got[(d.isoformat(), ex)] == n
+    progress.write_plot(prog, tmp_path / "p.png")
+    assert (tmp_path / "p.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_errors_name_the_file(tmp_path: Path) -> None:
+    with pytest.raises(RepbandError, match="no database yet"):
+        progress.load(tmp_path / "none.db")
+    prog = progress.compute([], [], today=TODAY, days=3)
+    assert "no reps" in progress.render(prog)
+    with pytest.raises(RepbandError, match=str(tmp_path / "nodir")):
+        progress.write_csv(prog, tmp_path / "nodir" / "x.csv")
+    with pytest.raises(RepbandError, match="--days"):
+        progress.compute([], [], today=TODAY, days=0)
