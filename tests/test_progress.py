@@ -61,10 +61,12 @@ def test_render_shows_todays_numbers_and_streak() -> None:
     text = progress.render(prog)
     for ex, label in (("clamshell", "clamshell"), ("leg_lift", "leg lift")):
         per_day = {d: n for d, e, _, n, _ in rows if e == ex}
-        today_line = re.search(rf"^  {label} \(right\)\s+(\d+) / (\d+)", text, re.M)
+        today_line = re.search(rf"^  {label} \(right\)\s+(\d+) / (\d+)", text, re.MULTILINE)
         assert today_line, text
         assert int(today_line.group(1)) == per_day[TODAY] and int(today_line.group(2)) == 100
-        streak_line = re.search(rf"^  {label} \(right\)\s+now\s+(\d+)\s+best\s+(\d+)", text, re.M)
+        streak_line = re.search(
+            rf"^  {label} \(right\)\s+now\s+(\d+)\s+best\s+(\d+)", text, re.MULTILINE
+        )
         assert streak_line and int(streak_line.group(1)) == expected_streak(per_day, 100)
 
 
