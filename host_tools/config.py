@@ -146,8 +146,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from host_tools import link
-
     if args.action == "get" and args.assignments:
         raise RepbandError("config get takes no KEY=VALUE; did you mean: repband config set ...")
     changes: dict[str, Any] = {}
@@ -159,6 +157,8 @@ def run(args: argparse.Namespace) -> int:
         for a in args.assignments:
             key, value = parse_assignment(a)
             changes[key] = value
+    from host_tools import link
+
     port = args.port or link.find_port()
     with link.raw_session(port) as transport:
         if changes:
