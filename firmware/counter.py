@@ -45,7 +45,7 @@ EV_SET = const(2)
 _TICK_MS = const(100)  # internal rate: 10 Hz
 _K_SLOW = const(6)  # slow mean/covariance time constant: 2**6 ticks = 6.4 s
 _HYST_MG = const(60)  # an extreme is confirmed once s retreats this far (~3.4 deg), or a third of the last swing
-_ROM_MIN_MG = const(90)  # smallest rep: chord of the gravity swing (~5.2 deg)
+_ROM_MIN_MG = const(80)  # smallest rep: chord of the gravity swing (~4.6 deg)
 _RETURN_PCT = const(60)  # a rep ends when s has come back this share of the swing,
 _RETURN_MIN_PCT = const(35)  # or this share, if s then turns up again
 _REP_MIN_MS = const(600)
