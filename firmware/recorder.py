@@ -1,0 +1,135 @@
+# Band side of `repband record`: stream raw IMU samples to the host over the USB REPL.
+# Run from the raw REPL (`import recorder; recorder.run(seconds)`); Ctrl-C ends it cleanly.
+#
+# Protocol (host_tools/record.py reads it), one line each:
+#   RB1 start rate=<hz> placement=<p> board=<name> gyro=<0|1>
+#   D<base64 of N samples, each struct "<ihhhhhh": t_ms, ax, ay, az (mg), gx, gy, gz (0.1 deg/s)>
+#   RB1 end samples=<n> dropped=<n>
+# Samples are in the band frame (x toward the knee, z out of the skin), in the counter's units, so
+# the host sees exactly what the counter on the band sees. Times come from the sample index at the
+# sensor's rate (the sensor's own clock), plus any samples the FIFO dropped.
+import struct
+import sys
+
+try:
+    from micropython import const
+except ImportError:  # CPython (tests)
+
+    def const(x):
+        return x
+
+
+import binascii
+
+_SAMPLE = "<ihhhhhh"
+_SIZE = const(16)
+_BATCH = const(32)  # samples per line: ~0.3 s at 100 Hz, ~700 characters
+
+
+def _i16(v):
+    # Clamp into int16 so a saturated or glitching sensor cannot break the packing.
+    if v > 32767:
+        return 32767
+    if v < -32768:
+        return -32768
+    return v
+
+
+class Streamer:
+    """Packs samples into a preallocated buffer and writes one base64 line per full batch."""
+
+    def __init__(self, write=None, batch=_BATCH):
+        self.buf = bytearray(_SIZE * batch)
+        self.mv = memoryview(self.buf)
+        self.batch = batch
+        self.n = 0
+        self.total = 0
+        self.write = write or sys.stdout.write
+
+    def add(self, t_ms, ax, ay, az, gx, gy, gz):
+        struct.pack_into(
+            _SAMPLE,
+            self.buf,
+            self.n * _SIZE,
+            t_ms,
+            _i16(ax),
+            _i16(ay),
+            _i16(az),
+            _i16(gx),
+            _i16(gy),
+            _i16(gz),
+        )
+        self.n += 1
+        if self.n == self.batch:
+            self.flush()
+
+    def flush(self):
+        if self.n:
+            self.write("D" + binascii.b2a_base64(self.mv[: self.n * _SIZE]).decode())
+            self.total += self.n
+            self.n = 0
+
+
+def header(rate_hz, placement, board_name, gyro):
+    return "RB1 start rate=%d placement=%s board=%s gyro=%d\n" % (
+        rate_hz,
+        placement,
+        board_name,
+        1 if gyro else 0,
+    )
+
+
+def footer(samples, dropped):
+    return "RB1 end samples=%d dropped=%d\n" % (samples, dropped)
+
+
+def run(seconds=0, source=None):
+    """Stream until `seconds` of samples (0: until Ctrl-C). `source`: see imu_source()."""
+    src = source if source is not None else imu_source()
+    out = Streamer()
+    sys.stdout.write(header(src.rate_hz, src.placement, src.board_name, src.gyro))
+    limit = int(seconds * src.rate_hz) if seconds else -1
+    index = 0
+    dropped = 0
+    try:
+        while limit < 0 or index < limit:
+            n, lost = src.read()
+            if lost:
+                dropped += lost
+                index += lost  # keep times on the sensor's clock across the gap
+            for i in range(n):
+                if limit >= 0 and index >= limit:
+                    break
+                s = src.samples[i]
+                out.add((index * 1000) // src.rate_hz, s[0], s[1], s[2], s[3], s[4], s[5])
+                index += 1
+    except KeyboardInterrupt:
+        pass
+    out.flush()
+    sys.stdout.write(footer(out.total, dropped))
+    src.close()
+
+
+class imu_source:
+    """The band's IMU through the board file and its driver, as batches of band-frame samples.
+
+    read() waits for the next FIFO batch and returns (n, lost): samples[0..n) hold
+    [ax, ay, az, gx, gy, gz] in mg and 0.1 deg/s; `lost` counts samples the FIFO overflowed on.
+    """
+
+    def __init__(self):
+        import board
+
+        self.b = board.load()
+        self.imu = self.b.open_imu()
+        self.rate_hz = self.imu.sample_rate_hz
+        self.gyro = self.imu.has_gyro
+        self.placement = self.b.placement()
+        self.board_name = self.b.name
+        self.samples = self.imu.batch
+
+    def read(self):
+        return self.imu.read_batch()
+
+    def close(self):
+        self.imu.close()
