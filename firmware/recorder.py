@@ -71,16 +71,12 @@ class Streamer:
 
 
 def header(rate_hz, placement, board_name, gyro):
-    return "RB1 start rate=%d placement=%s board=%s gyro=%d\n" % (
-        rate_hz,
-        placement,
-        board_name,
-        1 if gyro else 0,
-    )
+    g = 1 if gyro else 0
+    return f"RB1 start rate={rate_hz} placement={placement} board={board_name} gyro={g}\n"
 
 
 def footer(samples, dropped):
-    return "RB1 end samples=%d dropped=%d\n" % (samples, dropped)
+    return f"RB1 end samples={samples} dropped={dropped}\n"
 
 
 def run(seconds=0, source=None):

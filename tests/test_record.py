@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from host_tools import REPO_ROOT, FIRMWARE_DIR, record
+from host_tools import FIRMWARE_DIR, REPO_ROOT, record
 
 RUNTIME = REPO_ROOT / "node_modules" / "@micropython" / "micropython-webassembly-pyscript"
 RUNNER = """
