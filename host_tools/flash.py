@@ -339,7 +339,8 @@ def deploy(
     to_write: list[str] = []
     with _bar(show, len(files), "checking", "file") as bar:
         for name, data in files.items():
-            if on_band.get(name) == len(data) and _remote_sha256(transport, name) == _sha(data):
+            size = on_band.get(name)  # some file systems list size 0: then the hash decides
+            if size in (len(data), 0) and _remote_sha256(transport, name) == _sha(data):
                 result.skipped.append(name)
             else:
                 to_write.append(name)
@@ -357,7 +358,7 @@ def deploy(
         stem, ext = os.path.splitext(name)
         twin = stem + (".py" if ext == ".mpy" else ".mpy") if ext in (".py", ".mpy") else None
         if twin and twin in on_band and twin not in files:
-            transport.fs_rmfile(twin)
+            transport.fs_rmfile("/" + twin)
             result.removed.append(twin)
 
     with _bar(show, len(to_write), "verifying", "file") as bar:
