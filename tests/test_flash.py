@@ -110,3 +110,67 @@ def test_compile_keeps_boot_and_main_as_source(tmp_path: Path) -> None:
             mpy = files[name[:-3] + ".mpy"]
             assert mpy[:1] == b"M" and mpy[1] == flash.MPY_VERSION
     assert len(files) == len(sources)
+
+
+# ---------------------------------------------------------------- end to end, virtual band
+
+BOARD = "m5stickc_plus2"
+
+
+def still_trace(path: Path, seconds: int = 5, rate: int = 100) -> Path:
+    """A band lying still on its side: enough for the virtual band to boot and idle."""
+    lines = [
+        "# format: repband-trace/1",
+        f"# sample_rate_hz: {rate}",
+        "# placement: thigh_right_lateral",
+        "# axes: band",
+        "# source: test_flash, written by the test",
+        "t_ms,ax,ay,az,gx,gy,gz",
+    ]
+    lines += [f"{i * 1000 // rate},0.0,0.0,1.0,0.0,0.0,0.0" for i in range(seconds * rate)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture
+def virtual_band(tmp_path: Path):
+    vb_mod = pytest.importorskip("host_tools.virtual_band", reason="virtual band not built yet")
+    if not (flash.BOARDS_DIR / f"{BOARD}.json").is_file():
+        pytest.skip(f"boards/{BOARD}.json not written yet")
+    trace = still_trace(tmp_path / "still.csv")
+    with vb_mod.VirtualBand(board=BOARD, trace=trace, flash_dir=tmp_path / "flash", speed=1) as vb:
+        yield vb, tmp_path / "flash"
+
+
+def test_deploy_lands_files_then_skips_then_redeploys_a_change(
+    virtual_band: tuple, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vb, flash_dir = virtual_band
+    port = vb.pty_path
+    _, first = flash.flash(BOARD, port, show=False)
+    expected = flash.compile_firmware(tmp_path, "xtensawin")
+    expected[flash.BOARD_FILE_ON_BAND] = (flash.BOARDS_DIR / f"{BOARD}.json").read_bytes()
+    assert set(expected) <= set(first.written)
+    for name, data in expected.items():  # what landed in the band's flash is what was built
+        assert (flash_dir / name).read_bytes() == data, name
+    assert not list(flash_dir.glob("*.part"))
+
+    _, second = flash.flash(BOARD, port, show=False)
+    assert second.written == [] and set(second.skipped) == set(first.written)
+
+    # One firmware source changes: only its .mpy is written again.
+    fw = tmp_path / "fw"
+    fw.mkdir()
+    for src in flash.firmware_sources():
+        (fw / src.name).write_bytes(src.read_bytes())
+    with open(fw / "counter.py", "a") as f:
+        f.write("\n_DEPLOY_TEST = 12345\n")
+    monkeypatch.setattr(flash, "FIRMWARE_DIR", fw)
+    _, third = flash.flash(BOARD, port, show=False)
+    assert third.written == ["counter.mpy"]
+    assert b"_DEPLOY_TEST" in (flash_dir / "counter.mpy").read_bytes()
+
+    # A file damaged on the band is found by its hash and rewritten.
+    (flash_dir / "recorder.mpy").write_bytes(b"garbage")
+    _, fourth = flash.flash(BOARD, port, show=False)
+    assert fourth.written == ["recorder.mpy"]
