@@ -141,6 +141,10 @@ def stream(
                 if end < 0:
                     break
                 error_text = bytes(buf[1:end])
+                if b">" in buf[end + 1 :]:
+                    # The raw REPL's prompt was read with the output: ask for a fresh one, so
+                    # the next command on this transport finds its ">".
+                    ser.write(b"\x01")
                 if error_text.strip() and b"KeyboardInterrupt" not in error_text:
                     last = error_text.decode(errors="replace").strip().splitlines()[-1]
                     if "recorder" in last and "ImportError" in last:
