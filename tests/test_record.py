@@ -113,3 +113,96 @@ def test_garbled_line_is_counted_not_invented() -> None:
     record._handle_line(b"D!!!notbase64", rec, None, None)
     record._handle_line(b"DAAAA", rec, None, None)  # 3 bytes: not a whole sample
     assert rec.samples == [] and rec.dropped == 2
+
+
+# ---------------------------------------------------------------- end to end, virtual band
+
+BOARD = "m5stickc_plus2"
+E2E_RATE = 100
+
+
+def moving_trace(path: Path, seconds: int = 40) -> list[tuple[int, ...]]:
+    """A trace whose every sample differs (slow tumbling + gyro), written as a CSV.
+
+    Returns its samples in the counter's integer units, as the band should see them."""
+    import math
+
+    lines = [
+        "# format: repband-trace/1",
+        f"# sample_rate_hz: {E2E_RATE}",
+        "# placement: thigh_right_lateral",
+        "# axes: band",
+        "# source: synthetic, written by test_record",
+        "t_ms,ax,ay,az,gx,gy,gz",
+    ]
+    ints = []
+    for i in range(seconds * E2E_RATE):
+        t = i / E2E_RATE
+        a, b = 0.9 * math.sin(0.7 * t), 0.6 * math.sin(1.9 * t + 1)
+        ax, ay = math.sin(a) * math.cos(b), math.sin(b)
+        az = math.cos(a) * math.cos(b)
+        g = (40 * math.cos(0.7 * t), -25 * math.sin(1.3 * t), 10 * math.sin(3.1 * t))
+        row = (round(ax, 4), round(ay, 4), round(az, 4), *(round(v, 2) for v in g))
+        lines.append(f"{i * 1000 // E2E_RATE}," + ",".join(str(v) for v in row))
+        ints.append(
+            (
+                i * 1000 // E2E_RATE,
+                *(round(v * 1000) for v in row[:3]),
+                *(round(v * 10) for v in row[3:]),
+            )
+        )
+    path.write_text("\n".join(lines) + "\n")
+    return ints
+
+
+def read_csv_trace(path: Path) -> tuple[dict[str, str], list[tuple[int, ...]]]:
+    meta, rows = {}, []
+    for line in path.read_text().splitlines():
+        if line.startswith("#"):
+            k, _, v = line[1:].partition(":")
+            meta[k.strip()] = v.strip()
+        elif line.startswith("t_ms"):
+            header = line.split(",")
+        else:
+            vals = dict(zip(header, line.split(","), strict=True))
+            rows.append(
+                (
+                    int(vals["t_ms"]),
+                    *(round(float(vals[k]) * 1000) for k in ("ax", "ay", "az")),
+                    *(round(float(vals[k]) * 10) for k in ("gx", "gy", "gz")),
+                )
+            )
+    return meta, rows
+
+
+def test_recording_reproduces_the_worn_trace(tmp_path: Path) -> None:
+    vb_mod = pytest.importorskip("host_tools.virtual_band", reason="virtual band not built yet")
+    from host_tools import flash
+
+    if not (flash.BOARDS_DIR / f"{BOARD}.json").is_file():
+        pytest.skip(f"boards/{BOARD}.json not written yet")
+    source = moving_trace(tmp_path / "worn.csv")
+    out = tmp_path / "rec.csv"
+    said: list[str] = []
+    with vb_mod.VirtualBand(
+        board=BOARD, trace=tmp_path / "worn.csv", flash_dir=tmp_path / "flash", speed=1
+    ) as vb:
+        flash.flash(BOARD, vb.pty_path, show=False)
+        rec = record.record(vb.pty_path, out, seconds=3, say=said.append)
+    assert rec.ended and rec.dropped == 0
+    meta, got = read_csv_trace(out)
+    assert meta["format"] == "repband-trace/1" and meta["axes"] == "band"
+    assert meta["sample_rate_hz"] == str(E2E_RATE) and meta["placement"] == "thigh_right_lateral"
+    assert meta["source"] == f"recorded with repband record, board {BOARD}"
+    assert len(got) == 3 * E2E_RATE
+    # The recording starts wherever the band was in the trace: find that sample, then every
+    # following sample must match, within one register step of the IMU (+ rounding).
+    start = min(
+        range(len(source)),
+        key=lambda k: sum(abs(a - b) for a, b in zip(source[k][1:], got[0][1:])),
+    )
+    for i, (g, s) in enumerate(zip(got, source[start:], strict=False)):
+        assert g[0] == i * 1000 // E2E_RATE
+        assert all(abs(a - b) <= 1 for a, b in zip(g[1:4], s[1:4])), (i, g, s)  # mg
+        assert all(abs(a - b) <= 2 for a, b in zip(g[4:], s[4:])), (i, g, s)  # 0.1 deg/s
+    assert any("recording from" in line for line in said)
