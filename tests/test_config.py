@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from host_tools import RepbandError, config
@@ -46,3 +48,49 @@ def test_cli_rejects_bad_values_before_touching_a_port(capsys: pytest.CaptureFix
     code = cli.main(["config", "--port", "/dev/ttyNOPE9", "set", "goal=-3"])
     err = capsys.readouterr().err
     assert code == 1 and "goal=-3" in err and "ttyNOPE9" not in err and err.count("\n") == 1
+
+
+# ---------------------------------------------------------------- end to end, virtual band
+
+BOARD = "m5stickc_plus2"
+
+
+def still_trace(path):
+    rows = [
+        "# format: repband-trace/1",
+        "# sample_rate_hz: 50",
+        "# placement: thigh_right_lateral",
+        "# axes: band",
+        "# source: test_config",
+        "t_ms,ax,ay,az",
+    ]
+    rows += [f"{i * 20},0.0,0.0,1.0" for i in range(500)]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_get_and_set_on_the_virtual_band(tmp_path, capsys) -> None:
+    vb_mod = pytest.importorskip("host_tools.virtual_band", reason="virtual band not built yet")
+    from host_tools import cli, flash
+
+    if not (flash.BOARDS_DIR / f"{BOARD}.json").is_file():
+        pytest.skip(f"boards/{BOARD}.json not written yet")
+    trace = still_trace(tmp_path / "still.csv")
+    flash_dir = tmp_path / "flash"
+    with vb_mod.VirtualBand(board=BOARD, trace=trace, flash_dir=flash_dir, speed=1) as vb:
+        flash.flash(BOARD, vb.pty_path, show=False)
+        assert cli.main(["config", "--port", vb.pty_path]) == 0
+        before = capsys.readouterr().out
+        assert re.search(r"^goal\s+\d+", before, re.MULTILINE), before
+        code = cli.main(
+            ["config", "--port", vb.pty_path, "set", "goal=123", "mode=clamshell", "feedback=off"]
+        )
+        assert code == 0, capsys.readouterr().err
+        capsys.readouterr()
+    # The band kept them in its flash: a new session (band restarted) reads them back.
+    with vb_mod.VirtualBand(board=BOARD, trace=trace, flash_dir=flash_dir, speed=1) as vb:
+        assert cli.main(["config", "--port", vb.pty_path, "get"]) == 0
+        after = capsys.readouterr().out
+    assert re.search(r"^goal\s+123\b", after, re.MULTILINE), after
+    assert re.search(r"^mode\s+clamshell\b", after, re.MULTILINE), after
+    assert re.search(r"^feedback\s+off\b", after, re.MULTILINE), after
