@@ -103,7 +103,14 @@ def demo(
             say(f"wrote {plot_path} and {report_path} (open it in a browser)")
         band_reps: dict[str, int] = {}
         for (ex, _side), counts in prog.counts.items():
-            band_reps[ex] = band_reps.get(ex, 0) + counts[-1]
+            band_reps[ex] = band_reps.get(ex, 0) + sum(counts)
+        say(
+            "the band logged "
+            + ", ".join(
+                f"{n} {progress.EXERCISE_LABEL.get(ex, ex)} reps" for ex, n in band_reps.items()
+            )
+            + f" from {trace.name}"
+        )
         say(f"done in {time.monotonic() - t_start:.0f} s")
         return DemoResult(trace, db_path, port, band_reps, text, plot_path, report_path)
 
