@@ -1,0 +1,217 @@
+"""`repband eval`: score replayed reps against .labels.json files, as trace-format.md says.
+
+A counted rep belongs to the target set (clamshell/leg_lift) whose [start - 2 s, end + 2 s]
+window holds its time, else it is a false rep. Non-target time is the trace's duration minus
+those windows (clipped to the trace); false reps per hour are reported separately for traces in
+the band frame (`axes: band`) and with unknown axes. Type accuracy: the share of reps in target
+sets of band-frame traces whose exercise matches the set's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from host_tools import RepbandError, traceio
+from host_tools.replay import MODES, RUNTIMES, replay_traces
+
+MARGIN_MS = 2000
+
+
+@dataclass
+class SetScore:
+    trace: str
+    exercise: str
+    start_ms: int
+    end_ms: int
+    true: int
+    counted: int
+
+    @property
+    def error(self) -> int:
+        return self.counted - self.true
+
+
+@dataclass
+class TraceScore:
+    trace: str
+    family: str
+    axes: str
+    duration_ms: int
+    nontarget_ms: int
+    sets: list[SetScore]
+    false_reps: list[dict]
+    typed_right: int
+    typed: int
+
+
+@dataclass
+class Summary:
+    sets: int = 0
+    exact: float | None = None
+    within_1: float | None = None
+    mae: float | None = None
+    false_reps_band: int = 0
+    hours_band: float = 0.0
+    false_per_hour_band: float | None = None
+    false_reps_unknown: int = 0
+    hours_unknown: float = 0.0
+    false_per_hour_unknown: float | None = None
+    type_accuracy: float | None = None
+    reps_typed: int = 0
+
+
+@dataclass
+class Report:
+    families: dict[str, Summary] = field(default_factory=dict)
+    overall: Summary = field(default_factory=Summary)
+    traces: list[TraceScore] = field(default_factory=list)
+    unlabelled: list[str] = field(default_factory=list)
+
+
+def _windows(sets: list[traceio.LabelSet], t0: int, t1: int) -> list[tuple[int, int]]:
+    spans = sorted((max(t0, s.start_ms - MARGIN_MS), min(t1, s.end_ms + MARGIN_MS))
+                   for s in sets if s.is_target)
+    merged: list[list[int]] = []
+    for a, b in spans:
+        if b <= a:
+            continue
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    return [(a, b) for a, b in merged]
+
+
+def score_trace(result: dict, labels: traceio.Labels, axes: str, t0: int, t1: int,
+                family: str) -> TraceScore:
+    targets = [s for s in labels.sets if s.is_target]
+    used: set[int] = set()
+    sets = []
+    typed_right = typed = 0
+    for s in targets:
+        inside = [i for i, r in enumerate(result["reps"])
+                  if s.start_ms - MARGIN_MS <= r["t_ms"] <= s.end_ms + MARGIN_MS and i not in used]
+        used.update(inside)
+        sets.append(SetScore(result["trace"], s.exercise, s.start_ms, s.end_ms, int(s.reps or 0),
+                             len(inside)))
+        if axes == "band":
+            typed += len(inside)
+            typed_right += sum(1 for i in inside if result["reps"][i]["exercise"] == s.exercise)
+    false = [r for i, r in enumerate(result["reps"]) if i not in used]
+    covered = sum(b - a for a, b in _windows(labels.sets, t0, t1))
+    return TraceScore(result["trace"], family, axes, t1 - t0, max(0, t1 - t0 - covered), sets,
+                      false, typed_right, typed)
+
+
+def summarise(scores: list[TraceScore]) -> Summary:
+    s = Summary()
+    errors = [x.error for t in scores for x in t.sets]
+    s.sets = len(errors)
+    if errors:
+        s.exact = sum(e == 0 for e in errors) / len(errors)
+        s.within_1 = sum(abs(e) <= 1 for e in errors) / len(errors)
+        s.mae = sum(abs(e) for e in errors) / len(errors)
+    for t in scores:
+        if t.axes == "band":
+            s.false_reps_band += len(t.false_reps)
+            s.hours_band += t.nontarget_ms / 3.6e6
+        else:
+            s.false_reps_unknown += len(t.false_reps)
+            s.hours_unknown += t.nontarget_ms / 3.6e6
+    if s.hours_band:
+        s.false_per_hour_band = s.false_reps_band / s.hours_band
+    if s.hours_unknown:
+        s.false_per_hour_unknown = s.false_reps_unknown / s.hours_unknown
+    right = sum(t.typed_right for t in scores)
+    s.reps_typed = sum(t.typed for t in scores)
+    if s.reps_typed:
+        s.type_accuracy = right / s.reps_typed
+    return s
+
+
+def evaluate(paths: list[str | Path], mode: str = "auto", runtime: str = "cpython") -> Report:
+    files = traceio.find_traces(paths)
+    report = Report()
+    labelled = []
+    for p in files:
+        if traceio.labels_path_for(p).exists():
+            labelled.append(p)
+        else:
+            report.unlabelled.append(str(p))
+    if not labelled:
+        raise RepbandError("no trace with a .labels.json file among the paths given")
+    results = replay_traces(labelled, mode, runtime, progress=True)
+    for p, result in zip(labelled, results):
+        trace = traceio.read_trace(p)
+        labels = traceio.read_labels(traceio.labels_path_for(p))
+        report.traces.append(score_trace(result, labels, trace.axes, int(trace.t_ms[0]),
+                                         int(trace.t_ms[-1]), trace.family))
+    for fam in sorted({t.family for t in report.traces}):
+        report.families[fam] = summarise([t for t in report.traces if t.family == fam])
+    report.overall = summarise(report.traces)
+    return report
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.1f}%"
+
+
+def _num(x: float | None, fmt: str = "{:.2f}") -> str:
+    return "-" if x is None else fmt.format(x)
+
+
+def format_table(report: Report) -> str:
+    head = ("family", "sets", "exact", "±1", "MAE", "false/h band", "false/h unknown", "type acc")
+    rows = []
+    for name, s in [*report.families.items(), ("overall", report.overall)]:
+        rows.append((name, str(s.sets), _pct(s.exact), _pct(s.within_1), _num(s.mae),
+                     f"{_num(s.false_per_hour_band, '{:.1f}')} ({s.false_reps_band} in {s.hours_band:.2f} h)",
+                     f"{_num(s.false_per_hour_unknown, '{:.1f}')} ({s.false_reps_unknown} in {s.hours_unknown:.2f} h)",
+                     f"{_pct(s.type_accuracy)} of {s.reps_typed}"))
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
+    out = [line(head), line(tuple("-" * w for w in widths)), *map(line, rows)]
+    wrong = [x for t in report.traces for x in t.sets if x.error]
+    if wrong:
+        out += ["", "sets not counted exactly:"]
+        out += [f"  {x.trace}  {x.exercise} {x.start_ms}-{x.end_ms} ms: true {x.true}, counted {x.counted}"
+                for x in wrong]
+    noisy = sorted((t for t in report.traces if t.false_reps), key=lambda t: -len(t.false_reps))
+    if noisy:
+        out += ["", "false reps (axes band first):"]
+        noisy.sort(key=lambda t: (t.axes != "band", -len(t.false_reps)))
+        for t in noisy[:15]:
+            times = ", ".join(f"{r['t_ms'] / 1000:.1f}s" for r in t.false_reps[:6])
+            out.append(f"  {t.trace} [{t.axes}]: {len(t.false_reps)} ({times}{', ...' if len(t.false_reps) > 6 else ''})")
+        if len(noisy) > 15:
+            out.append(f"  ... and {len(noisy) - 15} more traces")
+    return "\n".join(out)
+
+
+def to_json(report: Report) -> dict:
+    return {
+        "overall": asdict(report.overall),
+        "families": {k: asdict(v) for k, v in report.families.items()},
+        "sets": [asdict(x) | {"error": x.error} for t in report.traces for x in t.sets],
+        "false_reps": {t.trace: t.false_reps for t in report.traces if t.false_reps},
+        "unlabelled": report.unlabelled,
+    }
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="+", metavar="TRACE_OR_DIR")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--exercise", choices=MODES, default="auto")
+    parser.add_argument("--runtime", choices=RUNTIMES, default="cpython")
+
+
+def run(args: argparse.Namespace) -> int:
+    report = evaluate(args.paths, args.exercise, args.runtime)
+    for p in report.unlabelled:
+        print(f"repband eval: {p}: no labels file, not scored", file=sys.stderr)
+    print(json.dumps(to_json(report), indent=1) if args.json else format_table(report))
+    return 0
