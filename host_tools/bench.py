@@ -1,0 +1,160 @@
+"""`repband bench`: the counter's cost, as JSON.
+
+- MicroPython heap bytes allocated per sample in steady state (gc.mem_alloc() over a long run with
+  the collector off), and the same run under micropython.heap_lock(), where any allocation raises;
+- MicroPython time per sample as a ratio to a fixed reference loop timed in the same process
+  (an empty-bodied loop over the same arrays), so the figure does not depend on the machine;
+- peak heap of the counter (bytes allocated while constructing and running it);
+- CPython replay speed as a multiple of real time over the shared traces (or a built-in signal).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import struct
+import time
+from pathlib import Path
+
+from host_tools import REPO_ROOT, traceio
+from host_tools.mpy_runtime import run_micropython
+
+_MP_BENCH = """
+import gc, time, micropython, counter
+from array import array
+
+def load(name):
+    f = open(name, 'rb')
+    hdr = array('i', [0, 0, 0])
+    f.readinto(hdr)
+    n, rate, known = hdr
+    cols = []
+    for _ in range(4):
+        a = array('i', bytearray(4 * n))
+        f.readinto(a)
+        cols.append(a)
+    f.close()
+    return rate, known == 1, cols
+
+def feed_all(c, t, ax, ay, az, lo, hi):
+    reps = 0
+    for i in range(lo, hi):
+        if c.feed(t[i], ax[i], ay[i], az[i], 0, 0, 0) == 1:
+            reps += 1
+    return reps
+
+def reference(t, ax, ay, az, lo, hi):
+    s = 0
+    for i in range(lo, hi):
+        s += t[i] + ax[i] + ay[i] + az[i]
+    return s
+
+rate, known, (t, ax, ay, az) = load('/lib/bench.bin')
+n = len(t)
+warm = n // 5
+gc.collect()
+before = gc.mem_alloc()
+c = counter.Counter(rate, known)
+feed_all(c, t, ax, ay, az, 0, warm)
+gc.collect()
+counter_bytes = gc.mem_alloc() - before
+
+gc.collect()
+gc.disable()
+a0 = gc.mem_alloc()
+reps = feed_all(c, t, ax, ay, az, warm, n)
+a1 = gc.mem_alloc()
+gc.enable()
+
+c2 = counter.Counter(rate, known)
+feed_all(c2, t, ax, ay, az, 0, warm)
+locked_ok = 1
+micropython.heap_lock()
+try:
+    feed_all(c2, t, ax, ay, az, warm, n)
+except MemoryError:
+    locked_ok = 0
+finally:
+    micropython.heap_unlock()
+
+c3 = counter.Counter(rate, known)
+t0 = time.ticks_us()
+feed_all(c3, t, ax, ay, az, 0, n)
+t_counter = time.ticks_diff(time.ticks_us(), t0)
+t0 = time.ticks_us()
+reference(t, ax, ay, az, 0, n)
+t_ref = time.ticks_diff(time.ticks_us(), t0)
+print('B', n - warm, a1 - a0, reps, locked_ok, counter_bytes, t_counter, t_ref, n)
+"""
+
+
+def _bench_input(trace: traceio.Trace) -> bytes:
+    t, ax, ay, az, *_ = traceio.counter_ints(trace)
+    n = len(t)
+    head = struct.pack("<3i", n, round(trace.sample_rate_hz), int(trace.axes == "band"))
+    return head + b"".join(struct.pack(f"<{n}i", *c.tolist()) for c in (t, ax, ay, az))
+
+
+def _default_trace() -> traceio.Trace:
+    shared = REPO_ROOT.parent / "shared" / "traces" / "uci-pt" / "s1-e4-u3-test.csv"
+    if shared.exists():
+        return traceio.read_trace(shared)
+    return _sine_trace()
+
+
+def _sine_trace() -> traceio.Trace:
+    """Leg lifts as a plain signal (no shared data needed): 30 reps of 25 deg at 50 Hz."""
+    import numpy as np
+
+    rate = 50
+    t = np.arange(0, 120_000, 1000 // rate)
+    phase = (t % 4000) / 4000
+    angle = np.radians(25) * 0.5 * (1 - np.cos(2 * math.pi * phase))
+    accel = np.stack([np.sin(angle), np.zeros_like(angle), np.cos(angle)], 1)
+    return traceio.Trace(Path("sine"), {}, rate, "band", t.astype(np.int64), accel)
+
+
+def micropython_figures(trace: traceio.Trace | None = None) -> dict:
+    trace = trace or _default_trace()
+    out = run_micropython(_MP_BENCH, {"bench.bin": _bench_input(trace)}, heap_bytes=32 << 20)
+    line = next(x for x in out.splitlines() if x.startswith("B "))
+    samples, alloc, reps, locked_ok, counter_bytes, t_counter, t_ref, n = map(int, line.split()[1:])
+    return {
+        "trace": str(trace.path),
+        "steady_state_samples": samples,
+        "steady_state_reps": reps,
+        "heap_bytes_per_sample": alloc / samples,
+        "heap_locked_run_ok": bool(locked_ok),
+        "counter_heap_bytes": counter_bytes,
+        "time_per_sample_vs_reference_loop": round(t_counter / max(1, t_ref), 2),
+        "micropython_us_per_sample_here": round(t_counter / n, 3),
+    }
+
+
+def cpython_speed(paths: list[Path]) -> dict:
+    from host_tools.replay import replay_trace
+
+    traces = [traceio.read_trace(p) for p in paths] or [_sine_trace()]
+    start = time.perf_counter()
+    for tr in traces:
+        replay_trace(tr)
+    elapsed = time.perf_counter() - start
+    recorded_s = sum(tr.duration_ms for tr in traces) / 1000
+    return {"traces": len(traces), "recorded_hours": round(recorded_s / 3600, 3),
+            "replay_seconds": round(elapsed, 3),
+            "replay_x_real_time": round(recorded_s / elapsed)}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="*", metavar="TRACE_OR_DIR",
+                        help="traces for the CPython speed (default: ../shared/traces if present)")
+
+
+def run(args: argparse.Namespace) -> int:
+    paths = args.paths or ([REPO_ROOT.parent / "shared" / "traces"]
+                           if (REPO_ROOT.parent / "shared" / "traces").is_dir() else [])
+    files = traceio.find_traces(paths) if paths else []
+    print(json.dumps({"micropython": micropython_figures(), "cpython": cpython_speed(files)},
+                     indent=1))
+    return 0
