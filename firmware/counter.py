@@ -29,7 +29,7 @@
 try:
     from micropython import const
 except ImportError:  # CPython
-    def const(x):
+    def const(x):  # type: ignore
         return x
 
 AUTO = const(0)
