@@ -29,23 +29,25 @@ class ProposedSet:
     rep_ms: list[int] = field(default_factory=list)
     name: str | None = None  # for "other" sets: what the exercise was
 
-    def as_label(self) -> dict[str, Any]:
-        d: dict[str, Any] = {
-            "exercise": self.exercise,
-            "start_ms": self.start_ms,
-            "end_ms": self.end_ms,
-            "reps": self.reps,
-        }
-        if self.rep_ms:
-            d["rep_ms"] = list(self.rep_ms)
-        if self.name:
-            d["name"] = self.name
-        return d
+    def as_label_set(self) -> Any:
+        from host_tools import traceio
+
+        return traceio.LabelSet(
+            self.exercise,
+            self.start_ms,
+            self.end_ms,
+            self.reps,
+            list(self.rep_ms) or None,
+            self.name,
+        )
 
 
 def trace_samples(trace: Any) -> Iterator[tuple[int, int, int, int, int, int, int]]:
     """The trace's samples in the counter's integer units (mg, 0.1 deg/s; 0 without gyro)."""
-    yield from trace.int_samples()
+    from host_tools import traceio
+
+    columns = [c.tolist() for c in traceio.counter_ints(trace)]
+    yield from zip(*columns, strict=True)
 
 
 def detect_sets(trace: Any) -> list[ProposedSet]:
@@ -53,7 +55,7 @@ def detect_sets(trace: Any) -> list[ProposedSet]:
     from host_tools.firmware import load
 
     counter_mod = load("counter")
-    axes_known = str(trace.meta.get("axes", "unknown")) == "band"
+    axes_known = trace.axes == "band"
     c = counter_mod.Counter(round(float(trace.sample_rate_hz)), axes_known=axes_known)
     sets: list[ProposedSet] = []
     rep_times: list[int] = []
@@ -158,7 +160,7 @@ def edit(asker: Asker, s: ProposedSet) -> ProposedSet:
         allow_none=exercise == "other",
     )
     keep_rep_ms = [t for t in s.rep_ms if start - 2000 <= t <= end + 2000]
-    if reps is not None and len(keep_rep_ms) != reps:
+    if reps is None or len(keep_rep_ms) != reps:
         keep_rep_ms = []  # the counter's rep times no longer match the true count
     return ProposedSet(exercise, start, end, reps, keep_rep_ms, name)
 
@@ -192,12 +194,6 @@ def review(proposals: list[ProposedSet], asker: Asker) -> list[ProposedSet]:
 # ---------------------------------------------------------------- files
 
 
-def labels_path(trace_path: Path) -> Path:
-    name = trace_path.name
-    stem = name[: -len(".csv")] if name.endswith(".csv") else trace_path.stem
-    return trace_path.with_name(stem + ".labels.json")
-
-
 def label_trace(
     trace_path: Path,
     *,
@@ -210,7 +206,7 @@ def label_trace(
 ) -> tuple[Path, list[ProposedSet]]:
     from host_tools import traceio
 
-    out = labels_path(trace_path)
+    out = traceio.labels_path_for(trace_path)
     if out.exists() and not force:
         raise RepbandError(f"{out}: already exists; pass --force to replace it")
     trace = traceio.read_trace(trace_path)
@@ -230,7 +226,8 @@ def label_trace(
     else:
         final = review(proposals, asker or Asker())
     labels = traceio.Labels(
-        sets=[s.as_label() for s in final],
+        path=out,
+        sets=[s.as_label_set() for s in final],
         notes=notes
         or "sets proposed by repband label (the band's counter)"
         + ("" if yes else ", checked and edited by hand"),
@@ -248,11 +245,10 @@ def write_plot(trace: Any, sets: list[ProposedSet], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    samples = list(trace_samples(trace))
-    t = [s[0] / 1000 for s in samples]
+    t = trace.t_ms / 1000
     fig, ax = plt.subplots(figsize=(11, 3.5))
-    for j, name in ((1, "ax"), (2, "ay"), (3, "az")):
-        ax.plot(t, [s[j] / 1000 for s in samples], linewidth=0.7, label=name)
+    for j, name in enumerate(("ax", "ay", "az")):
+        ax.plot(t, trace.accel_g[:, j], linewidth=0.7, label=name)
     for s in sets:
         ax.axvspan(s.start_ms / 1000, s.end_ms / 1000, alpha=0.15, color="tab:green")
         ax.text(s.start_ms / 1000, 1.05, f"{s.exercise} {s.reps}", fontsize=8)

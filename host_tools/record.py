@@ -193,21 +193,27 @@ def _handle_line(
         rec.dropped += int(fields.get("dropped", "0") or 0)
 
 
-def to_trace(rec: Recording) -> Any:
+def to_trace(rec: Recording, path: Path) -> Any:
     """The recording as a traceio.Trace in trace-format units (g, deg/s)."""
+    import numpy as np
+
     from host_tools import traceio
 
-    return traceio.Trace.from_int_samples(
-        rec.samples,
-        sample_rate_hz=rec.sample_rate_hz,
-        gyro=rec.gyro,
+    data = np.array(rec.samples, dtype=np.int64).reshape(-1, 7)
+    return traceio.Trace(
+        path=path,
         meta={
-            "format": "repband-trace/1",
+            "format": traceio.TRACE_FORMAT,
             "sample_rate_hz": str(rec.sample_rate_hz),
             "placement": rec.placement,
             "axes": "band",
             "source": f"recorded with repband record, board {rec.board}",
         },
+        sample_rate_hz=float(rec.sample_rate_hz),
+        axes="band",
+        t_ms=data[:, 0],
+        accel_g=data[:, 1:4] / 1000.0,
+        gyro_dps=data[:, 4:7] / 10.0 if rec.gyro else None,
     )
 
 
@@ -245,7 +251,7 @@ def record(
     if live:
         live[0].finish(rec.samples[-1][0])
     try:
-        traceio.write_trace(out, to_trace(rec))
+        traceio.write_trace(out, to_trace(rec, out))
     except OSError as exc:
         raise RepbandError(f"{out}: cannot write the trace ({exc.strerror})") from None
     dur = (rec.samples[-1][0] - rec.samples[0][0]) / 1000

@@ -16,7 +16,7 @@ def replayed_reps(trace_path: Path) -> dict[str, int]:
 
     trace = traceio.read_trace(trace_path)
     cm = load("counter")
-    c = cm.Counter(round(float(trace.sample_rate_hz)), axes_known=True)
+    c = cm.Counter(round(trace.sample_rate_hz), axes_known=True)
     reps: dict[str, int] = {}
     last = 0
 
@@ -25,7 +25,7 @@ def replayed_reps(trace_path: Path) -> dict[str, int]:
             name = cm.EXERCISE_NAMES[c.rep_exercise]
             reps[name] = reps.get(name, 0) + 1
 
-    for s in trace.int_samples():
+    for s in zip(*(col.tolist() for col in traceio.counter_ints(trace)), strict=True):
         last = s[0]
         take(c.feed(*s))
     while ev := c.finish(last):

@@ -3,29 +3,11 @@ virtual band) a recording that reproduces the samples of the trace the band wear
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from host_tools import FIRMWARE_DIR, REPO_ROOT, record
-
-RUNTIME = REPO_ROOT / "node_modules" / "@micropython" / "micropython-webassembly-pyscript"
-RUNNER = """
-import { loadMicroPython } from "%s/micropython.mjs";
-import fs from "fs";
-const [script, fwdir] = process.argv.slice(2);
-let out = "";
-const mp = await loadMicroPython({ stdout: (s) => { out += Buffer.from(s).toString("latin1"); },
-                                   linebuffer: false });
-try { mp.FS.mkdir("/lib"); } catch (e) {}
-for (const f of fs.readdirSync(fwdir)) if (f.endsWith(".py"))
-  mp.FS.writeFile("/lib/" + f, fs.readFileSync(fwdir + "/" + f));
-try { mp.runPython(fs.readFileSync(script, "utf8")); }
-catch (e) { process.stdout.write(out); console.error(e.message); process.exit(1); }
-process.stdout.write(out);
-"""
+from host_tools import record
 
 # A fake sample source for the recorder (the IMU is what is missing here, not the logic):
 # batches of `n` samples whose values are a known function of (batch, index); batch 2 reports
@@ -56,21 +38,14 @@ def value(k: int, i: int, j: int) -> int:
     return (k * 977 + i * 131 - j * 5003) % 60001 - 30000
 
 
-def run_micropython(tmp_path: Path, code: str) -> bytes:
-    if shutil.which("node") is None or not RUNTIME.is_dir():
-        pytest.skip("Node.js or the MicroPython runtime (npm ci) is missing")
-    runner = tmp_path / "run.mjs"
-    runner.write_text(RUNNER % RUNTIME.as_posix())
-    script = tmp_path / "script.py"
-    script.write_text(code)
-    proc = subprocess.run(
-        ["node", str(runner), str(script), str(FIRMWARE_DIR)],
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr.decode()
-    return proc.stdout
+def run_micropython(code: str) -> bytes:
+    from host_tools.mpy_runtime import MicroPythonError, check_runtime, run_micropython
+
+    try:
+        check_runtime()
+    except MicroPythonError as exc:
+        pytest.skip(str(exc))
+    return run_micropython(code, timeout_s=60).encode()
 
 
 def parse(out: bytes) -> record.Recording:
@@ -84,9 +59,7 @@ def parse(out: bytes) -> record.Recording:
 def test_recorder_on_micropython_streams_every_sample(
     tmp_path: Path, rate: int, n: int, batches: int, seconds: float
 ) -> None:
-    out = run_micropython(
-        tmp_path, SOURCE % {"rate": rate, "n": n, "batches": batches, "seconds": seconds}
-    )
+    out = run_micropython(SOURCE % {"rate": rate, "n": n, "batches": batches, "seconds": seconds})
     rec = parse(out)
     assert rec.ended and rec.sample_rate_hz == rate and rec.placement == "thigh_left_lateral"
     assert rec.board == "testboard" and rec.dropped == 3
@@ -102,7 +75,7 @@ def test_recorder_on_micropython_streams_every_sample(
 
 
 def test_recorder_stops_after_the_requested_seconds(tmp_path: Path) -> None:
-    out = run_micropython(tmp_path, SOURCE % {"rate": 50, "n": 16, "batches": 50, "seconds": 1.5})
+    out = run_micropython(SOURCE % {"rate": 50, "n": 16, "batches": 50, "seconds": 1.5})
     rec = parse(out)
     assert rec.ended and len(rec.samples) == 75 - 3  # 1.5 s at 50 Hz, 3 of them lost
     assert rec.samples[-1][0] == 74 * 1000 // 50
@@ -155,24 +128,25 @@ def moving_trace(path: Path, seconds: int = 40) -> list[tuple[int, ...]]:
     return ints
 
 
-def read_csv_trace(path: Path) -> tuple[dict[str, str], list[tuple[int, ...]]]:
-    meta, rows = {}, []
-    for line in path.read_text().splitlines():
-        if line.startswith("#"):
-            k, _, v = line[1:].partition(":")
-            meta[k.strip()] = v.strip()
-        elif line.startswith("t_ms"):
-            header = line.split(",")
-        else:
-            vals = dict(zip(header, line.split(","), strict=True))
-            rows.append(
-                (
-                    int(vals["t_ms"]),
-                    *(round(float(vals[k]) * 1000) for k in ("ax", "ay", "az")),
-                    *(round(float(vals[k]) * 10) for k in ("gx", "gy", "gz")),
-                )
-            )
-    return meta, rows
+def read_back(path: Path) -> tuple[dict[str, str], list[tuple[int, ...]]]:
+    from host_tools import traceio
+
+    trace = traceio.read_trace(path)
+    return trace.meta, list(zip(*(c.tolist() for c in traceio.counter_ints(trace)), strict=True))
+
+
+def test_trace_file_holds_exactly_the_band_integers(tmp_path: Path) -> None:
+    rec = record.Recording(sample_rate_hz=50, placement="thigh_left_lateral", board="b")
+    rec.samples = [
+        (i * 20, i - 40, 3 * i, 1000 - i, -i, 7 * i - 300, 32767 - i) for i in range(80)
+    ]
+    out = tmp_path / "r.csv"
+    from host_tools import traceio
+
+    traceio.write_trace(out, record.to_trace(rec, out))
+    meta, got = read_back(out)
+    assert got == rec.samples
+    assert meta["source"] == "recorded with repband record, board b"
 
 
 def test_recording_reproduces_the_worn_trace(tmp_path: Path) -> None:
@@ -190,7 +164,7 @@ def test_recording_reproduces_the_worn_trace(tmp_path: Path) -> None:
         flash.flash(BOARD, vb.pty_path, show=False)
         rec = record.record(vb.pty_path, out, seconds=3, say=said.append)
     assert rec.ended and rec.dropped == 0
-    meta, got = read_csv_trace(out)
+    meta, got = read_back(out)
     assert meta["format"] == "repband-trace/1" and meta["axes"] == "band"
     assert meta["sample_rate_hz"] == str(E2E_RATE) and meta["placement"] == "thigh_right_lateral"
     assert meta["source"] == f"recorded with repband record, board {BOARD}"
