@@ -27,9 +27,9 @@
 # 6. Reps are held back until a set has MIN_SET_REPS of them, so a single swing (rolling over,
 #    adjusting the band) never counts.
 try:
-    from micropython import const
+    from micropython import const  # type: ignore
 except ImportError:  # CPython
-    def const(x):  # type: ignore
+    def const(x):
         return x
 
 AUTO = const(0)
