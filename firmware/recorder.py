@@ -12,8 +12,8 @@ import struct
 import sys
 
 try:
-    from micropython import const
-except ImportError:  # CPython (tests)
+    from micropython import const  # type: ignore
+except ImportError:  # CPython
 
     def const(x):
         return x
@@ -65,7 +65,8 @@ class Streamer:
 
     def flush(self):
         if self.n:
-            self.write("D" + binascii.b2a_base64(self.mv[: self.n * _SIZE]).decode())
+            data = self.mv[: self.n * _SIZE]
+            self.write("D" + binascii.b2a_base64(data).decode())  # pyright: ignore[reportArgumentType]
             self.total += self.n
             self.n = 0
 
