@@ -58,25 +58,30 @@ def detect_sets(trace: Any) -> list[ProposedSet]:
     axes_known = trace.axes == "band"
     c = counter_mod.Counter(round(float(trace.sample_rate_hz)), axes_known=axes_known)
     sets: list[ProposedSet] = []
-    rep_times: list[int] = []
+    reps: list[tuple[int, int]] = []  # (time of the top, duration) of the open set's reps
     last_t = 0
 
     def take(ev: int) -> None:
         if ev & counter_mod.EV_REP:
-            rep_times.append(c.rep_t_ms)
+            reps.append((c.rep_t_ms, c.rep_duration_ms))
         if ev & counter_mod.EV_SET:
             start, end = c.set_start_ms, c.set_end_ms
-            reps_in = [t for t in rep_times if start - 2000 <= t <= end + 2000]
+            mine = [r for r in reps if start - 2000 <= r[0] <= end + 2000][-c.set_reps :]
+            if mine:
+                # Bound the set by its reps (a rep spans about its duration around its top),
+                # which is where a person labelling it would put the bounds.
+                start = max(start, _round100(mine[0][0] - mine[0][1]))
+                end = min(end, _round100(mine[-1][0] + mine[-1][1]))
             sets.append(
                 ProposedSet(
                     exercise=counter_mod.EXERCISE_NAMES[c.set_exercise],
                     start_ms=start,
                     end_ms=end,
                     reps=c.set_reps,
-                    rep_ms=reps_in[-c.set_reps :] if c.set_reps else [],
+                    rep_ms=[t for t, _ in mine],
                 )
             )
-            rep_times.clear()
+            reps.clear()
 
     for s in trace_samples(trace):
         last_t = s[0]
@@ -87,6 +92,10 @@ def detect_sets(trace: Any) -> list[ProposedSet]:
             break
         take(ev)
     return sets
+
+
+def _round100(t_ms: int) -> int:
+    return max(0, (t_ms + 50) // 100 * 100)
 
 
 # ---------------------------------------------------------------- the dialogue

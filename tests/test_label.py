@@ -12,6 +12,9 @@ from host_tools import RepbandError
 from host_tools.firmware import load
 
 RATE = 50
+# Where exercise_rows() puts the sets: 5 s still, 8 leg lifts of 2.5 + 0.5 s, 20 s still,
+# 6 clams of 3 + 0.5 s (each set ends when its last rep is back down).
+TRUE_BOUNDS_MS = [(5000, 5000 + 8 * 3000 - 500), (49000, 49000 + 6 * 3500 - 500)]
 
 
 def exercise_rows(rate: int = RATE) -> list[tuple[int, float, float, float]]:
@@ -107,7 +110,12 @@ def test_yes_writes_the_counters_sets(tmp_path: Path, label_mod) -> None:
     got = read_sets(out)
     expected = counter_sets()
     assert len(expected) == 2  # the fixture has a leg-lift set and a clam set
-    assert [{k: s[k] for k in ("exercise", "start_ms", "end_ms", "reps")} for s in got] == expected
+    assert [(s["exercise"], s["reps"]) for s in got] == [
+        (e["exercise"], e["reps"]) for e in expected
+    ]
+    # Proposed bounds hug the reps: within 1.5 s of where each set truly starts and ends.
+    for s, (start, end) in zip(got, TRUE_BOUNDS_MS, strict=True):
+        assert abs(s["start_ms"] - start) <= 1500 and abs(s["end_ms"] - end) <= 1500, s
     for s in got:
         assert len(s["rep_ms"]) == s["reps"]
         assert all(s["start_ms"] - 2000 <= t <= s["end_ms"] + 2000 for t in s["rep_ms"])
@@ -137,10 +145,11 @@ def test_prompts_accept_edit_drop_and_add(tmp_path: Path, label_mod) -> None:
     asker = label_mod.Asker(ask=lambda prompt: next(answers), say=said.append)
     out, _ = label_mod.label_trace(trace, asker=asker)
     got = read_sets(out)
+    proposed, _ = label_mod.label_trace(trace, yes=True, force=True, asker=None)
     assert got[0] == {
         "exercise": "other",
-        "start_ms": expected[0]["start_ms"],
-        "end_ms": expected[0]["end_ms"],
+        "start_ms": read_sets(proposed)[0]["start_ms"],
+        "end_ms": read_sets(proposed)[0]["end_ms"],
         "reps": None,
         "name": "supine straight-leg raise",
     }
