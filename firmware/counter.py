@@ -45,6 +45,7 @@ EV_SET = const(2)
 _TICK_MS = const(100)  # internal rate: 10 Hz
 _K_SLOW = const(6)  # slow mean/covariance time constant: 2**6 ticks = 6.4 s
 _HYST_MG = const(60)  # an extreme is confirmed once s retreats this far (~3.4 deg), or a third of the last swing
+_HYST_MAX_MG = const(150)  # ~8.6 deg
 _ROM_MIN_MG = const(80)  # smallest rep: chord of the gravity swing (~4.6 deg)
 _RETURN_PCT = const(60)  # a rep ends when s has come back this share of the swing,
 _RETURN_MIN_PCT = const(35)  # or this share, if s then turns up again
@@ -54,7 +55,10 @@ _IDLE_MS = const(12000)  # no swing for this long ends the set
 _MIN_SET_REPS = const(2)
 _QUEUE = const(8)  # reps waiting to be read, one per feed() call
 _QUIET = const(20)  # principal variance below ~(28 mg)^2 (1.6 deg rms): not moving
-_UP_MIN_MG = const(500)  # axes known: rest z >= 0.5 g (outer thigh faces up, within 60 deg)
+_UP_MIN_MG = const(500)
+_FLAT_MG = const(40)  # axes known: still = knee height within ~2.3 deg ...
+_SETTLE_MS = const(500)  # ... for half a second
+_SWING_MAX_MG = const(1250)  # a swing over ~77 deg is a change of posture, not a rep  # axes known: rest z >= 0.5 g (outer thigh faces up, within 60 deg)
 _KNEE_PCT = const(30)  # axes known: x must rise by >= 30 % of the swing
 _CLAM_PCT = const(60)  # axes known: |dy| >= 60 % of dx over the set -> clamshell
 
@@ -137,6 +141,9 @@ class Counter:
         self._uy = 0
         self._uz = 0
         self._reset_detector()
+        self._settling = self.axes_known  # axes known: wait for stillness on the side
+        self._anchor = 0
+        self._anchor_t = 0
         self._in_set = False
         self._set_ex = 0
         self._sum_dx = 0
@@ -189,6 +196,36 @@ class Counter:
         self._t_y = 0
         self._t_z = 0
         self._has_top = False
+
+    def _settle(self, t, s, x, y, z):
+        # Reps start from stillness on the side: once the knee height has stayed within
+        # _FLAT_MG for _SETTLE_MS, that is the rest the first rep starts from.
+        d = s - self._anchor
+        if d > _FLAT_MG or d < -_FLAT_MG or z < _UP_MIN_MG:
+            self._anchor = s
+            self._anchor_t = t
+        elif t - self._anchor_t >= _SETTLE_MS:
+            self._settling = False
+            self._store_rest(s, t, x, y, z)
+            self._e_kind = -1
+            self._e_v = s
+            self._last_ext_t = t
+            self._trend = 1
+            self._hi = s
+            self._hi_t = t
+            self._hi_leave = t
+            self._hi_x = x
+            self._hi_y = y
+            self._hi_z = z
+
+    def _restart_detector(self):
+        # Forget the extremes (not the set): the next swing is judged afresh.
+        self._trend = 0
+        self._hi = -100000
+        self._lo = 100000
+        self._e_kind = 0
+        self._has_top = False
+        self._hyst = _HYST_MG
 
     def feed(self, t_ms, ax, ay, az, gx=0, gy=0, gz=0):
         # Returns at most one event per call (EV_REP or EV_SET); queued ones follow on later calls.
@@ -261,6 +298,18 @@ class Counter:
         self._cyz += ((dy * dz) >> 4) - (self._cyz >> _K_SLOW)
         if self.axes_known:
             s = x  # knee height: x of the unit gravity grows as the knee rises
+            if z < _UP_MIN_MG:
+                # not lying on the side with the band up: no rep can start or end here, and the
+                # way into the posture (lying down: a 90 deg swing) is not a swing to measure;
+                # getting up ends the set
+                self._restart_detector()
+                self._settling = True
+                self._end_set()
+            if self._settling:
+                self._settle(t, s, x, y, z)
+                self.signal_mg = s
+                self._idle_check(t)
+                return
         else:
             if not self._power_step():
                 self._rx = x  # quiet: gravity here is the resting position
@@ -360,7 +409,10 @@ class Counter:
         if prev_kind == 0:
             self._store_rest(v, t, x, y, z)  # provisional: where the first swing starts
             return
-        self._hyst = sw // 3 if sw // 3 > _HYST_MG else _HYST_MG  # wobbles in a hold are smaller
+        # wobbles in a hold are smaller than a third of the swing; capped, so that lying down
+        # (a 90 deg swing) does not hide the reps that follow
+        h = sw // 3
+        self._hyst = _HYST_MG if h < _HYST_MG else (_HYST_MAX_MG if h > _HYST_MAX_MG else h)
         if self.axes_known:
             self._rest_type = -1  # s is the knee height: rest is a minimum
         elif self._rest_type == 0:
