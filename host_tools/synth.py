@@ -27,6 +27,7 @@ PRONE = np.array([0.0, -1.0, 0.0])
 STANDING = np.array([-1.0, 0.0, 0.0])
 BOTTOM_LEG = np.array([0.0, 0.0, -1.0])
 
+PARTIAL_MIN_DEG = 8  # a partial rep smaller than this is not generated (nobody would count it)
 SCENARIOS = ("mixed", "leg_lift", "clamshell", "distractors")
 
 
@@ -104,7 +105,7 @@ def _exercise_set(tl: _Timeline, kind: str, base: np.ndarray, reps: int, amp_deg
     tops = []
     for k in range(reps):
         amp = math.radians(amp_deg * rng.uniform(0.85, 1.15))
-        if rng.random() < 0.08:
+        if rng.random() < 0.08 and amp * 0.6 >= math.radians(PARTIAL_MIN_DEG):
             amp *= 0.6  # a partial rep: still a rep
         rise = rng.uniform(0.6, 1.6) / tempo
         hold = rng.choice([0.0, rng.uniform(0.3, 1.5), rng.uniform(2.0, 5.0)]) / tempo
