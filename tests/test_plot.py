@@ -1,0 +1,28 @@
+"""repband plot writes a PNG of the counter's signal, reps and labelled sets."""
+
+from host_tools.cli import main
+from host_tools.plot import counter_signal, plot_trace
+from host_tools.replay import replay_trace
+from host_tools.synth import make_session, write_session
+
+
+def test_plot_writes_a_png_with_the_replayed_reps(tmp_path):
+    trace, labels = make_session(2, "leg_lift")
+    path, _ = write_session(tmp_path / "s.csv", trace, labels)
+    out = plot_trace(path, tmp_path / "s.png")
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 20_000
+    from host_tools.traceio import read_trace
+
+    signal, reps = counter_signal(read_trace(path))
+    assert len(signal) == len(trace.t_ms)
+    assert [r["t_ms"] for r in reps] == [r["t_ms"] for r in replay_trace(read_trace(path))["reps"]]
+
+
+def test_plot_errors_are_one_line(tmp_path, capsys):
+    assert main(["plot", str(tmp_path / "none.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "none.csv" in err and "no such file" in err
+    trace, labels = make_session(2, "leg_lift")
+    path, _ = write_session(tmp_path / "s.csv", trace, labels)
+    assert main(["plot", str(path), "--out", str(tmp_path / "no" / "dir" / "x.png")]) == 1
+    assert "cannot write" in capsys.readouterr().err
