@@ -273,6 +273,34 @@ def make_session(seed: int, scenario: str = "mixed", rate_hz: float | None = Non
                          f"synthetic session, seed {seed}, scenario {scenario}; counts are by construction")
 
 
+def make_day(seed: int, sets_per_exercise: int = 4, rate_hz: float = 50) -> tuple[Trace, Labels]:
+    """A day's exercise in one session: sets of both exercises between walking, sitting and
+    other exercises, in the band frame (what a band wearing it would see)."""
+    rng = np.random.default_rng(seed)
+    tl = _Timeline(float(rate_hz), rng, [], [], [], [], [])
+    tempo = rng.uniform(0.8, 1.3)
+    _still(tl, STANDING, 2)
+    kinds = ["leg_lift", "clamshell"] * sets_per_exercise
+    for k, kind in enumerate(rng.permutation(kinds)):
+        _distractors(tl, [str(rng.choice(["walking", "sitting", "standing"]))])
+        _turn(tl, STANDING, SIDE, 2)
+        _exercise_set(tl, str(kind), SIDE, int(rng.integers(10, 16)), rng.uniform(15, 40),
+                      tempo * rng.uniform(0.9, 1.2), str(kind))
+        _still(tl, SIDE, rng.uniform(3, 6))
+        _turn(tl, SIDE, STANDING, 2)
+    _walk(tl, 10)
+    meta = {"format": "repband-trace/1", "sample_rate_hz": f"{rate_hz:g}",
+            "placement": "thigh_right_lateral", "axes": "band",
+            "source": f"synthetic day (host_tools.synth.make_day, seed {seed})"}
+    trace = _sensor(tl, rate_hz, True, None, meta)
+    return trace, Labels(Path("day.labels.json"), tl.sets, f"synthetic day, seed {seed}")
+
+
+def write_day(out: str | Path, seed: int = 1, **kw) -> tuple[Path, Path]:
+    trace, labels = make_day(seed, **kw)
+    return write_session(out, trace, labels)
+
+
 def write_session(out: str | Path, trace: Trace, labels: Labels) -> tuple[Path, Path]:
     out = Path(out)
     trace.path = out
@@ -286,7 +314,8 @@ def write_session(out: str | Path, trace: Trace, labels: Labels) -> tuple[Path, 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", required=True, help="trace file to write (labels beside it)")
-    parser.add_argument("--scenario", choices=SCENARIOS, default="mixed")
+    parser.add_argument("--scenario", choices=(*SCENARIOS, "day"), default="mixed",
+                        help="'day': make_day, several sets of each exercise between other activities")
     parser.add_argument("--rate", type=float, help="sample rate in Hz (default: drawn by seed)")
     parser.add_argument("--no-gyro", action="store_true")
     parser.add_argument("--axes", choices=("band", "unknown"), default="band")
@@ -295,7 +324,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.rate is not None and not 20 <= args.rate <= 200:
         raise RepbandError("--rate must be between 20 and 200 Hz")
-    trace, labels = make_session(args.seed, args.scenario, args.rate, not args.no_gyro, args.axes)
+    if args.scenario == "day":
+        trace, labels = make_day(args.seed, rate_hz=args.rate or 50)
+    else:
+        trace, labels = make_session(args.seed, args.scenario, args.rate, not args.no_gyro, args.axes)
     t, lp = write_session(args.out, trace, labels)
     n = sum(s.reps or 0 for s in labels.sets if s.is_target)
     print(f"wrote {t} ({trace.duration_ms / 1000:.0f} s at {trace.sample_rate_hz:g} Hz) and {lp} "
