@@ -25,7 +25,7 @@ from typing import Any
 from host_tools import BOARDS_DIR, FIRMWARE_DIR, RepbandError
 
 # Where things go on the band's file system (the firmware reads them from there).
-BOARD_FILE_ON_BAND = "board.json"
+BOARDS_ON_BAND = "boards"  # firmware/board.py loads the one board file in /boards
 SETTINGS_FILE_ON_BAND = "config.json"
 KEEP_AS_PY = ("boot.py", "main.py")  # MicroPython runs these by name, so they stay source
 CHUNK = 512  # bytes per raw-REPL write; larger is faster, the band's paste buffer limits it
@@ -84,6 +84,8 @@ def board_chip(board: dict[str, Any], name: str) -> str:
 def image_help(board: dict[str, Any], name: str) -> str:
     """Where to download the MicroPython image for this board, as one sentence."""
     chip = board_chip(board, name)
+    if board.get("firmware_image"):
+        return f"download MicroPython (.bin, >= 1.24) for {name} from {board['firmware_image']}"
     mp_board = board.get("micropython_board") or DEFAULT_MICROPYTHON_BOARD.get(chip, "")
     return (
         f"download the {CHIP_LABEL[chip]} image (.bin, MicroPython >= 1.24) from "
@@ -296,17 +298,22 @@ def band_files(board_name: str, march: str | None, work: Path) -> dict[str, byte
     board_path = BOARDS_DIR / f"{board_name}.json"
     load_board(board_name)  # validates
     files = compile_firmware(work, march)
-    files[BOARD_FILE_ON_BAND] = board_path.read_bytes()
+    files[board_file_on_band(board_name)] = board_path.read_bytes()
     return files
 
 
+def board_file_on_band(board_name: str) -> str:
+    return f"{BOARDS_ON_BAND}/{board_name}.json"
+
+
 def probe_band(transport: Any, port: str) -> tuple[str | None, dict[str, int]]:
-    """(mpy-cross -march for this band, {file name: size} of the band's root directory)."""
-    out = transport.eval(
+    """(mpy-cross -march for this band, {path: size} of the files in / and /boards)."""
+    mpy, listing = transport.eval(
         "(getattr(__import__('sys').implementation,'_mpy',0),"
-        "[(f[0],f[3] if len(f)>3 else 0) for f in __import__('os').ilistdir('/') if f[1]==0x8000])"
+        f"[(d+f[0],f[3] if len(f)>3 else 0) for d in ('','{BOARDS_ON_BAND}/') "
+        "for f in (__import__('os').ilistdir('/'+d) if d=='' or "
+        f"'{BOARDS_ON_BAND}' in __import__('os').listdir('/') else ()) if f[1]==0x8000])"
     )
-    mpy, listing = out
     version, arch = mpy & 0xFF, mpy >> 10
     if mpy and version != MPY_VERSION:
         raise RepbandError(
@@ -346,6 +353,13 @@ def deploy(
                 to_write.append(name)
             bar.update(1)
 
+    if any(n.startswith(BOARDS_ON_BAND + "/") for n in to_write) and not any(
+        n.startswith(BOARDS_ON_BAND + "/") for n in on_band
+    ):
+        try:
+            transport.fs_mkdir("/" + BOARDS_ON_BAND)
+        except OSError:
+            pass  # already there (empty)
     total = sum(len(files[n]) for n in to_write)
     with _bar(show, total, "writing", "B") as bar:
         for name in to_write:
@@ -353,6 +367,11 @@ def deploy(
             result.written.append(name)
             result.bytes_written += len(files[name])
 
+    # Another board's file would make the band's choice of board ambiguous.
+    for name in on_band:
+        if name.startswith(BOARDS_ON_BAND + "/") and name not in files:
+            transport.fs_rmfile("/" + name)
+            result.removed.append(name)
     # A stale source or compiled twin would shadow or confuse the import (.py wins over .mpy).
     for name in files:
         stem, ext = os.path.splitext(name)

@@ -149,7 +149,7 @@ def test_deploy_lands_files_then_skips_then_redeploys_a_change(
     port = vb.pty_path
     _, first = flash.flash(BOARD, port, show=False)
     expected = flash.compile_firmware(tmp_path, "xtensawin")
-    expected[flash.BOARD_FILE_ON_BAND] = (flash.BOARDS_DIR / f"{BOARD}.json").read_bytes()
+    expected[flash.board_file_on_band(BOARD)] = (flash.BOARDS_DIR / f"{BOARD}.json").read_bytes()
     assert set(expected) <= set(first.written)
     for name, data in expected.items():  # what landed in the band's flash is what was built
         assert (flash_dir / name).read_bytes() == data, name
