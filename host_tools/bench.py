@@ -13,29 +13,15 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import struct
 import time
 from pathlib import Path
 
 from host_tools import REPO_ROOT, traceio
 from host_tools.mpy_runtime import run_micropython
+from host_tools.replay import pack
 
 _MP_BENCH = """
-import gc, time, micropython, counter
-from array import array
-
-def load(name):
-    f = open(name, 'rb')
-    hdr = array('i', [0, 0, 0])
-    f.readinto(hdr)
-    n, rate, known = hdr
-    cols = []
-    for _ in range(4):
-        a = array('i', bytearray(4 * n))
-        f.readinto(a)
-        cols.append(a)
-    f.close()
-    return rate, known == 1, cols
+import gc, time, micropython, counter, drive
 
 def feed_all(c, t, ax, ay, az, lo, hi):
     reps = 0
@@ -50,7 +36,7 @@ def reference(t, ax, ay, az, lo, hi):
         s += t[i] + ax[i] + ay[i] + az[i]
     return s
 
-rate, known, (t, ax, ay, az) = load('/lib/bench.bin')
+rate, known, _, (t, ax, ay, az, _, _, _) = drive.load('/lib/bench.bin')
 n = len(t)
 warm = n // 5
 gc.collect()
@@ -89,13 +75,6 @@ print('B', n - warm, a1 - a0, reps, locked_ok, counter_bytes, t_counter, t_ref, 
 """
 
 
-def _bench_input(trace: traceio.Trace) -> bytes:
-    t, ax, ay, az, *_ = traceio.counter_ints(trace)
-    n = len(t)
-    head = struct.pack("<3i", n, round(trace.sample_rate_hz), int(trace.axes == "band"))
-    return head + b"".join(struct.pack(f"<{n}i", *c.tolist()) for c in (t, ax, ay, az))
-
-
 def _default_trace() -> traceio.Trace:
     shared = REPO_ROOT.parent / "shared" / "traces" / "uci-pt" / "s1-e4-u3-test.csv"
     if shared.exists():
@@ -117,7 +96,7 @@ def _sine_trace() -> traceio.Trace:
 
 def micropython_figures(trace: traceio.Trace | None = None) -> dict:
     trace = trace or _default_trace()
-    out = run_micropython(_MP_BENCH, {"bench.bin": _bench_input(trace)}, heap_bytes=32 << 20)
+    out = run_micropython(_MP_BENCH, {"bench.bin": pack(trace)}, heap_bytes=32 << 20)
     line = next(x for x in out.splitlines() if x.startswith("B "))
     samples, alloc, reps, locked_ok, counter_bytes, t_counter, t_ref, n = map(int, line.split()[1:])
     return {

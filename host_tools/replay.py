@@ -63,28 +63,19 @@ def replay_trace(trace: traceio.Trace, mode: str = "auto") -> dict:
 
 _MP_SCRIPT = """
 import counter, drive
-from array import array
 for k in range(N_TRACES):
-    f = open('/lib/trace%d.bin' % k, 'rb')
-    hdr = array('i', [0, 0, 0, 0])
-    f.readinto(hdr)
-    n, rate, known, mode = hdr
-    cols = []
-    for _ in range(7):
-        a = array('i', bytearray(4 * n))
-        f.readinto(a)
-        cols.append(a)
-    f.close()
+    rate, known, mode, cols = drive.load('/lib/trace%d.bin' % k)
     reps = []
     sets = []
-    drive.drive(counter, rate, known == 1, mode, cols[0], cols[1], cols[2], cols[3], cols[4],
+    drive.drive(counter, rate, known, mode, cols[0], cols[1], cols[2], cols[3], cols[4],
                 cols[5], cols[6], reps, sets)
     print('R', k, ','.join([str(x) for x in reps]), ',', ','.join([str(x) for x in sets]))
     cols = None
 """
 
 
-def _packed(trace: traceio.Trace, mode: str) -> bytes:
+def pack(trace: traceio.Trace, mode: str = "auto") -> bytes:
+    """The trace's counter inputs as drive.load() reads them inside MicroPython."""
     cols = traceio.counter_ints(trace)
     n = len(cols[0])
     for c in cols:
@@ -101,7 +92,7 @@ def replay_micropython(traces: list[traceio.Trace], mode: str = "auto") -> list[
 
     if not traces:
         return []
-    files = {f"trace{k}.bin": _packed(t, mode) for k, t in enumerate(traces)}
+    files = {f"trace{k}.bin": pack(t, mode) for k, t in enumerate(traces)}
     biggest = max(len(b) for b in files.values())
     out = run_micropython(_MP_SCRIPT.replace("N_TRACES", str(len(traces))), files,
                           heap_bytes=max(16 << 20, 3 * biggest + (8 << 20)))

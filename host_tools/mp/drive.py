@@ -31,3 +31,21 @@ def drive(counter_mod, rate_hz, axes_known, mode, t, ax, ay, az, gx, gy, gz, rep
             sets.append(c.set_reps)
             sets.append(c.set_exercise)
     return c
+
+
+def load(path):
+    # A trace packed by host_tools.replay.pack: int32 header (n, rate, axes_known, mode), then
+    # the 7 columns t, ax, ay, az, gx, gy, gz, n int32 each (little endian).
+    from array import array
+
+    f = open(path, "rb")
+    hdr = array("i", bytearray(16))
+    f.readinto(hdr)
+    n = hdr[0]
+    cols = []
+    for _ in range(7):
+        a = array("i", bytearray(4 * n))
+        f.readinto(a)
+        cols.append(a)
+    f.close()
+    return hdr[1], hdr[2] == 1, hdr[3], cols
