@@ -133,7 +133,21 @@ def summarise(scores: list[TraceScore]) -> Summary:
     return s
 
 
-def evaluate(paths: list[str | Path], mode: str = "auto", runtime: str = "cpython") -> Report:
+def rotated(trace: traceio.Trace, seed: int) -> traceio.Trace:
+    """The trace as a sensor turned by a random fixed rotation would have recorded it (axes
+    unknown): for checking that counting does not depend on how the sensor sits."""
+    from host_tools.synth import random_rotation
+
+    import numpy as np
+
+    r = random_rotation(np.random.default_rng(seed))
+    gyro = None if trace.gyro_dps is None else trace.gyro_dps @ r.T
+    return traceio.Trace(trace.path, dict(trace.meta, axes="unknown"), trace.sample_rate_hz,
+                         "unknown", trace.t_ms, trace.accel_g @ r.T, gyro)
+
+
+def evaluate(paths: list[str | Path], mode: str = "auto", runtime: str = "cpython",
+             rotate: int | None = None) -> Report:
     files = traceio.find_traces(paths)
     report = Report()
     labelled = []
@@ -144,9 +158,19 @@ def evaluate(paths: list[str | Path], mode: str = "auto", runtime: str = "cpytho
             report.unlabelled.append(str(p))
     if not labelled:
         raise RepbandError("no trace with a .labels.json file among the paths given")
-    results = replay_traces(labelled, mode, runtime, progress=True)
+    if rotate is None:
+        results = replay_traces(labelled, mode, runtime, progress=True)
+    else:
+        from host_tools.replay import replay_trace
+
+        if runtime != "cpython":
+            raise RepbandError("--rotate runs on cpython only")
+        results = [replay_trace(rotated(traceio.read_trace(p), rotate + k), mode)
+                   for k, p in enumerate(labelled)]
     for p, result in zip(labelled, results):
         trace = traceio.read_trace(p)
+        if rotate is not None:
+            trace.axes = "unknown"
         labels = traceio.read_labels(traceio.labels_path_for(p))
         report.traces.append(score_trace(result, labels, trace.axes, int(trace.t_ms[0]),
                                          int(trace.t_ms[-1]), trace.family))
@@ -207,10 +231,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--exercise", choices=MODES, default="auto")
     parser.add_argument("--runtime", choices=RUNTIMES, default="cpython")
+    parser.add_argument("--rotate", type=int, metavar="SEED",
+                        help="turn each sensor by a random fixed rotation (seeded) and score it "
+                             "with axes unknown")
 
 
 def run(args: argparse.Namespace) -> int:
-    report = evaluate(args.paths, args.exercise, args.runtime)
+    report = evaluate(args.paths, args.exercise, args.runtime, args.rotate)
     for p in report.unlabelled:
         print(f"repband eval: {p}: no labels file, not scored", file=sys.stderr)
     print(json.dumps(to_json(report), indent=1) if args.json else format_table(report))

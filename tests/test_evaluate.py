@@ -58,3 +58,12 @@ def test_eval_cli_table_and_json(shared_traces, capsys):
     assert main(["eval", "--json", str(shared_traces / "mex-clam")]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["overall"]["sets"] == len(doc["sets"]) > 0
+
+
+def test_rotated_evaluation_scores_with_axes_unknown(shared_traces):
+    plain = evaluate([shared_traces / "mex-clam"])
+    turned = evaluate([shared_traces / "mex-clam"], rotate=5)
+    assert [x.counted for t in turned.traces for x in t.sets] == \
+        [x.counted for t in plain.traces for x in t.sets]
+    uci = evaluate([shared_traces / "uci-pt"], rotate=5)
+    assert uci.overall.hours_band == 0 and uci.overall.hours_unknown > 0
