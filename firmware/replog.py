@@ -1,0 +1,322 @@
+# The band's log on flash: append-only records that survive a power cut at any byte.
+# Pure (no machine): the host imports this same file to read logs it pulled from a band.
+#
+# A record:  A5 5A | len u8 | type u8 | seq u32 | payload (len bytes) | crc32 u32  (little endian)
+# The CRC covers len, type, seq and payload. Records go into segment files /log/SSSSSSSS.seg named
+# after the first seq they hold; a segment is closed at _SEG_BYTES. The reader resynchronises on
+# the magic and keeps only records whose CRC holds, so a torn tail or a corrupted block loses
+# only the records it touched. The host acknowledges a seq once it has stored everything up to it
+# (file `ack`, written to a temporary name and renamed); only then may the band free records.
+import binascii
+import struct
+
+try:
+    import os
+except ImportError:  # pragma: no cover
+    import uos as os  # type: ignore
+
+try:
+    from micropython import const  # type: ignore
+except ImportError:  # CPython
+    def const(x):
+        return x
+
+MAGIC0 = const(0xA5)
+MAGIC1 = const(0x5A)
+_HEAD = const(8)  # magic 2 + len 1 + type 1 + seq 4
+_TAIL = const(4)
+_SEG_BYTES = const(4096)
+
+BOOT = const(1)  # boot_no u32, reset_cause u8
+REP = const(2)  # t_ms u32 (since boot), exercise u8, rom_cdeg u16, duration_ms u32
+SET = const(3)  # start_ms u32, end_ms u32, reps u16, exercise u8
+DAILY = const(4)  # day u32 (days since 2000-01-01, host clock), clamshell u16, leg_lift u16
+FAULT = const(5)  # code u16, detail i32
+CLOCK = const(6)  # epoch_s u32 (set by the host), t_ms u32 (since boot) at that moment
+ACK = const(7)  # never stored: the ack file's own layout (seq u32 + crc32)
+
+FORMATS = {BOOT: "<IB", REP: "<IBHI", SET: "<IIHB", DAILY: "<IHH", FAULT: "<Hi", CLOCK: "<II"}
+NAMES = {BOOT: "boot", REP: "rep", SET: "set", DAILY: "daily", FAULT: "fault", CLOCK: "clock"}
+FIELDS = {
+    BOOT: ("boot_no", "reset_cause"),
+    REP: ("t_ms", "exercise", "rom_cdeg", "duration_ms"),
+    SET: ("start_ms", "end_ms", "reps", "exercise"),
+    DAILY: ("day", "clamshell", "leg_lift"),
+    FAULT: ("code", "detail"),
+    CLOCK: ("epoch_s", "t_ms"),
+}
+
+FAULT_DETAIL_DROPPED = const(1)  # flash low: per-rep detail of finished sets dropped (detail = count)
+FAULT_FLASH_FULL = const(2)  # flash full even so: a record could not be written
+FAULT_I2C = const(3)
+FAULT_FIFO_OVERFLOW = const(4)
+
+
+def encode(rtype, seq, payload, buf=None):
+    n = len(payload)
+    out = buf if buf is not None else bytearray(_HEAD + n + _TAIL)
+    out[0] = MAGIC0
+    out[1] = MAGIC1
+    out[2] = n
+    out[3] = rtype
+    struct.pack_into("<I", out, 4, seq)
+    out[_HEAD:_HEAD + n] = payload
+    crc = binascii.crc32(memoryview(out)[2:_HEAD + n]) & 0xFFFFFFFF
+    struct.pack_into("<I", out, _HEAD + n, crc)
+    return out
+
+
+def decode(data):
+    """Every intact record in `data` as (seq, type, fields tuple), in file order. Bytes that do
+    not form an intact record are skipped one at a time (resynchronising on the magic)."""
+    out = []
+    i = 0
+    end = len(data)
+    mv = memoryview(data)
+    while i + _HEAD + _TAIL <= end:
+        if data[i] != MAGIC0 or data[i + 1] != MAGIC1:
+            i += 1
+            continue
+        n = data[i + 2]
+        rtype = data[i + 3]
+        fmt = FORMATS.get(rtype)
+        if fmt is None or struct.calcsize(fmt) != n or i + _HEAD + n + _TAIL > end:
+            i += 1
+            continue
+        crc = struct.unpack_from("<I", data, i + _HEAD + n)[0]
+        if binascii.crc32(mv[i + 2:i + _HEAD + n]) & 0xFFFFFFFF != crc:
+            i += 1
+            continue
+        seq = struct.unpack_from("<I", data, i + 4)[0]
+        out.append((seq, rtype, struct.unpack_from(fmt, data, i + _HEAD)))
+        i += _HEAD + n + _TAIL
+    return out
+
+
+def _seg_name(seq):
+    return "%08d.seg" % seq
+
+
+class Log:
+    def __init__(self, root="/log", seg_bytes=_SEG_BYTES, min_free=16384):
+        self.root = root
+        self.seg_bytes = seg_bytes
+        self.min_free = min_free  # below this many free bytes, make room before writing
+        try:
+            os.mkdir(root)
+        except OSError:
+            pass
+        self._buf = bytearray(_HEAD + 16 + _TAIL)
+        self._payload = bytearray(16)
+        self.acked = self._read_ack()
+        self.next_seq = self._recover_seq()
+        self._f = None
+        self._seg_size = 0
+        self.boot_no = 0
+
+    # -- files ------------------------------------------------------------------------------
+    def segments(self):
+        return sorted(n for n in os.listdir(self.root) if n.endswith(".seg"))
+
+    def _path(self, name):
+        return self.root + "/" + name
+
+    def _read_ack(self):
+        try:
+            with open(self._path("ack"), "rb") as f:
+                b = f.read()
+        except OSError:
+            return 0
+        if len(b) == 8 and binascii.crc32(b[:4]) & 0xFFFFFFFF == struct.unpack("<I", b[4:])[0]:
+            return struct.unpack("<I", b[:4])[0]
+        return 0  # a torn ack file: frees nothing, loses nothing
+
+    def _recover_seq(self):
+        last = self.acked
+        for name in reversed(self.segments()):
+            with open(self._path(name), "rb") as f:
+                recs = decode(f.read())
+            if recs:
+                last = max(last, max(r[0] for r in recs))
+                break
+            last = max(last, int(name[:-4]) - 1)
+        return last + 1
+
+    def _open_segment(self):
+        self._f = open(self._path(_seg_name(self.next_seq)), "ab")
+        self._seg_size = 0
+
+    # -- writing ----------------------------------------------------------------------------
+    def append(self, rtype, *fields):
+        """Write one record; returns its seq (0 if the flash is full even after making room)."""
+        if self._f is None or self._seg_size >= self.seg_bytes:
+            self.close()
+            dropped = self._make_room()
+            self._open_segment()
+            if dropped:
+                self._write(FAULT, FAULT_DETAIL_DROPPED, dropped)
+        return self._write(rtype, *fields)
+
+    def _write(self, rtype, *fields):
+        fmt = FORMATS[rtype]
+        n = struct.calcsize(fmt)
+        struct.pack_into(fmt, self._payload, 0, *fields)
+        rec = encode(rtype, self.next_seq, memoryview(self._payload)[:n],
+                     memoryview(self._buf)[:_HEAD + n + _TAIL])
+        f = self._f
+        assert f is not None
+        try:
+            f.write(rec)
+        except OSError:
+            return 0  # flash full: the app keeps its counts and logs them as DAILY later
+        self._seg_size += _HEAD + n + _TAIL
+        self.next_seq += 1
+        return self.next_seq - 1
+
+    def flush(self):
+        if self._f is not None:
+            self._f.flush()
+
+    def close(self):
+        if self._f is not None:
+            self._f.flush()
+            self._f.close()
+            self._f = None
+
+    def boot(self, reset_cause):
+        self.boot_no = self._last_boot_no() + 1
+        self.append(BOOT, self.boot_no, reset_cause)
+        self.flush()
+
+    def _last_boot_no(self):
+        for name in reversed(self.segments()):
+            with open(self._path(name), "rb") as f:
+                boots = [r[2][0] for r in decode(f.read()) if r[1] == BOOT]
+            if boots:
+                return boots[-1]
+        return 0
+
+    def rep(self, t_ms, exercise, rom_cdeg, duration_ms):
+        return self.append(REP, t_ms, exercise, min(rom_cdeg, 65535), duration_ms)
+
+    def set_done(self, start_ms, end_ms, reps, exercise):
+        s = self.append(SET, start_ms, end_ms, reps, exercise)
+        self.flush()  # a finished set is durable at once
+        return s
+
+    def daily(self, day, clamshell, leg_lift):
+        return self.append(DAILY, day, clamshell, leg_lift)
+
+    def fault(self, code, detail):
+        s = self.append(FAULT, code, detail)
+        self.flush()
+        return s
+
+    def clock(self, epoch_s, t_ms):
+        s = self.append(CLOCK, epoch_s, t_ms)
+        self.flush()
+        return s
+
+    # -- the host's side ----------------------------------------------------------------------
+    def records(self, after_seq=0):
+        self.flush()
+        out = []
+        for name in self.segments():
+            with open(self._path(name), "rb") as f:
+                out.extend(r for r in decode(f.read()) if r[0] > after_seq)
+        out.sort(key=lambda r: r[0])
+        return out
+
+    def raw_after(self, after_seq, max_records):
+        """Encoded records with seq > after_seq (up to max_records), as bytes, CRCs included."""
+        out = bytearray()
+        for seq, rtype, fields in self.records(after_seq)[:max_records]:
+            fmt = FORMATS[rtype]
+            out.extend(encode(rtype, seq, struct.pack(fmt, *fields)))
+        return bytes(out)
+
+    def ack(self, seq):
+        """The host stored everything up to seq: remember it (atomically), free what it covers."""
+        if seq <= self.acked:
+            return self.acked
+        if seq >= self.next_seq:
+            seq = self.next_seq - 1
+        b = struct.pack("<I", seq)
+        tmp = self._path("ack.tmp")
+        with open(tmp, "wb") as f:
+            f.write(b + struct.pack("<I", binascii.crc32(b) & 0xFFFFFFFF))
+        os.rename(tmp, self._path("ack"))
+        self.acked = seq
+        self.free_acked()
+        return seq
+
+    # -- space ---------------------------------------------------------------------------------
+    def free_acked(self):
+        """Delete closed segments whose every record is acknowledged."""
+        segs = self.segments()
+        freed = 0
+        for k in range(len(segs) - 1):  # the last segment is the open one
+            next_first = int(segs[k + 1][:-4])
+            if next_first - 1 <= self.acked:
+                os.remove(self._path(segs[k]))
+                freed += 1
+        return freed
+
+    def free_bytes(self):
+        try:
+            st = os.statvfs(self.root)
+            return st[0] * st[3]
+        except (OSError, AttributeError):
+            return 1 << 30
+
+    def _make_room(self):
+        # Low on flash: free acknowledged records first, then per-rep detail of logged sets.
+        if self.free_bytes() >= self.min_free:
+            return 0
+        self.free_acked()
+        if self.free_bytes() >= self.min_free:
+            return 0
+        return self.drop_detail()
+
+    def drop_detail(self):
+        """Rewrite the oldest closed unacknowledged segment without per-rep records whose set
+        was logged (the SET record keeps the count): never drops an unsynced count."""
+        segs = self.segments()
+        if len(segs) < 2:
+            return 0
+        covered = []  # (boot index, start, end) of every logged set
+        boot = 0
+        for seq, rtype, fields in self.records(0):
+            if rtype == BOOT:
+                boot = fields[0]
+            elif rtype == SET:
+                covered.append((boot, fields[0], fields[1]))
+        name = segs[0]
+        with open(self._path(name), "rb") as f:
+            recs = decode(f.read())
+        boot = self._boot_before(recs[0][0]) if recs else 0
+        keep = bytearray()
+        dropped = 0
+        for seq, rtype, fields in recs:
+            if rtype == BOOT:
+                boot = fields[0]
+            if rtype == REP and any(b == boot and s - 2000 <= fields[0] <= e + 2000
+                                    for b, s, e in covered):
+                dropped += 1
+                continue
+            keep.extend(encode(rtype, seq, struct.pack(FORMATS[rtype], *fields)))
+        if dropped:
+            tmp = self._path("compact.tmp")
+            with open(tmp, "wb") as f:
+                f.write(keep)
+            os.rename(tmp, self._path(name))
+        return dropped
+
+    def _boot_before(self, seq):
+        boot = 0
+        for s, rtype, fields in self.records(0):
+            if s >= seq:
+                break
+            if rtype == BOOT:
+                boot = fields[0]
+        return boot
