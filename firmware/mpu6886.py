@@ -1,0 +1,211 @@
+# Driver for the InvenSense MPU6886 and MPU6050 (M5StickC Plus2, AtomS3, GY-521 breakouts).
+# Reads the FIFO in batches (one burst per batch, no per-sample register polling) into a
+# preallocated buffer, converting to the counter's units (mg, 0.1 deg/s) in the band frame.
+try:
+    from micropython import const  # type: ignore
+except ImportError:  # CPython (driver tests)
+    def const(x):
+        return x
+
+_SMPLRT_DIV = const(0x19)
+_CONFIG = const(0x1A)
+_GYRO_CONFIG = const(0x1B)
+_ACCEL_CONFIG = const(0x1C)
+_ACCEL_CONFIG2 = const(0x1D)  # MPU6886 only
+_MOT_THR = const(0x1F)  # MPU6050 motion threshold (2 mg/LSB at +-2..16 g? 32 mg/LSB)
+_WOM_THR_X = const(0x20)  # MPU6886 wake-on-motion thresholds (4 mg/LSB), X/Y/Z
+_FIFO_EN = const(0x23)
+_INT_ENABLE = const(0x38)
+_INT_STATUS = const(0x3A)
+_ACCEL_XOUT_H = const(0x3B)
+_ACCEL_INTEL_CTRL = const(0x69)  # MPU6886
+_USER_CTRL = const(0x6A)
+_PWR_MGMT_1 = const(0x6B)
+_PWR_MGMT_2 = const(0x6C)
+_FIFO_COUNTH = const(0x72)
+_FIFO_R_W = const(0x74)
+_WHO_AM_I = const(0x75)
+
+_FRAME = const(14)  # accel 6 + temperature 2 + gyro 6, in register order, big endian
+_FIFO_BYTES = const(1024)
+_OFLOW = const(0x10)  # INT_STATUS.FIFO_OFLOW_INT
+
+PARTS = {0x19: "mpu6886", 0x68: "mpu6050"}
+ACCEL_FS_G = (2, 4, 8, 16)
+GYRO_FS_DPS = (250, 500, 1000, 2000)
+
+
+class IMUError(Exception):
+    pass
+
+
+class MPU6886:
+    """One part on an I2C bus. `to_band` maps IMU axes to band axes (board.Board.to_band)."""
+
+    def __init__(self, i2c, address=0x68, part="mpu6886", rate_hz=50, accel_fs_g=8,
+                 gyro_fs_dps=1000, batch=64, to_band=None, sleep_ms=None):
+        self.i2c = i2c
+        self.address = address
+        self.part = part
+        self.sample_rate_hz = 1000 // (1000 // rate_hz)  # what the divider really gives
+        self.accel_fs_g = accel_fs_g
+        self.gyro_fs_dps = gyro_fs_dps
+        self.has_gyro = True
+        self.to_band = to_band
+        self._sleep = sleep_ms
+        self.max_batch = min(batch, _FIFO_BYTES // _FRAME)
+        self.batch = [0] * (6 * self.max_batch)  # ax, ay, az, gx, gy, gz per sample
+        self._raw = bytearray(_FRAME * self.max_batch)
+        self._mv = memoryview(self._raw)
+        self._b1 = bytearray(1)
+        self._b2 = bytearray(2)
+        self._v = [0, 0, 0]
+        self._o = [0, 0, 0]
+        self.i2c_errors = 0
+        self.overflows = 0
+        self.init()
+
+    # -- registers -------------------------------------------------------------------------
+    def _w(self, reg, value):
+        self._b1[0] = value
+        self.i2c.writeto_mem(self.address, reg, self._b1)
+
+    def _r(self, reg):
+        self.i2c.readfrom_mem_into(self.address, reg, self._b1)
+        return self._b1[0]
+
+    def init(self):
+        try:
+            who = self._r(_WHO_AM_I)
+        except OSError as e:
+            raise IMUError("no %s answers at I2C address 0x%02x (%s): check the wiring and the "
+                           "board file" % (self.part, self.address, e))
+        found = PARTS.get(who)
+        if found != self.part:
+            raise IMUError("expected a %s at 0x%02x but WHO_AM_I reads 0x%02x (%s)"
+                           % (self.part, self.address, who, found or "unknown part"))
+        self._w(_PWR_MGMT_1, 0x80)  # reset
+        self._sleep_ms(10)
+        self._w(_PWR_MGMT_1, 0x01)  # awake, PLL clock
+        self._w(_PWR_MGMT_2, 0x00)
+        self._w(_CONFIG, 0x03)  # DLPF ~44 Hz: internal rate 1 kHz; FIFO overwrites when full
+        self._w(_SMPLRT_DIV, 1000 // self.sample_rate_hz - 1)
+        self._w(_ACCEL_CONFIG, ACCEL_FS_G.index(self.accel_fs_g) << 3)
+        if self.part == "mpu6886":
+            self._w(_ACCEL_CONFIG2, 0x03)
+        self._w(_GYRO_CONFIG, GYRO_FS_DPS.index(self.gyro_fs_dps) << 3)
+        self._accel_div = 32768 // self.accel_fs_g  # LSB per g
+        # gyro LSB per 0.1 dps, as a fraction: 32768 / fs LSB per dps
+        self._gyro_num = 10 * self.gyro_fs_dps
+        self.reset_fifo()
+
+    def _sleep_ms(self, ms):
+        if self._sleep is None:
+            import time
+
+            self._sleep = time.sleep_ms  # type: ignore
+        self._sleep(ms)
+
+    def reset_fifo(self):
+        self._w(_USER_CTRL, 0x04)  # FIFO_RST (self-clearing), FIFO off
+        # accel + gyro (+ temperature, always between them): 14 bytes a sample
+        self._w(_FIFO_EN, 0x18 if self.part == "mpu6886" else 0xF8)
+        self._w(_USER_CTRL, 0x40)  # FIFO on
+        self._r(_INT_STATUS)  # clear a stale overflow flag
+
+    # -- data ------------------------------------------------------------------------------
+    def read_batch(self):
+        """Reads what the FIFO holds (up to the batch size) into self.batch.
+        Returns (n, lost): n samples; lost > 0 if the FIFO overflowed (samples were lost)."""
+        for attempt in range(3):
+            try:
+                return self._read_batch()
+            except OSError:
+                self.i2c_errors += 1
+        try:  # the bus or the part is wedged: start the part afresh
+            self.init()
+        except (OSError, IMUError):
+            pass
+        return 0, -1
+
+    def _read_batch(self):
+        lost = 0
+        if self._r(_INT_STATUS) & _OFLOW:
+            # the FIFO wrapped: frames may be misaligned, so start clean and say so
+            self.overflows += 1
+            self.reset_fifo()
+            return 0, 1
+        self.i2c.readfrom_mem_into(self.address, _FIFO_COUNTH, self._b2)
+        count = (self._b2[0] << 8) | self._b2[1]
+        n = count // _FRAME
+        if n > self.max_batch:
+            n = self.max_batch
+        if n == 0:
+            return 0, lost
+        self.i2c.readfrom_mem_into(self.address, _FIFO_R_W, self._mv[:n * _FRAME])
+        raw = self._raw
+        out = self.batch
+        v = self._v
+        o = self._o
+        adiv = self._accel_div
+        gnum = self._gyro_num
+        tb = self.to_band
+        for k in range(n):
+            i = k * _FRAME
+            j = k * 6
+            for axis in range(3):
+                x = (raw[i + 2 * axis] << 8) | raw[i + 2 * axis + 1]
+                if x & 0x8000:
+                    x -= 65536
+                v[axis] = x * 1000 // adiv
+            if tb is not None:
+                tb(v, o)
+                out[j] = o[0]
+                out[j + 1] = o[1]
+                out[j + 2] = o[2]
+            else:
+                out[j] = v[0]
+                out[j + 1] = v[1]
+                out[j + 2] = v[2]
+            for axis in range(3):
+                x = (raw[i + 8 + 2 * axis] << 8) | raw[i + 9 + 2 * axis]
+                if x & 0x8000:
+                    x -= 65536
+                v[axis] = x * gnum // 32768
+            if tb is not None:
+                tb(v, o)
+                out[j + 3] = o[0]
+                out[j + 4] = o[1]
+                out[j + 5] = o[2]
+            else:
+                out[j + 3] = v[0]
+                out[j + 4] = v[1]
+                out[j + 5] = v[2]
+        return n, lost
+
+    def wake_on_motion(self, threshold_mg=80):
+        """Low-power accelerometer-only mode that raises INT on motion (before deep sleep)."""
+        if self.part == "mpu6886":
+            thr = min(255, threshold_mg // 4)
+            for r in range(3):
+                self._w(_WOM_THR_X + r, thr)
+            self._w(_ACCEL_INTEL_CTRL, 0xC0)  # wake-on-motion on, compare with the previous sample
+            self._w(_INT_ENABLE, 0xE0)
+        else:
+            self._w(_MOT_THR, min(255, threshold_mg // 32))
+            self._w(_INT_ENABLE, 0x40)
+        self._w(_PWR_MGMT_2, 0x07)  # gyro off
+        self._w(_PWR_MGMT_1, 0x21)  # cycle mode
+
+    def close(self):
+        self._w(_USER_CTRL, 0x00)
+        self._w(_PWR_MGMT_1, 0x40)  # sleep
+
+
+def open(board, rate_hz=50):  # noqa: A001 - the board's driver entry point
+    from machine import I2C, Pin  # type: ignore
+
+    c = board.imu["i2c"]
+    i2c = I2C(c["id"], scl=Pin(c["scl"]), sda=Pin(c["sda"]), freq=c.get("freq", 400000))
+    return MPU6886(i2c, board.imu["address"], board.imu["part"], rate_hz=rate_hz,
+                   to_band=board.to_band)

@@ -1,0 +1,207 @@
+# Register-level models of the IMUs the band uses, from their datasheets, behind a fake I2C bus.
+# MicroPython-compatible (the virtual band runs them next to the firmware).
+#
+# MPU6886 / MPU6050 (InvenSense register maps): WHO_AM_I 0x75 (0x19 / 0x68); PWR_MGMT_1 0x6B
+# (bit7 reset, bit6 sleep, reset value 0x40: asleep); SMPLRT_DIV 0x19 and CONFIG 0x1A: output
+# rate = 1 kHz / (1 + SMPLRT_DIV) with the DLPF on (DLPF_CFG 1..6), else gyro 8 kHz;
+# CONFIG bit6 FIFO_MODE (MPU6886: 1 = drop new data when full, 0 = overwrite the oldest; the
+# MPU6050 always overwrites); ACCEL_CONFIG 0x1C / GYRO_CONFIG 0x1B full scale in bits 4:3;
+# FIFO_EN 0x23; USER_CTRL 0x6A (bit6 FIFO_EN, bit2 FIFO_RST, self-clearing); INT_STATUS 0x3A
+# (bit4 FIFO_OFLOW_INT, cleared on read); FIFO_COUNT 0x72/0x73 big endian; FIFO_R_W 0x74 (a burst
+# read pops bytes); data registers 0x3B..0x48 big-endian int16 in register order (accel, temp,
+# gyro); a FIFO of 1024 bytes. Accel 32768/fs LSB per g; gyro 32768/fs LSB per deg/s.
+try:
+    import errno
+    _EIO = errno.EIO
+    _ENODEV = errno.ENODEV
+except ImportError:  # pragma: no cover
+    _EIO = 5
+    _ENODEV = 19
+
+_WHO = {"mpu6886": 0x19, "mpu6050": 0x68}
+_FIFO_SIZE = 1024
+
+
+class SampleSource:
+    """Band-frame samples over time: lists of t_ms and (ax, ay, az, gx, gy, gz) in mg/0.1 dps.
+    After the last sample it keeps returning the last one (the band lies still)."""
+
+    def __init__(self, t_ms, cols):
+        self.t = t_ms
+        self.cols = cols
+        self.i = 0
+
+    def at(self, t_ms, out):
+        t = self.t
+        n = len(t)
+        while self.i + 1 < n and t[self.i + 1] <= t_ms:
+            self.i += 1
+        i = self.i
+        for k in range(6):
+            out[k] = self.cols[k][i]
+        return out
+
+    def done(self, t_ms):
+        return t_ms >= self.t[-1]
+
+
+class MPU6886Model:
+    def __init__(self, clock, source, part="mpu6886", to_band=None):
+        self.clock = clock  # .ticks_ms()
+        self.source = source
+        self.part = part
+        # to_band: rows of the board's IMU->band matrix; the model needs band->IMU (transpose)
+        self.to_band = to_band or [[1, 0, 0], [0, 1, 0], [0, 0, 1]]
+        self.fail_next = 0  # transactions to NACK (I2C error injection)
+        self.transactions = 0
+        self._s = [0] * 6
+        self.power_on()
+
+    def power_on(self):
+        self.regs = bytearray(128)
+        self.regs[0x75] = _WHO[self.part]
+        self.regs[0x6B] = 0x40
+        self.fifo = bytearray()
+        self._last_ms = self.clock.ticks_ms()
+        self._phase_us = 0
+
+    # -- timing ----------------------------------------------------------------------------
+    def rate_hz(self):
+        dlpf = self.regs[0x1A] & 0x07
+        base = 1000 if 0 < dlpf < 7 else 8000
+        return base / (1 + self.regs[0x19])
+
+    def _advance(self):
+        now = self.clock.ticks_ms()
+        elapsed = now - self._last_ms
+        if elapsed <= 0:
+            return
+        self._last_ms = now
+        if self.regs[0x6B] & 0x40:  # asleep: no samples
+            return
+        period_us = int(1000000 / self.rate_hz())
+        self._phase_us += elapsed * 1000
+        t = now - self._phase_us // 1000
+        while self._phase_us >= period_us:
+            self._phase_us -= period_us
+            t = now - self._phase_us // 1000
+            self._sample(t)
+
+    def _sample(self, t_ms):
+        s = self.source.at(t_ms, self._s)
+        frame = bytearray(14)
+        afs = 2 << ((self.regs[0x1C] >> 3) & 3)
+        gfs = 250 << ((self.regs[0x1B] >> 3) & 3)
+        m = self.to_band
+        for axis in range(3):
+            # IMU axis = sum over band axes of to_band[band][imu] * band value (transpose)
+            a = 0
+            g = 0
+            for b in range(3):
+                a += m[b][axis] * s[b]
+                g += m[b][axis] * s[3 + b]
+            self._put(frame, 2 * axis, a * 32768 // (afs * 1000))
+            self._put(frame, 8 + 2 * axis, g * 32768 // (gfs * 10))
+        self._put(frame, 6, 0)  # temperature: not modelled
+        self.regs[0x3B:0x49] = frame
+        if self.regs[0x6A] & 0x40 and self.regs[0x23] & 0x18:
+            if len(self.fifo) + 14 > _FIFO_SIZE:
+                self.regs[0x3A] |= 0x10
+                if self.part == "mpu6886" and self.regs[0x1A] & 0x40:
+                    return  # FIFO_MODE=1: new data dropped
+                self.fifo = self.fifo[14:]  # the oldest sample is overwritten
+            self.fifo.extend(frame)
+
+    @staticmethod
+    def _put(buf, i, v):
+        if v > 32767:
+            v = 32767
+        elif v < -32768:
+            v = -32768
+        v &= 0xFFFF
+        buf[i] = v >> 8
+        buf[i + 1] = v & 0xFF
+
+    # -- bus -------------------------------------------------------------------------------
+    def _check_bus(self):
+        self.transactions += 1
+        if self.fail_next:
+            self.fail_next -= 1
+            raise OSError(_EIO)
+
+    def read(self, reg, n):
+        self._check_bus()
+        self._advance()
+        out = bytearray(n)
+        if reg == 0x74:  # FIFO_R_W: a burst pops bytes
+            k = min(n, len(self.fifo))
+            out[:k] = self.fifo[:k]
+            self.fifo = self.fifo[k:]
+            return out
+        for i in range(n):
+            r = (reg + i) & 0x7F
+            if r == 0x72:
+                out[i] = len(self.fifo) >> 8
+            elif r == 0x73:
+                out[i] = len(self.fifo) & 0xFF
+            else:
+                out[i] = self.regs[r]
+            if r == 0x3A:
+                self.regs[0x3A] = 0  # read to clear
+        return out
+
+    def write(self, reg, data):
+        self._check_bus()
+        self._advance()
+        for i in range(len(data)):
+            r = (reg + i) & 0x7F
+            v = data[i]
+            if r == 0x6B and v & 0x80:
+                self.power_on()  # device reset: registers to reset values, asleep
+                continue
+            if r == 0x6A and v & 0x04:
+                self.fifo = bytearray()
+                v &= ~0x04
+            if r in (0x75, 0x72, 0x73):
+                continue  # read-only
+            self.regs[r] = v
+        self._last_ms = self.clock.ticks_ms()
+
+
+class FakeI2C:
+    """machine.I2C's memory interface over models attached by address."""
+
+    def __init__(self, devices):
+        self.devices = devices
+
+    def _dev(self, addr):
+        d = self.devices.get(addr)
+        if d is None:
+            raise OSError(_ENODEV)
+        return d
+
+    def scan(self):
+        return sorted(self.devices)
+
+    def readfrom_mem_into(self, addr, reg, buf):
+        data = self._dev(addr).read(reg, len(buf))
+        buf[:] = data  # type: ignore
+
+    def readfrom_mem(self, addr, reg, n):
+        return bytes(self._dev(addr).read(reg, n))
+
+    def writeto_mem(self, addr, reg, data):
+        self._dev(addr).write(reg, data)
+
+
+class ManualClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, ms=0):
+        self.ms = ms
+
+    def ticks_ms(self):
+        return self.ms
+
+    def sleep_ms(self, ms):
+        self.ms += ms
