@@ -1,0 +1,50 @@
+# The band's settings in /config.json: daily goal (reps per exercise), exercise mode, feedback.
+import json
+
+try:
+    import os
+except ImportError:  # pragma: no cover
+    import uos as os  # type: ignore
+
+PATH = "/config.json"
+MODES = ("auto", "clamshell", "leg_lift")
+DEFAULTS = {"goal": 100, "mode": "auto", "feedback": True}
+
+
+def _valid(key, value):
+    if key == "goal":
+        return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 1000
+    if key == "mode":
+        return value in MODES
+    if key == "feedback":
+        return isinstance(value, bool)
+    return key == "board" and isinstance(value, str)
+
+
+def load(path=PATH):
+    """The settings, defaults filled in; a missing or broken file gives the defaults."""
+    out = dict(DEFAULTS)
+    try:
+        with open(path) as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return out
+    if isinstance(data, dict):
+        for k, v in data.items():
+            if _valid(k, v):
+                out[k] = v
+    return out
+
+
+def update(changes, path=PATH):
+    """Checks and stores `changes` (a dict); returns the settings now in force."""
+    for k, v in changes.items():
+        if not _valid(k, v):
+            raise ValueError("bad setting %s=%r" % (k, v))
+    now = load(path)
+    now.update(changes)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(now, f)
+    os.rename(tmp, path)  # a power cut leaves the old file or the new one, never half
+    return now

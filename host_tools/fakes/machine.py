@@ -1,0 +1,123 @@
+# A stand-in for MicroPython's `machine` module on a board with no hardware: pins, PWM, a
+# watchdog, RTC and sleep that record what the firmware did; I2C goes to register models.
+# MicroPython-compatible (the virtual band installs it as `machine`).
+bus = None  # the I2C bus with the IMU's register model: set by whoever runs the firmware
+
+events = []  # (what, detail) in order, for tests and the host
+
+
+class Pin:
+    IN = 1
+    OUT = 2
+    PULL_UP = 1
+    IRQ_FALLING = 2
+    IRQ_RISING = 1
+    _levels = {}
+    _irqs = {}
+
+    def __init__(self, pin, mode=IN, pull=None, value=None):
+        self.pin = pin
+        if value is not None:
+            self.value(value)
+        Pin._levels.setdefault(pin, 1 if pull == Pin.PULL_UP else 0)
+
+    def value(self, v=None):
+        if v is None:
+            return Pin._levels.get(self.pin, 0)
+        Pin._levels[self.pin] = v
+        events.append(("pin", (self.pin, v)))
+        return None
+
+    def irq(self, handler=None, trigger=IRQ_FALLING):
+        Pin._irqs[self.pin] = handler
+
+    @staticmethod
+    def press(pin):
+        """The host presses a button: the level drops and the IRQ handler runs."""
+        Pin._levels[pin] = 0
+        h = Pin._irqs.get(pin)
+        if h is not None:
+            h(Pin(pin))
+        Pin._levels[pin] = 1
+
+
+class PWM:
+    def __init__(self, pin, freq=1000, duty_u16=0):
+        self.pin = pin
+        self._duty = duty_u16
+
+    def duty_u16(self, v=None):
+        if v is None:
+            return self._duty
+        if bool(v) != bool(self._duty):
+            events.append(("buzz", 1 if v else 0))
+        self._duty = v
+        return None
+
+    def freq(self, f=None):
+        return 2700
+
+    def deinit(self):
+        pass
+
+
+class WDT:
+    def __init__(self, id=0, timeout=5000):
+        self.timeout = timeout
+        self.feeds = 0
+        events.append(("wdt", timeout))
+
+    def feed(self):
+        self.feeds += 1
+
+
+class RTC:
+    _dt = (2026, 1, 1, 3, 0, 0, 0, 0)
+
+    def datetime(self, dt=None):
+        if dt is None:
+            return RTC._dt
+        RTC._dt = tuple(dt)
+        events.append(("rtc", RTC._dt))
+        return None
+
+
+class SleepEnded(Exception):
+    """Deep sleep ends the run (the band would reboot on wake)."""
+
+
+def deepsleep(ms=0):
+    events.append(("deepsleep", ms))
+    raise SleepEnded()
+
+
+def lightsleep(ms=0):
+    events.append(("lightsleep", ms))
+
+
+def I2C(id=0, scl=None, sda=None, freq=400000):  # noqa: N802 (MicroPython's name)
+    return bus
+
+
+PWRON_RESET = 1
+HARD_RESET = 2
+WDT_RESET = 3
+DEEPSLEEP_RESET = 4
+SOFT_RESET = 5
+_reset_cause = PWRON_RESET
+
+
+def reset_cause():
+    return _reset_cause
+
+
+def unique_id():
+    return b"\x24\x0a\xc4\x12\x34\x56"
+
+
+def freq(f=None):
+    return 240000000
+
+
+def reset():
+    raise SleepEnded()
