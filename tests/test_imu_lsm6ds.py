@@ -1,0 +1,49 @@
+"""The LSM6DSOX driver against a register-level model of the part (tagged FIFO)."""
+
+import pytest
+
+from host_tools import firmware
+from host_tools.fakes.imu_models import FakeI2C, LSM6DSOXModel, ManualClock, SampleSource
+
+lsm = firmware.load("lsm6ds")
+SAMPLE = (512, -250, 980, 1234, -567, 89)
+
+
+def rig(part="lsm6dsox", sample=SAMPLE, **kw):
+    clock = ManualClock(1000)
+    model = LSM6DSOXModel(clock, SampleSource([0], [[v] for v in sample]), part)
+    imu = lsm.LSM6DSOX(FakeI2C({0x6A: model}), 0x6A, sleep_ms=clock.sleep_ms, **kw)
+    return clock, model, imu
+
+
+def test_lsm6ds3_is_named_and_refused():
+    with pytest.raises(lsm.IMUError, match=r"reads 0x69 \(lsm6ds3\): its untagged FIFO"):
+        rig("lsm6ds3")
+
+
+@pytest.mark.parametrize("accel_fs, gyro_fs", [(2, 250), (4, 500), (8, 1000), (16, 2000)])
+def test_fifo_batch_at_every_range(accel_fs, gyro_fs):
+    sample = (512, -250, 980, 123, -56, 89) if gyro_fs == 250 else SAMPLE
+    clock, model, imu = rig(sample=sample, accel_fs_g=accel_fs, gyro_fs_dps=gyro_fs)
+    clock.ms += 1000
+    before = model.transactions
+    n, lost = imu.read_batch()
+    assert (n, lost) == (52, 0) and model.transactions - before == 2
+    tol_mg = 0.061 * accel_fs / 2 + 1
+    tol_dds = 0.0875 * gyro_fs / 250 + 1
+    for k in range(n):
+        got = imu.batch[6 * k:6 * k + 6]
+        assert all(abs(got[i] - sample[i]) <= tol_mg for i in range(3)), got
+        assert all(abs(got[3 + i] - sample[3 + i]) <= tol_dds for i in range(3)), got
+
+
+def test_overrun_and_i2c_errors():
+    clock, model, imu = rig()
+    clock.ms += 6000  # 312 samples = 624 words > 512
+    assert imu.read_batch() == (0, 1)
+    clock.ms += 500
+    n, _ = imu.read_batch()
+    assert n == 26 and abs(imu.batch[0] - SAMPLE[0]) <= 1
+    model.fail_next = 2
+    clock.ms += 500
+    assert imu.read_batch()[0] == 26 and imu.i2c_errors == 2
