@@ -1,0 +1,128 @@
+# Runs in each fresh MicroPython instance of the virtual band before boot.py: fakes in, the
+# band's flash mounted at / (with standard errno values), virtual time, the IMU model on I2C.
+import sys
+import os
+import vfs
+import json
+
+sys.path.insert(0, "/lib")
+import vband_js  # noqa: E402 (the Node side)
+import vclock  # noqa: E402
+import imu_models  # noqa: E402
+import machine  # noqa: E402 (the fake: /lib/machine.py)
+from array import array  # noqa: E402
+
+# Emscripten errno values -> the standard ones a band (and mpremote) uses
+_ERRNO = {44: 2, 20: 17, 54: 20, 31: 21, 28: 22, 55: 39, 2: 13, 63: 1, 8: 9, 51: 28, 29: 5}
+
+
+def _mapped(fn, *args):
+    try:
+        return fn(*args)
+    except OSError as e:
+        code = e.args[0] if e.args else 5
+        raise OSError(_ERRNO.get(code, code))
+
+
+class BandFlash:
+    """The band's flash: VfsPosix over MEMFS /flash, raising standard errno values."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def mount(self, readonly, mkfs):
+        return _mapped(self.inner.mount, readonly, mkfs)
+
+    def umount(self):
+        return _mapped(self.inner.umount)
+
+    def ilistdir(self, path):
+        # (name, type, inode, size) like a board's littlefs, so `mpremote fs ls` shows sizes
+        out = []
+        base = path.rstrip("/")
+        for entry in _mapped(lambda p: list(self.inner.ilistdir(p)), path):
+            size = 0
+            if entry[1] == 0x8000:
+                size = _mapped(self.inner.stat, base + "/" + entry[0])[6]
+            out.append((entry[0], entry[1], 0, size))
+        return iter(out)
+
+    def chdir(self, path):
+        return _mapped(self.inner.chdir, path)
+
+    def getcwd(self):
+        return _mapped(self.inner.getcwd)
+
+    def mkdir(self, path):
+        return _mapped(self.inner.mkdir, path)
+
+    def remove(self, path):
+        return _mapped(self.inner.remove, path)
+
+    def rename(self, a, b):
+        return _mapped(self.inner.rename, a, b)
+
+    def rmdir(self, path):
+        return _mapped(self.inner.rmdir, path)
+
+    def stat(self, path):
+        return _mapped(self.inner.stat, path)
+
+    def statvfs(self, path):
+        return _mapped(self.inner.statvfs, path)
+
+    def open(self, path, mode):
+        return _mapped(self.inner.open, path, mode)
+
+
+def _pace(ms):
+    if vband_js.pace(ms):
+        raise KeyboardInterrupt
+
+
+with open("/lib/band.json") as f:
+    _cfg = json.load(f)
+clock = vclock.VirtualClock(_cfg.get("start_ms", 0), _pace)
+sys.modules["time"] = clock  # the firmware's clock is virtual
+sys.modules["utime"] = clock
+
+
+def _load_trace(path):
+    f = open(path, "rb")
+    hdr = array("i", bytearray(16))
+    f.readinto(hdr)
+    n = hdr[0]
+    cols = []
+    for _ in range(7):
+        a = array("i", bytearray(4 * n))
+        f.readinto(a)
+        cols.append(a)
+    f.close()
+    return cols
+
+
+_cols = _load_trace("/lib/trace.bin")
+_source = imu_models.SampleSource(_cols[0], _cols[1:])
+_imu = _cfg["imu"]
+if _imu["part"].startswith("lsm6ds"):
+    _model = imu_models.LSM6DSOXModel(clock, _source, _imu["part"], _imu["to_band"])
+else:
+    _model = imu_models.MPU6886Model(clock, _source, _imu["part"], _imu["to_band"])
+machine.bus = imu_models.FakeI2C({_imu["address"]: _model})
+
+vfs.umount("/")
+vfs.mount(BandFlash(vfs.VfsPosix("/flash")), "/")
+os.chdir("/")
+
+
+def _vb_run(name):
+    try:
+        os.stat(name)
+    except OSError:
+        return
+    try:
+        with open(name) as f:
+            code = f.read()
+        exec(code, {"__name__": "__main__"})
+    except machine.SleepEnded:
+        print("repband: the band went to deep sleep (virtual band: its REPL stays open)")

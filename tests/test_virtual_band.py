@@ -1,0 +1,71 @@
+"""The virtual band: the real firmware in MicroPython behind a pty that plain mpremote drives."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from host_tools import firmware
+from host_tools.replay import replay_trace
+from host_tools.traceio import read_trace
+from host_tools.virtual_band import VirtualBand, VirtualBandError
+
+replog = firmware.load("replog")
+MPREMOTE = str(Path(sys.executable).parent / "mpremote")
+
+
+def mpremote(port, *args, timeout=60):
+    proc = subprocess.run([MPREMOTE, "connect", port, *args], capture_output=True, text=True,
+                          timeout=timeout)
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    return proc.stdout
+
+
+def test_mpremote_fs_and_exec_work_and_flash_persists(tmp_path):
+    flash = tmp_path / "flash"
+    with VirtualBand(flash_dir=flash, speed=0) as vb:
+        vb.wait_for(b">>> ")
+        listing = mpremote(vb.pty_path, "fs", "ls")
+        assert "counter.py" in listing and "main.py" in listing
+        size = (flash / "counter.py").stat().st_size
+        assert f"{size} counter.py" in " ".join(listing.split())
+        assert mpremote(vb.pty_path, "exec", "import counter; print(counter.EXERCISE_NAMES[2])") \
+            .strip() == "leg_lift"
+        (tmp_path / "note.txt").write_text("hello band")
+        mpremote(vb.pty_path, "fs", "cp", str(tmp_path / "note.txt"), ":note.txt")
+        assert mpremote(vb.pty_path, "fs", "cat", ":note.txt").strip() == "hello band"
+        out = subprocess.run([MPREMOTE, "connect", vb.pty_path, "fs", "cat", ":nope.txt"],
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode != 0 and "No such file" in (out.stdout + out.stderr)
+    assert (flash / "note.txt").read_text() == "hello band"  # kept on the host
+    with VirtualBand(flash_dir=flash, speed=0) as vb:  # a second run sees the same flash
+        vb.wait_for(b">>> ")
+        assert mpremote(vb.pty_path, "fs", "cat", ":note.txt").strip() == "hello band"
+
+
+def test_ctrl_c_interrupts_the_running_app(shared_traces, tmp_path):
+    trace = shared_traces / "uci-pt" / "s1-e4-u3-test.csv"
+    with VirtualBand(trace=trace, flash_dir=tmp_path / "f", speed=1) as vb:
+        vb.wait_for(b"Ctrl-C stops")
+        out = mpremote(vb.pty_path, "exec", "print('hello from the REPL')")
+        assert "hello from the REPL" in out
+        assert b"stopped, log flushed" in vb.output
+
+
+def test_the_app_logs_the_reps_replay_counts(shared_traces, tmp_path):
+    """End to end: the app in the virtual band over a real recording logs what replay counts."""
+    path = shared_traces / "uci-pt" / "s1-e4-u3-template_session.csv"
+    flash = tmp_path / "flash"
+    with VirtualBand(trace=path, flash_dir=flash, speed=0) as vb:
+        vb.wait_for(b"deep sleep", timeout=60)
+    reps = [r for r in replog.Log(str(flash / "log")).records() if r[1] == replog.REP]
+    replayed = replay_trace(read_trace(path))["reps"]
+    assert len(reps) == len(replayed) == 9
+    for (_, _, (t_ms, ex, rom, dur)), r in zip(reps, replayed):
+        assert abs((t_ms - 1000) - r["t_ms"]) <= 1500  # the band's clock started at 1 s
+
+
+def test_unknown_board_is_a_clear_error(tmp_path):
+    with pytest.raises(VirtualBandError, match="unknown board 'm5nope'; known boards: "):
+        VirtualBand(board="m5nope", flash_dir=tmp_path).start()
