@@ -83,7 +83,7 @@ class VirtualBand:
         for name in ("imu_models.py", "vclock.py", "machine.py"):
             shutil.copyfile(FAKES / name, lib / name)
         board = json.loads(board_file.read_text())
-        (lib / "band.json").write_text(json.dumps({"imu": board["imu"], "start_ms": 1000}))
+        start_ms = 1000
         from host_tools.replay import pack
 
         if self.trace_path is not None:
@@ -95,6 +95,11 @@ class VirtualBand:
                                   np.array([[0.0, 0.0, 1.0], [0.0, 0.0, 1.0]]))
         (lib / "trace.bin").write_bytes(pack(trace))
         self.trace_ms = int(trace.t_ms[-1])
+        (lib / "band.json").write_text(json.dumps({
+            "imu": board["imu"], "start_ms": start_ms,
+            # the app's first batch comes a moment after boot; a few seconds more let the
+            # last set end (the counter closes a set after 12 s without a rep)
+            "trace_end_ms": start_ms + self.trace_ms + 15_000}))
         self._input = self.work / "usb-in"
         self._input.write_bytes(b"")
         cfg = {"input": str(self._input), "flash_dir": str(self.flash_dir), "lib_dir": str(lib),
@@ -143,6 +148,15 @@ class VirtualBand:
             if time.monotonic() > end:
                 raise VirtualBandError(f"the virtual band did not print {text!r} in {timeout} s")
             time.sleep(0.02)
+
+    def wait_trace_done(self, timeout: float = 600) -> None:
+        """Until the band has worn the whole trace (or gone to sleep before that)."""
+        end = time.monotonic() + timeout
+        while b"worn to its end" not in self.output and b"deep sleep" not in self.output:
+            if time.monotonic() > end:
+                raise VirtualBandError(f"the band did not finish the trace in {timeout} s")
+            self.wait_for(b"", 1)
+            time.sleep(0.05)
 
     def close(self) -> None:
         self._stop = True

@@ -79,7 +79,9 @@ const vband = {
     if (k >= 0) { pending.splice(0, k + 1); return 1; }
     return 0;
   },
-  trace_done: 0,
+  rename(a, b) {
+    try { mp.FS.rename(a, b); return 0; } catch (e) { return e.errno || 5; }
+  },
 };
 
 async function boot(banner) {

@@ -60,7 +60,10 @@ class BandFlash:
         return _mapped(self.inner.remove, path)
 
     def rename(self, a, b):
-        return _mapped(self.inner.rename, a, b)
+        # this port's VfsPosix cannot rename by absolute path: MEMFS does it (atomically)
+        code = vband_js.rename(_abs(a), _abs(b))
+        if code:
+            raise OSError(_ERRNO.get(code, code))
 
     def rmdir(self, path):
         return _mapped(self.inner.rmdir, path)
@@ -75,7 +78,20 @@ class BandFlash:
         return _mapped(self.inner.open, path, mode)
 
 
+def _abs(path):
+    if not path.startswith("/"):
+        cwd = os.getcwd()
+        path = (cwd if cwd.endswith("/") else cwd + "/") + path
+    return "/flash" + path
+
+
+_worn = [False]
+
+
 def _pace(ms):
+    if not _worn[0] and clock.ms >= _cfg["trace_end_ms"]:
+        _worn[0] = True
+        print("[virtual band] the trace has been worn to its end")
     if vband_js.pace(ms):
         raise KeyboardInterrupt
 

@@ -1,0 +1,175 @@
+"""The laptop's database of everything bands logged (SQLite, schema versioned by migrations).
+
+Every record a band sends is kept as it came (`records`, keyed by band and seq, so storing it
+twice is a no-op) and decoded into `reps`, `sets`, `boots`, `clocks`, `faults`. A record's
+wall-clock time comes from a clock record of the same boot (the host sets the band's clock at
+each sync, and the band logs the RTC at boot once it has been set); records of a boot that never
+saw a clock are dated by the sync that brought them (`placed = 0`).
+
+Query API (progress, report, demo): daily_counts(since, until), rep_roms(since, until), goals(),
+band_ids(), max_seq(uid), counts().
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Iterator
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from host_tools import RepbandError, firmware
+
+replog = firmware.load("replog")
+EXERCISES = {0: "unknown", 1: "clamshell", 2: "leg_lift"}
+
+MIGRATIONS = [
+    """
+    CREATE TABLE bands (uid TEXT PRIMARY KEY, board TEXT, side TEXT DEFAULT 'unknown',
+                        first_seen TEXT, last_boot INTEGER DEFAULT 0);
+    CREATE TABLE records (uid TEXT, seq INTEGER, type INTEGER, boot_no INTEGER, raw BLOB,
+                          synced_ms INTEGER, PRIMARY KEY (uid, seq));
+    CREATE TABLE reps (uid TEXT, seq INTEGER, boot_no INTEGER, t_ms INTEGER, exercise TEXT,
+                       rom_deg REAL, duration_ms INTEGER, PRIMARY KEY (uid, seq));
+    CREATE TABLE sets (uid TEXT, seq INTEGER, boot_no INTEGER, start_ms INTEGER, end_ms INTEGER,
+                       reps INTEGER, exercise TEXT, PRIMARY KEY (uid, seq));
+    CREATE TABLE boots (uid TEXT, seq INTEGER, boot_no INTEGER, reset_cause INTEGER,
+                        PRIMARY KEY (uid, seq));
+    CREATE TABLE clocks (uid TEXT, seq INTEGER, boot_no INTEGER, epoch_s INTEGER, t_ms INTEGER,
+                         PRIMARY KEY (uid, seq));
+    CREATE TABLE faults (uid TEXT, seq INTEGER, boot_no INTEGER, code INTEGER, detail INTEGER,
+                         PRIMARY KEY (uid, seq));
+    """,
+    # v2: where each rep falls in wall-clock time, derived (a view, so it follows new clocks)
+    """
+    CREATE VIEW rep_times AS
+    SELECT r.uid, r.seq, r.exercise, r.rom_deg, b.side,
+           COALESCE((SELECT c.epoch_s * 1000 + (r.t_ms - c.t_ms) FROM clocks c
+                     WHERE c.uid = r.uid AND c.boot_no = r.boot_no ORDER BY c.seq DESC LIMIT 1),
+                    rec.synced_ms) AS epoch_ms,
+           EXISTS (SELECT 1 FROM clocks c WHERE c.uid = r.uid AND c.boot_no = r.boot_no) AS placed
+    FROM reps r JOIN records rec ON rec.uid = r.uid AND rec.seq = r.seq
+    JOIN bands b ON b.uid = r.uid;
+    """,
+]
+
+
+class StoreError(RepbandError):
+    pass
+
+
+def default_path() -> Path:
+    env = os.environ.get("REPBAND_DB")
+    if env:
+        return Path(env)
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("repband")) / "repband.db"
+
+
+class Store:
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = sqlite3.connect(self.path)
+            self.migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: not a repband database ({exc}); name another with --db") from None
+
+    def migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise StoreError(f"{self.path}: made by a newer repband (schema {version}); update repband")
+        for v in range(version, len(MIGRATIONS)):
+            with self.db:
+                self.db.executescript(MIGRATIONS[v])
+                self.db.execute(f"PRAGMA user_version = {v + 1}")
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- writing (one transaction per batch, by the caller) ------------------------------------
+    def band(self, uid: str, board: str | None) -> None:
+        self.db.execute("INSERT OR IGNORE INTO bands (uid, board, first_seen) VALUES (?, ?, ?)",
+                        (uid, board, datetime.now(timezone.utc).isoformat()))
+
+    def max_seq(self, uid: str) -> int:
+        row = self.db.execute("SELECT MAX(seq) FROM records WHERE uid = ?", (uid,)).fetchone()
+        return row[0] or 0
+
+    def add_records(self, uid: str, records: list[tuple[int, int, tuple]], synced_ms: int) -> int:
+        """Store decoded records (in seq order); returns how many were new. Call inside `with
+        store.db:` so a batch commits whole or not at all."""
+        boot = self.db.execute("SELECT last_boot FROM bands WHERE uid = ?", (uid,)).fetchone()[0]
+        new = 0
+        for seq, rtype, fields in records:
+            if rtype == replog.BOOT:
+                boot = fields[0]
+            raw = bytes(replog.encode(rtype, seq, replog_pack(rtype, fields)))
+            cur = self.db.execute("INSERT OR IGNORE INTO records VALUES (?, ?, ?, ?, ?, ?)",
+                                  (uid, seq, rtype, boot, raw, synced_ms))
+            if not cur.rowcount:
+                continue
+            new += 1
+            if rtype == replog.REP:
+                t, ex, rom, dur = fields
+                self.db.execute("INSERT INTO reps VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                (uid, seq, boot, t, EXERCISES.get(ex, "unknown"), rom / 100, dur))
+            elif rtype == replog.SET:
+                s, e, n, ex = fields
+                self.db.execute("INSERT INTO sets VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                (uid, seq, boot, s, e, n, EXERCISES.get(ex, "unknown")))
+            elif rtype == replog.BOOT:
+                self.db.execute("INSERT INTO boots VALUES (?, ?, ?, ?)", (uid, seq, fields[0], fields[1]))
+            elif rtype == replog.CLOCK:
+                self.db.execute("INSERT INTO clocks VALUES (?, ?, ?, ?, ?)", (uid, seq, boot, *fields))
+            elif rtype == replog.FAULT:
+                self.db.execute("INSERT INTO faults VALUES (?, ?, ?, ?, ?)", (uid, seq, boot, *fields))
+        self.db.execute("UPDATE bands SET last_boot = ? WHERE uid = ?", (boot, uid))
+        return new
+
+    # -- queries ---------------------------------------------------------------------------------
+    def daily_counts(self, since: date, until: date) -> list[tuple[date, str, str, int]]:
+        out: dict[tuple[date, str, str], int] = {}
+        for epoch_ms, ex, side in self.db.execute("SELECT epoch_ms, exercise, side FROM rep_times"):
+            d = datetime.fromtimestamp(epoch_ms / 1000).date()
+            if since <= d <= until:
+                out[(d, ex, side)] = out.get((d, ex, side), 0) + 1
+        return [(d, ex, side, n) for (d, ex, side), n in sorted(out.items())]
+
+    def rep_roms(self, since: date, until: date) -> list[tuple[date, str, str, float]]:
+        out = []
+        for epoch_ms, ex, side, rom in self.db.execute(
+                "SELECT epoch_ms, exercise, side, rom_deg FROM rep_times ORDER BY epoch_ms"):
+            d = datetime.fromtimestamp(epoch_ms / 1000).date()
+            if since <= d <= until:
+                out.append((d, ex, side, rom))
+        return out
+
+    def goals(self) -> dict[str, int]:
+        return {}
+
+    def band_ids(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT uid FROM bands ORDER BY uid")]
+
+    def counts(self, uid: str | None = None) -> dict[str, int]:
+        where, args = ("WHERE uid = ?", (uid,)) if uid else ("", ())
+        return {t: self.db.execute(f"SELECT COUNT(*) FROM {t} {where}", args).fetchone()[0]
+                for t in ("records", "reps", "sets", "boots", "clocks", "faults")}
+
+
+def replog_pack(rtype: int, fields: tuple) -> bytes:
+    import struct
+
+    return struct.pack(replog.FORMATS[rtype], *fields)
+
+
+@contextlib.contextmanager
+def open_store(path: str | Path) -> Iterator[Store]:
+    st = Store(path)
+    try:
+        yield st
+    finally:
+        st.close()
