@@ -24,7 +24,7 @@ def mpremote(port, *args, timeout=60):
 
 def test_mpremote_fs_and_exec_work_and_flash_persists(tmp_path):
     flash = tmp_path / "flash"
-    with VirtualBand(flash_dir=flash, speed=0) as vb:
+    with VirtualBand(flash_dir=flash, speed=0, install=True) as vb:
         vb.wait_for(b">>> ")
         listing = mpremote(vb.pty_path, "fs", "ls")
         assert "counter.py" in listing and "main.py" in listing
@@ -39,14 +39,14 @@ def test_mpremote_fs_and_exec_work_and_flash_persists(tmp_path):
                              capture_output=True, text=True, timeout=60)
         assert out.returncode != 0 and "No such file" in (out.stdout + out.stderr)
     assert (flash / "note.txt").read_text() == "hello band"  # kept on the host
-    with VirtualBand(flash_dir=flash, speed=0) as vb:  # a second run sees the same flash
+    with VirtualBand(flash_dir=flash, speed=0, install=True) as vb:  # a second run sees the same flash
         vb.wait_for(b">>> ")
         assert mpremote(vb.pty_path, "fs", "cat", ":note.txt").strip() == "hello band"
 
 
 def test_ctrl_c_interrupts_the_running_app(shared_traces, tmp_path):
     trace = shared_traces / "uci-pt" / "s1-e4-u3-test.csv"
-    with VirtualBand(trace=trace, flash_dir=tmp_path / "f", speed=1) as vb:
+    with VirtualBand(trace=trace, flash_dir=tmp_path / "f", speed=1, install=True) as vb:
         vb.wait_for(b"Ctrl-C stops")
         out = mpremote(vb.pty_path, "exec", "print('hello from the REPL')")
         assert "hello from the REPL" in out
@@ -57,7 +57,7 @@ def test_the_app_logs_the_reps_replay_counts(shared_traces, tmp_path):
     """End to end: the app in the virtual band over a real recording logs what replay counts."""
     path = shared_traces / "uci-pt" / "s1-e4-u3-template_session.csv"
     flash = tmp_path / "flash"
-    with VirtualBand(trace=path, flash_dir=flash, speed=0) as vb:
+    with VirtualBand(trace=path, flash_dir=flash, speed=0, install=True) as vb:
         vb.wait_for(b"deep sleep", timeout=60)
     reps = [r for r in replog.Log(str(flash / "log")).records() if r[1] == replog.REP]
     replayed = replay_trace(read_trace(path))["reps"]

@@ -49,7 +49,7 @@ def install_firmware(flash: Path, board: str) -> None:
 
 class VirtualBand:
     def __init__(self, board: str = "m5stickc_plus2", trace: str | Path | None = None,
-                 flash_dir: str | Path | None = None, speed: float = 0, install: bool = True):
+                 flash_dir: str | Path | None = None, speed: float = 0, install: bool = False):
         self.board = board
         self.trace_path = Path(trace) if trace else None
         self.speed = speed
@@ -161,11 +161,14 @@ class VirtualBand:
     def close(self) -> None:
         self._stop = True
         if self.proc and self.proc.poll() is None:
+            # SIGTERM saves the flash when the REPL is idle; a running app keeps Node busy, so
+            # after a moment the band loses power instead (its flash was saved within a second)
             self.proc.terminate()
             try:
-                self.proc.wait(5)
+                self.proc.wait(1.5)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+                self.proc.wait()
         for fd in (getattr(self, "_master", None), getattr(self, "_slave", None)):
             if fd is not None:
                 try:

@@ -18,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    with VirtualBand(args.board, args.trace, args.flash, args.speed) as vb:
+    with VirtualBand(args.board, args.trace, args.flash, args.speed, install=True) as vb:
         print(f"virtual {args.board} on {vb.pty_path}   (try: mpremote connect {vb.pty_path} fs ls)")
         print(f"flash in {vb.flash_dir}; Ctrl-C here stops the band")
         stop = []
