@@ -63,18 +63,16 @@ class Board:
         out[2] = g[2] * v[s[2]]
         return out
 
-    def placement(self):
-        return self.data.get("placement", "thigh_lateral")
-
-    def open_imu(self):
+    def open_imu(self, rate_hz=None):
         # The driver module is named after the part family (firmware/mpu6886.py, lsm6ds.py).
+        # rate_hz None: the driver's default (what the app counts at).
         part = self.imu["part"]
         modname = "lsm6ds" if part.startswith("lsm6ds") else "mpu6886"
         try:
             mod = __import__(modname)
         except ImportError:
             raise BoardError("no driver %s.py for the %s on this band: run repband flash" % (modname, part))
-        return mod.open(self)
+        return mod.open(self) if rate_hz is None else mod.open(self, rate_hz)
 
 
 def load(name=None, folder=None):

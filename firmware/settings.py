@@ -1,4 +1,5 @@
-# The band's settings in /config.json: daily goal (reps per exercise), exercise mode, feedback.
+# The band's settings in /config.json: daily goal (reps per exercise), exercise mode, feedback,
+# and which thigh wears the band (for the log and for traces recorded on it).
 import json
 
 try:
@@ -8,7 +9,8 @@ except ImportError:  # pragma: no cover
 
 PATH = "/config.json"
 MODES = ("auto", "clamshell", "leg_lift")
-DEFAULTS = {"goal": 100, "mode": "auto", "feedback": True}
+SIDES = ("left", "right", "unknown")
+DEFAULTS = {"goal": 100, "mode": "auto", "feedback": True, "side": "unknown"}
 
 
 def _valid(key, value):
@@ -18,6 +20,8 @@ def _valid(key, value):
         return value in MODES
     if key == "feedback":
         return isinstance(value, bool)
+    if key == "side":
+        return value in SIDES
     return key == "board" and isinstance(value, str)
 
 
@@ -34,6 +38,11 @@ def load(path=PATH):
             if _valid(k, v):
                 out[k] = v
     return out
+
+
+def placement(side):
+    """The trace-format placement of a band worn on the outer thigh of `side`."""
+    return "thigh_%s_lateral" % side if side in ("left", "right") else "thigh_unknown"
 
 
 def update(changes, path=PATH):

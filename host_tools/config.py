@@ -1,7 +1,7 @@
 """`repband config [get | set KEY=VALUE ...]`: read and change the band's settings.
 
-Settings: the daily goal (reps per exercise), the exercise mode (auto, clamshell, leg_lift), and
-feedback (buzz/LED per rep) on or off. Values are checked here, on the host, before anything is
+Settings: the daily goal (reps per exercise), the exercise mode (auto, clamshell, leg_lift),
+feedback (buzz/LED per rep) on or off, and the side (which thigh wears the band). Values are checked here, on the host, before anything is
 sent; the band stores them with its own firmware/settings.py, which the app reads at start.
 """
 
@@ -15,6 +15,7 @@ from typing import Any
 from host_tools import RepbandError
 
 MODES = ("auto", "clamshell", "leg_lift")
+SIDES = ("left", "right", "unknown")
 TRUE_WORDS = ("on", "true", "yes", "1")
 FALSE_WORDS = ("off", "false", "no", "0")
 GOAL_MAX = 1000
@@ -33,6 +34,7 @@ SETTINGS = {
         Setting("goal", f"daily goal, reps per exercise (1..{GOAL_MAX})", "goal=100"),
         Setting("mode", "exercise mode: " + ", ".join(MODES), "mode=auto"),
         Setting("feedback", "buzz/LED on each rep: on or off", "feedback=on"),
+        Setting("side", "thigh that wears the band: left, right or unknown", "side=right"),
     )
 }
 
@@ -72,6 +74,10 @@ def parse_value(key: str, raw: str) -> Any:
         if low in FALSE_WORDS:
             return False
         raise RepbandError(f"feedback={raw!r}: must be on or off")
+    if key == "side":
+        if low not in SIDES:
+            raise RepbandError(f"side={raw!r}: must be one of {', '.join(SIDES)}")
+        return low
     raise RepbandError(f"unknown setting {key!r}: the settings are {', '.join(SETTINGS)}")
 
 

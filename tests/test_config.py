@@ -18,6 +18,7 @@ from host_tools import RepbandError, config
         ("MODE=Leg-Lift", "mode", "leg_lift"),
         ("feedback=off", "feedback", False),
         ("feedback=ON", "feedback", True),
+        ("side=Right", "side", "right"),
     ],
 )
 def test_valid_assignments(text: str, key: str, value: object) -> None:
@@ -28,12 +29,13 @@ def test_valid_assignments(text: str, key: str, value: object) -> None:
     ("text", "needle"),
     [
         ("goal", "expected KEY=VALUE"),
-        ("colour=red", "unknown setting 'colour': the settings are goal, mode, feedback"),
+        ("colour=red", "unknown setting 'colour': the settings are goal, mode, feedback, side"),
         ("goal=lots", "must be a whole number"),
         ("goal=0", "between 1 and 1000"),
         ("goal=5000", "between 1 and 1000"),
         ("mode=squats", "one of auto, clamshell, leg_lift"),
         ("feedback=maybe", "on or off"),
+        ("side=middle", "one of left, right, unknown"),
     ],
 )
 def test_invalid_assignments_are_one_clear_line(text: str, needle: str) -> None:
@@ -83,7 +85,8 @@ def test_get_and_set_on_the_virtual_band(tmp_path, capsys) -> None:
         before = capsys.readouterr().out
         assert re.search(r"^goal\s+\d+", before, re.MULTILINE), before
         code = cli.main(
-            ["config", "--port", vb.pty_path, "set", "goal=123", "mode=clamshell", "feedback=off"]
+            ["config", "--port", vb.pty_path, "set", "goal=123", "mode=clamshell", "feedback=off",
+             "side=left"]
         )
         assert code == 0, capsys.readouterr().err
         capsys.readouterr()
@@ -94,3 +97,4 @@ def test_get_and_set_on_the_virtual_band(tmp_path, capsys) -> None:
     assert re.search(r"^goal\s+123\b", after, re.MULTILINE), after
     assert re.search(r"^mode\s+clamshell\b", after, re.MULTILINE), after
     assert re.search(r"^feedback\s+off\b", after, re.MULTILINE), after
+    assert re.search(r"^side\s+left\b", after, re.MULTILINE), after

@@ -155,8 +155,12 @@ def test_deploy_lands_files_then_skips_then_redeploys_a_change(
         assert (flash_dir / name).read_bytes() == data, name
     assert not list(flash_dir.glob("*.part"))
 
+    assert flash.SETTINGS_FILE_ON_BAND in first.written  # a fresh band gets default settings
+
     _, second = flash.flash(BOARD, port, show=False)
-    assert second.written == [] and set(second.skipped) == set(first.written)
+    # Everything is up to date; the settings are the user's now, so they are left alone.
+    assert second.written == []
+    assert set(second.skipped) == set(first.written) - {flash.SETTINGS_FILE_ON_BAND}
 
     # One firmware source changes: only its .mpy is written again.
     fw = tmp_path / "fw"
@@ -170,7 +174,11 @@ def test_deploy_lands_files_then_skips_then_redeploys_a_change(
     assert third.written == ["counter.mpy"]
     assert b"_DEPLOY_TEST" in (flash_dir / "counter.mpy").read_bytes()
 
-    # A file damaged on the band is found by its hash and rewritten.
-    (flash_dir / "recorder.mpy").write_bytes(b"garbage")
+    # A file damaged on the band (same size, other bytes) is found by its hash and rewritten.
+    from host_tools import link
+
+    size = len((flash_dir / "recorder.mpy").read_bytes())
+    with link.raw_session(port, require_repband=False) as transport:
+        transport.fs_writefile("/recorder.mpy", b"x" * size)
     _, fourth = flash.flash(BOARD, port, show=False)
     assert fourth.written == ["recorder.mpy"]

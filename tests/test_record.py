@@ -17,14 +17,14 @@ import recorder
 class Src:
     rate_hz = %(rate)d; placement = "thigh_left_lateral"; board_name = "testboard"; gyro = True
     def __init__(self):
-        self.samples = [[0] * 6 for _ in range(%(n)d)]; self.k = 0
+        self.samples = [0] * (6 * %(n)d); self.k = 0
     def read(self):
         self.k += 1
         if self.k > %(batches)d:
             raise KeyboardInterrupt
         for i in range(%(n)d):
             for j in range(6):
-                self.samples[i][j] = value(self.k, i, j)
+                self.samples[6 * i + j] = value(self.k, i, j)
         return %(n)d, (3 if self.k == 2 else 0)
     def close(self):
         pass
@@ -151,7 +151,7 @@ def test_trace_file_holds_exactly_the_band_integers(tmp_path: Path) -> None:
 
 def test_recording_reproduces_the_worn_trace(tmp_path: Path) -> None:
     vb_mod = pytest.importorskip("host_tools.virtual_band", reason="virtual band not built yet")
-    from host_tools import flash
+    from host_tools import cli, flash
 
     if not (flash.BOARDS_DIR / f"{BOARD}.json").is_file():
         pytest.skip(f"boards/{BOARD}.json not written yet")
@@ -162,6 +162,7 @@ def test_recording_reproduces_the_worn_trace(tmp_path: Path) -> None:
         board=BOARD, trace=tmp_path / "worn.csv", flash_dir=tmp_path / "flash", speed=1
     ) as vb:
         flash.flash(BOARD, vb.pty_path, show=False)
+        assert cli.main(["config", "--port", vb.pty_path, "set", "side=right"]) == 0
         rec = record.record(vb.pty_path, out, seconds=3, say=said.append)
     assert rec.ended and rec.dropped == 0
     meta, got = read_back(out)

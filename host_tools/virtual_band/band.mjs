@@ -120,8 +120,10 @@ function feed(c) {
   return r;
 }
 
+let dirty = false;  // the REPL ran something since the flash was last saved
 async function loop() {
   pollInput();
+  if (pending.length) dirty = true;
   while (pending.length) {
     const c = pending.shift();
     // mpremote asks for raw-paste mode (\x05A\x01); this port aborts it: say it is unsupported
@@ -138,7 +140,8 @@ async function loop() {
       await start(true, rawMode);
     }
   }
-  if (Date.now() - lastSave > 1000) { saveFlash(mp); lastSave = Date.now(); }
+  // A real band's writes are on flash when the command returns: save as soon as input pauses.
+  if (dirty || Date.now() - lastSave > 1000) { saveFlash(mp); lastSave = Date.now(); dirty = false; }
   setTimeout(loop, 2);
 }
 
