@@ -55,6 +55,7 @@ _IDLE_MS = const(12000)  # no swing for this long ends the set
 _MIN_SET_REPS = const(2)
 _QUEUE = const(8)  # reps waiting to be read, one per feed() call
 _QUIET = const(20)  # principal variance below ~(28 mg)^2 (1.6 deg rms): not moving
+_ALONG_PCT = const(70)  # axes unknown: a rep's motion lies this much along one axis
 _UP_MIN_MG = const(500)
 _FLAT_MG = const(40)  # axes known: still = knee height within ~2.3 deg ...
 _SETTLE_MS = const(500)  # ... for half a second
@@ -142,6 +143,8 @@ class Counter:
         self._uz = 0
         self._reset_detector()
         self._settling = self.axes_known  # axes known: wait for stillness on the side
+        self._anchored = False  # axes unknown: the rest is the quiet gravity (s = 0)
+        self._along_pct = 100
         self._anchor = 0
         self._anchor_t = 0
         self._in_set = False
@@ -315,15 +318,28 @@ class Counter:
                 self._rx = x  # quiet: gravity here is the resting position
                 self._ry = y
                 self._rz = z
+                if not self._has_top:
+                    # at rest (s = 0 by definition): the next swing away from here is a rep's
+                    # top, whichever way it goes (old extremes and rests are in stale units)
+                    self._restart_detector()
+                    self._rest_type = 0
+                    self._store_rest(0, t, x, y, z)
+                    self._e_v = 0
+                    self._anchored = True
             s = ((x - self._rx) * self._ux + (y - self._ry) * self._uy + (z - self._rz) * self._uz) >> 10
         self.signal_mg = s
         self._detect(t, s, x, y, z)
 
     def _power_step(self):
         # One power-iteration step u <- C u / |C u|: u follows C's principal axis, keeping its sign.
+        # Quiet (False) when the total variance (trace of C, the same however the sensor sits)
+        # is small; judging it by |C u| instead would call the first swing "quiet" whenever u
+        # starts out across the swing, and the rest would follow the leg up.
         cxx = self._cxx >> _K_SLOW
         cyy = self._cyy >> _K_SLOW
         czz = self._czz >> _K_SLOW
+        if cxx + cyy + czz < _QUIET:
+            return False
         cxy = self._cxy >> _K_SLOW
         cxz = self._cxz >> _K_SLOW
         cyz = self._cyz >> _K_SLOW
@@ -333,16 +349,43 @@ class Counter:
         vx = (cxx * ux + cxy * uy + cxz * uz) >> 10
         vy = (cxy * ux + cyy * uy + cyz * uz) >> 10
         vz = (cxz * ux + cyz * uy + czz * uz) >> 10
+        k = 0  # keep the squares small ints (31 bits on the band)
         while vx > 16383 or vx < -16383 or vy > 16383 or vy < -16383 or vz > 16383 or vz < -16383:
             vx >>= 1
             vy >>= 1
             vz >>= 1
+            k += 1
         nv = _isqrt(vx * vx + vy * vy + vz * vz, 1024)
-        if nv < _QUIET:  # no motion: keep the axis
-            return False
-        self._ux = (vx << 10) // nv
-        self._uy = (vy << 10) // nv
-        self._uz = (vz << 10) // nv
+        if (nv << k) * 8 < cxx + cyy + czz:
+            # u lies across the motion (|C u| < trace / 8): start again from C's largest column
+            if cxx >= cyy and cxx >= czz:
+                vx = cxx
+                vy = cxy
+                vz = cxz
+            elif cyy >= czz:
+                vx = cxy
+                vy = cyy
+                vz = cyz
+            else:
+                vx = cxz
+                vy = cyz
+                vz = czz
+            if ((vx * ux) >> 10) + ((vy * uy) >> 10) + ((vz * uz) >> 10) < 0:
+                vx = -vx  # keep the sign of s: the old u's side
+                vy = -vy
+                vz = -vz
+            while vx > 16383 or vx < -16383 or vy > 16383 or vy < -16383 or vz > 16383 or vz < -16383:
+                vx >>= 1
+                vy >>= 1
+                vz >>= 1
+            nv = _isqrt(vx * vx + vy * vy + vz * vz, 1024)
+        if nv > 0:
+            self._ux = (vx << 10) // nv
+            self._uy = (vy << 10) // nv
+            self._uz = (vz << 10) // nv
+        # how much of the motion is along u (|C u| / trace ~ the top eigenvalue's share): near
+        # 100 % for a swing about one axis, about 50 % for jitter in every direction
+        self._along_pct = (nv << k) * 100 // (cxx + cyy + czz)
         return True
 
     def _detect(self, t, s, x, y, z):
@@ -406,7 +449,7 @@ class Counter:
         self._e_v = v
         self._e_kind = kind
         self._last_ext_t = t
-        if prev_kind == 0:
+        if prev_kind == 0 and not self._anchored:
             self._store_rest(v, t, x, y, z)  # provisional: where the first swing starts
             return
         # wobbles in a hold are smaller than a third of the swing; capped, so that lying down
@@ -416,7 +459,31 @@ class Counter:
         if self.axes_known:
             self._rest_type = -1  # s is the knee height: rest is a minimum
         elif self._rest_type == 0:
-            self._rest_type = prev_kind  # the set starts from rest
+            # The set starts from rest: its first swing away from there by a rep's size ends at
+            # a top. Smaller wobbles about the rest before it leave the rest where it was. Both
+            # s and the gravity chord must have moved that far: u may still be turning toward
+            # the swing, so either alone can mislead.
+            d = v - self._r_v
+            dx = x - self._r_x
+            dy = y - self._r_y
+            dz = z - self._r_z
+            if (-_ROM_MIN_MG < d < _ROM_MIN_MG
+                    or dx * dx + dy * dy + dz * dz < _ROM_MIN_MG * _ROM_MIN_MG):
+                if not self._anchored:  # (a quiet rest stays where it was)
+                    self._store_rest(v, t, x, y, z)
+                return
+            self._rest_type = -kind
+            self._anchored = False
+        if kind == self._rest_type and not self.axes_known and (
+                not self._in_set or self._set_n == 0):
+            a = v - self._r_v
+            b = self._t_v - self._r_v
+            if (a if a > 0 else -a) > 2 * (b if b > 0 else -b):
+                # Before any rep of the set counts: a "rest" twice as far from the rest as the
+                # "top" was means that top was a wobble; the swings go the other way.
+                self._rest_type = -kind
+                self._n_held = 0
+                self._in_set = False
         if kind == self._rest_type:
             if self._has_top and sw * 100 >= (self._t_v - self._r_v if self._t_v > self._r_v else self._r_v - self._t_v) * _RETURN_MIN_PCT:
                 # came down part of the way and went up again: the rest level has moved
@@ -453,12 +520,14 @@ class Counter:
             return
         if self.axes_known and (self._r_z < _UP_MIN_MG or dx * 100 < c * _KNEE_PCT):
             return  # not lying on the side with the band up, or the knee did not rise
+        if not self.axes_known and self._along_pct < _ALONG_PCT:
+            return  # the thigh shook in every direction: not a swing about one axis
         # arc length from chord: 2 asin(c/2) ~ c + c^3/24 (mrad), then centidegrees
         arc = c + (c * c // 1000) * c // 24000
         rom = arc * 573 // 100
         if not self._in_set:
             self._in_set = True
-            self._set_start = self._r_t
+            self._set_start = self._t_leave  # when the leg left rest for the first rep
             self._set_n = 0
             self._n_held = 0
             self._sum_dx = 0
@@ -530,8 +599,11 @@ class Counter:
             self._last_ext_t = t
             self._hyst = _HYST_MG
             if not self._has_top:  # (a top held this long waits for its return)
-                if not self.axes_known:
-                    self._rest_type = 0  # the next set is judged afresh
+                if not self.axes_known and self._rest_type:
+                    # the next set is judged afresh: its first extreme is where it starts from
+                    # (not the other side of the last swing of this one)
+                    self._rest_type = 0
+                    self._e_kind = 0
                 self._end_set()
         return 0
 

@@ -134,6 +134,13 @@ def run(args: argparse.Namespace) -> int:
     paths = args.paths or ([REPO_ROOT.parent / "shared" / "traces"]
                            if (REPO_ROOT.parent / "shared" / "traces").is_dir() else [])
     files = traceio.find_traces(paths) if paths else []
-    print(json.dumps({"micropython": micropython_figures(), "cpython": cpython_speed(files)},
-                     indent=1))
+    figures = {"micropython": micropython_figures()}
+    # the axes-unknown path (learns the swing axis) is a different code path: measure it too
+    unknown = REPO_ROOT.parent / "shared" / "traces" / "mex-clam" / "s01-04_act_2.csv"
+    trace = traceio.read_trace(unknown) if unknown.exists() else _sine_trace()
+    if trace.axes == "band":
+        trace.axes = "unknown"
+    figures["micropython_axes_unknown"] = micropython_figures(trace)
+    figures["cpython"] = cpython_speed(files)
+    print(json.dumps(figures, indent=1))
     return 0

@@ -112,6 +112,24 @@ def test_rotated_sensor_counts_the_same_reps(clam_traces):
             assert per_set(reps, labels) == base, (trace.path.name, seed)
 
 
+def test_leg_lifts_count_the_same_however_the_sensor_is_turned(shared_traces):
+    """Axes unknown, every leg-lift set of the band-frame recordings, each under random fixed
+    rotations, counts what the band frame counts: the swing axis and the side the set starts
+    from are learnt from the motion, not from how the sensor sits."""
+    from host_tools.traceio import labels_path_for, read_labels
+
+    paths = sorted((shared_traces / "uci-pt").glob("*-e4-u3-*.csv"))
+    assert paths
+    for path in paths:
+        trace, rate = load(path)
+        labels = read_labels(labels_path_for(path))
+        base = per_set(run(trace.t_ms, to_mg(trace.accel_g), rate, True)[0], labels)
+        for seed in range(6):
+            rotated = trace.accel_g @ rotation(100 + seed).T
+            reps, _ = run(trace.t_ms, to_mg(rotated), rate, False)
+            assert per_set(reps, labels) == base, (path.name, seed)
+
+
 @pytest.mark.parametrize(
     "name, turn",
     [
