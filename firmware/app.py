@@ -1,6 +1,7 @@
-# The band's app: FIFO batches -> counter -> log and feedback; mode button; watchdog; sleep.
-# Hardware comes in through `machine` and `clock` (time), so the same code runs on the band,
-# on the virtual band and in tests.
+# The band's app: FIFO batches -> counter -> log, feedback and the LCD; mode button; the day's
+# counts (kept over reboots, new at local midnight); watchdog; sleep between batches and, when
+# idle, deep sleep. Hardware comes in through `machine` and `clock` (time), so the same code runs
+# on the band, on the virtual band and in tests.
 import counter
 import replog
 
@@ -8,20 +9,73 @@ MODE_NUMBERS = {"auto": 0, "clamshell": 1, "leg_lift": 2}
 MODE_CYCLE = ("auto", "clamshell", "leg_lift")
 IDLE_SLEEP_MS = 5 * 60 * 1000  # no rep for this long: deep sleep until motion or the button
 WDT_MS = 8000
+# 80 MHz rather than the firmware's 240: the app is awake a few per cent of the time and mostly
+# waits on I2C, and the ESP32 idles at about half the current at 80 MHz (ESP32 datasheet,
+# modem-sleep 20-31 mA at 80 MHz vs 30-68 mA at 240 MHz)
+CPU_HZ = 80000000
+
+UNIX_2000 = 946684800  # 2000-01-01 in Unix seconds: ESP32 MicroPython's epoch
+DAYS_1970_2000 = 10957
+CLOCK_SET_AFTER = 1704067200  # 2024-01-01: an RTC behind this has not been set by a host
+RESTORE_SEGMENTS = 4  # how far back the log is read at boot for today's counts
+
+
+def epoch_offset(clock):
+    """Seconds to add to clock.time() for Unix time (the port's epoch is 1970 or 2000)."""
+    try:
+        return UNIX_2000 if clock.gmtime(0)[0] == 2000 else 0
+    except (AttributeError, OverflowError):
+        return 0
+
+
+def local_day(unix_s, utc_offset_min):
+    """(day number since 2000-01-01 in local time, ms to the next local midnight)."""
+    local = unix_s + utc_offset_min * 60
+    return local // 86400 - DAYS_1970_2000, (86400 - local % 86400) * 1000
+
+
+def restore_counts(log, day, max_segments=RESTORE_SEGMENTS):
+    """Today's reps per exercise from the log (after a reboot or deep sleep): the last DAILY
+    record, if it is today's, plus the reps logged after it (a set cut short by a reset). Only
+    the newest segments are read, one at a time: the whole log would not fit in RAM."""
+    out = [0, 0, 0]
+    segs = log.segments()
+    tail = [0, 0, 0]  # reps after the last DAILY
+    for name in reversed(segs[-max_segments:]):
+        with open(log.root + "/" + name, "rb") as f:
+            recs = replog.decode(f.read())
+        for k in range(len(recs) - 1, -1, -1):
+            _, rtype, fields = recs[k]
+            if rtype == replog.REP and 0 <= fields[1] <= 2:
+                tail[fields[1]] += 1
+            elif rtype == replog.DAILY:
+                if fields[0] == day:
+                    out[1] = fields[1] + tail[1]
+                    out[2] = fields[2] + tail[2]
+                return out
+    return out
 
 
 class App:
-    def __init__(self, imu, log, fb, cfg, clock, machine=None, board=None):
+    def __init__(self, imu, log, fb, cfg, clock, machine=None, board=None, display=None):
         self.imu = imu
         self.log = log
         self.fb = fb
         self.clock = clock
         self.machine = machine
+        self.board = board
+        self.display = display
         self.goal = cfg["goal"]
         self.mode = cfg["mode"]
+        self.utc_offset_min = cfg.get("utc_offset_min", 0)
+        self.light_sleep = cfg.get("light_sleep", False) and machine is not None
         self.rate = imu.sample_rate_hz
         self.counter = counter.Counter(self.rate, True, MODE_NUMBERS[self.mode])
         self.day = [0, 0, 0]  # reps today per exercise number
+        self.day_no = None  # local day number (days since 2000-01-01); None: the clock is unknown
+        self._day_end = None  # ticks_ms of the next local midnight
+        self._daily_dirty = False  # reps since the last DAILY record
+        self.shown_ex = MODE_NUMBERS[self.mode] or counter.CLAMSHELL
         self.reps = 0
         self.sets = 0
         self.t0 = clock.ticks_ms()
@@ -34,24 +88,62 @@ class App:
         self._mode_pressed = False
         self.wdt = None
         self.button = None
+        self._epoch = epoch_offset(clock)
+        self._start_day()
         if machine is not None:
             self.wdt = machine.WDT(timeout=WDT_MS)
             if board is not None and "mode" in board.data.get("buttons", {}):
                 self.button = machine.Pin(board.data["buttons"]["mode"], machine.Pin.IN,
                                           machine.Pin.PULL_UP)
                 self.button.irq(self._on_button, machine.Pin.IRQ_FALLING)
+        self._show()
 
+    # -- the day ---------------------------------------------------------------------------------
+    def unix_time(self):
+        """The wall clock in Unix seconds, or None while no host has set it since power-on."""
+        t = self.clock.time() + self._epoch
+        return t if t >= CLOCK_SET_AFTER else None
+
+    def _start_day(self):
+        # At start: which day it is, its counts so far (from the log), and a clock record so
+        # the host can place this boot's records even if it never sets the clock during it.
+        t = self.unix_time()
+        if t is None:
+            return  # before any clock set: counts since boot, DAILY day 0 (unknown)
+        self.day_no, ms_left = local_day(t, self.utc_offset_min)
+        self._day_end = self.clock.ticks_add(self.clock.ticks_ms(), ms_left)
+        self.day = restore_counts(self.log, self.day_no)
+        self.log.clock(t, self.clock.ticks_ms())
+
+    def _new_day(self):
+        t = self.unix_time()
+        if t is None:
+            self._day_end = None
+            return
+        day, ms_left = local_day(t, self.utc_offset_min)
+        self._day_end = self.clock.ticks_add(self.clock.ticks_ms(), ms_left)
+        if day == self.day_no:
+            return  # the tick counter ran ahead of the RTC: midnight is a moment away
+        if self._daily_dirty:
+            self.log.daily(self.day_no, self.day[1], self.day[2])
+        self.day_no = day
+        self.day[0] = self.day[1] = self.day[2] = 0
+        self._daily_dirty = False
+        self._show()
+
+    # -- the loop --------------------------------------------------------------------------------
     def _on_button(self, pin):
         self._mode_pressed = True  # handled in the loop: an IRQ must not allocate
 
     def step(self):
         """One FIFO batch through the counter."""
         imu = self.imu
+        clock = self.clock
         n, lost = imu.read_batch()
         if lost:
             self.log.fault(replog.FAULT_FIFO_OVERFLOW if lost > 0 else replog.FAULT_I2C, lost)
             # samples went missing: put the sample clock back on the wall clock
-            self.samples = self.clock.ticks_diff(self.clock.ticks_ms(), self.t0) * self.rate // 1000
+            self.samples = clock.ticks_diff(clock.ticks_ms(), self.t0) * self.rate // 1000
         b = imu.batch
         c = self.counter
         feed = c.feed
@@ -66,34 +158,51 @@ class App:
                 self._event(ev)
         self.samples = s
         self.fb.tick()
+        if self.display is not None:
+            self.display.tick()
         if self.wdt is not None:
             self.wdt.feed()
         if self._mode_pressed:
             self._mode_pressed = False
             self.cycle_mode()
+        if self._day_end is not None and clock.ticks_diff(clock.ticks_ms(), self._day_end) >= 0:
+            self._new_day()
 
     def _event(self, ev):
         c = self.counter
         if ev == counter.EV_REP:
-            self.log.rep(c.rep_t_ms, c.rep_exercise, c.rep_rom_cdeg, c.rep_duration_ms)
+            ex = c.rep_exercise
+            self.log.rep(c.rep_t_ms, ex, c.rep_rom_cdeg, c.rep_duration_ms)
             self.reps += 1
-            self.day[c.rep_exercise] += 1
+            self.day[ex] += 1
+            self._daily_dirty = True
             self.last_rep = self.clock.ticks_ms()
-            if self.day[c.rep_exercise] == self.goal:
+            if self.day[ex] == self.goal:
                 self.fb.goal()
             else:
                 self.fb.rep()
+            if ex:
+                self.shown_ex = ex
+            self._show()
         elif ev == counter.EV_SET:
             self.log.set_done(c.set_start_ms, c.set_end_ms, c.set_reps, c.set_exercise)
-            self.log.daily(0, self.day[1], self.day[2])
+            self.log.daily(self.day_no or 0, self.day[1], self.day[2])
+            self._daily_dirty = False
             self.sets += 1
             self.fb.set_end()
+
+    def _show(self):
+        if self.display is not None:
+            self.display.show(MODE_NUMBERS[self.mode], self.day, self.shown_ex, self.goal)
 
     def cycle_mode(self):
         self.mode = MODE_CYCLE[(MODE_CYCLE.index(self.mode) + 1) % 3]
         self.drain()
         self.counter = counter.Counter(self.rate, True, MODE_NUMBERS[self.mode])
+        if MODE_NUMBERS[self.mode]:
+            self.shown_ex = MODE_NUMBERS[self.mode]
         self.fb.mode()
+        self._show()
 
     def drain(self):
         # End of counting (mode change, sleep, Ctrl-C): close the open set, log what it held.
@@ -104,6 +213,15 @@ class App:
             if not ev:
                 break
             self._event(ev)
+
+    def nap(self, ms):
+        # Between batches. Light sleep (about 0.8 mA instead of tens) stops the UART, so a
+        # Ctrl-C from the host arriving then is lost: only with the light_sleep setting on.
+        m = self.machine
+        if self.light_sleep and m is not None:
+            m.lightsleep(ms)
+        else:
+            self.clock.sleep_ms(ms)
 
     def run(self, until=None):
         """Runs until stopped (Ctrl-C), `until(app)` says so, or it goes to sleep when idle."""
@@ -116,7 +234,7 @@ class App:
                 if clock.ticks_diff(clock.ticks_ms(), self.last_rep) > IDLE_SLEEP_MS:
                     self.sleep()
                     break
-                clock.sleep_ms(self.period_ms)
+                self.nap(self.period_ms)
         finally:
             self.log.flush()
 
@@ -125,8 +243,51 @@ class App:
         self.log.close()
         self.slept = True
         self.imu.wake_on_motion()
+        if self.display is not None:
+            self.display.off()
         if self.machine is not None:
+            self._arm_wake()
             self.machine.deepsleep()
+
+    def _arm_wake(self):
+        # Deep sleep ends with the mode button (an RTC pin on the ESP32; not on every chip) or
+        # the IMU's wake-on-motion interrupt where the board file names its pin.
+        try:
+            import esp32  # type: ignore
+        except ImportError:  # not an ESP32 (the fakes): nothing to arm
+            return
+        m = self.machine
+        if m is None:
+            return
+        d = self.board.data if self.board is not None else {}
+        pin = d.get("buttons", {}).get("mode")
+        if pin is not None:
+            try:
+                esp32.wake_on_ext0(m.Pin(pin, m.Pin.IN), esp32.WAKEUP_ALL_LOW)
+            except (ValueError, OSError):
+                pass  # not an RTC pin: only reset/power wakes this board
+        irq = d.get("imu", {}).get("int")
+        if irq is not None:
+            try:
+                esp32.wake_on_ext1((m.Pin(irq, m.Pin.IN),), esp32.WAKEUP_ANY_HIGH)
+            except (ValueError, OSError):
+                pass
+        # pads float in deep sleep unless held: keep the Plus2's power on, and the backlight,
+        # buzzer and LED off (a floating backlight pin can light it)
+        held = []
+        if "hold_pin" in d:
+            held.append((d["hold_pin"], 1))
+        if "backlight" in d.get("lcd", {}):
+            held.append((d["lcd"]["backlight"], 0))
+        if "buzzer" in d:
+            held.append((d["buzzer"]["pin"], 0))
+        if "led" in d:
+            held.append((d["led"]["pin"], 1 if d["led"].get("active_low") else 0))
+        for pin, level in held:
+            m.Pin(pin, m.Pin.OUT, value=level, hold=True)  # type: ignore
+        deep_hold = getattr(esp32, "gpio_deep_sleep_hold", None)
+        if held and deep_hold is not None:  # digital pads too (ESP32), not only RTC ones
+            deep_hold(True)
 
 
 def main():
@@ -134,6 +295,7 @@ def main():
     import time
 
     import board
+    import display
     import feedback
     import settings
 
@@ -146,11 +308,16 @@ def main():
     if mode_pin is not None and machine.Pin(mode_pin, machine.Pin.IN, machine.Pin.PULL_UP).value() == 0:
         print("repband: safe mode (button held at power-on): the app is not started")
         return None
+    try:
+        machine.freq(CPU_HZ)
+    except (ValueError, AttributeError):
+        pass
     log = replog.Log("/log")
     log.boot(machine.reset_cause())
     imu = b.open_imu()
     fb = feedback.Feedback(b, time, machine, cfg["feedback"])
-    app = App(imu, log, fb, cfg, time, machine, b)
+    lcd = display.open(b, machine, time)
+    app = App(imu, log, fb, cfg, time, machine, b, lcd)
     print("repband: counting (%s, goal %d); Ctrl-C stops" % (cfg["mode"], cfg["goal"]))
     try:
         app.run()

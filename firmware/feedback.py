@@ -1,5 +1,5 @@
 # Feedback on the band: a short buzz per rep, two at the end of a set, a tune at the day's goal,
-# the LED alongside, the count on the LCD where there is one. Non-blocking: a pattern is a list of
+# the LED alongside (the count on the LCD is display.py's). Non-blocking: a pattern is a list of
 # (on_ms, off_ms) steps that tick() plays out between FIFO batches.
 REP = ((60, 0),)
 SET_END = ((80, 120), (80, 0))
@@ -11,7 +11,10 @@ class Feedback:
     def __init__(self, board, clock, machine=None, enabled=True):
         self.clock = clock
         self.enabled = enabled
-        self.played = []  # names of the patterns started (for the app's tests and the host)
+        # how often each pattern started (for tests and the host): counts, not a list, which
+        # would grow for as long as the band runs
+        self.played = {"rep": 0, "set": 0, "goal": 0, "mode": 0}
+        self.last = None  # the latest pattern's name
         self._steps = ()
         self._i = 0
         self._until = 0
@@ -36,7 +39,8 @@ class Feedback:
             self._led.value((0 if on else 1) if self._led_low else (1 if on else 0))
 
     def play(self, name, steps):
-        self.played.append(name)
+        self.played[name] += 1
+        self.last = name
         if not self.enabled:
             return
         self._steps = steps

@@ -1,5 +1,7 @@
 # The band's settings in /config.json: daily goal (reps per exercise), exercise mode, feedback,
-# and which thigh wears the band (for the log and for traces recorded on it).
+# and which thigh wears the band (for the log and for traces recorded on it); utc_offset_min
+# (local time = the RTC's UTC + this: where the day's count starts anew) and light_sleep (between
+# FIFO batches; it also deafens the USB REPL meanwhile, see app.App.nap).
 import json
 
 try:
@@ -10,7 +12,8 @@ except ImportError:  # pragma: no cover
 PATH = "/config.json"
 MODES = ("auto", "clamshell", "leg_lift")
 SIDES = ("left", "right", "unknown")
-DEFAULTS = {"goal": 100, "mode": "auto", "feedback": True, "side": "unknown"}
+DEFAULTS = {"goal": 100, "mode": "auto", "feedback": True, "side": "unknown",
+            "utc_offset_min": 0, "light_sleep": False}
 
 
 def _valid(key, value):
@@ -18,8 +21,10 @@ def _valid(key, value):
         return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 1000
     if key == "mode":
         return value in MODES
-    if key == "feedback":
+    if key in ("feedback", "light_sleep"):
         return isinstance(value, bool)
+    if key == "utc_offset_min":  # UTC-12:00 .. UTC+14:00
+        return isinstance(value, int) and not isinstance(value, bool) and -720 <= value <= 840
     if key == "side":
         return value in SIDES
     return key == "board" and isinstance(value, str)

@@ -128,9 +128,19 @@ def cpython_speed(paths: list[Path]) -> dict:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", metavar="TRACE_OR_DIR",
                         help="traces for the CPython speed (default: ../shared/traces if present)")
+    parser.add_argument("--power", action="store_true",
+                        help="instead: the app's duty cycle and the M5StickC Plus2's battery life")
+    parser.add_argument("--ref-us", type=float, metavar="US",
+                        help="with --power: the reference loop's time per iteration on an ESP32 "
+                        "at 240 MHz, if you measured it (default: an assumption, printed)")
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "power", False):
+        from host_tools.power import run_power
+
+        print(run_power(args.ref_us))
+        return 0
     paths = args.paths or ([REPO_ROOT.parent / "shared" / "traces"]
                            if (REPO_ROOT.parent / "shared" / "traces").is_dir() else [])
     files = traceio.find_traces(paths) if paths else []

@@ -1,5 +1,9 @@
 """The band's app over a whole recording, on the fakes: the reps it logs are the reps replay
-counts; feedback, mode button, watchdog, Ctrl-C and idle sleep behave."""
+counts; feedback, mode button, watchdog, safe mode, idle sleep, the day's counts (new at local
+midnight, kept over reboots) behave; its loop allocates nothing per sample on MicroPython."""
+
+import calendar
+import sys
 
 import pytest
 
@@ -18,17 +22,21 @@ replog = firmware.load("replog")
 counter = firmware.load("counter")
 
 
-def wear(trace, tmp_path, board="m5stickc_plus2", cfg=None, extra_ms=20_000, until=None):
-    """Run the app on a band wearing `trace` until the trace is over (+ extra_ms)."""
+def wear(trace, tmp_path, board="m5stickc_plus2", cfg=None, extra_ms=20_000, until=None,
+         epoch_s=0, log_dir="log"):
+    """Run the app on a band wearing `trace` until the trace is over (+ extra_ms). epoch_s: the
+    RTC (Unix seconds at virtual time 0); 0 = never set by a host."""
     b = board_mod.load(board, str(BOARDS_DIR))
     clock = VirtualClock(0)
+    clock.epoch_s = epoch_s
     t, *cols = (c.tolist() for c in traceio.counter_ints(trace))
     model = MPU6886Model(clock, SampleSource(t, cols), b.imu["part"], to_band=b.imu["to_band"])
     fake_machine.bus = FakeI2C({b.imu["address"]: model})
+    fake_machine.clock = clock
     fake_machine.events.clear()
     imu = mpu.MPU6886(fake_machine.bus, b.imu["address"], b.imu["part"],
                       rate_hz=round(trace.sample_rate_hz), to_band=b.to_band, sleep_ms=clock.sleep_ms)
-    log = replog.Log(str(tmp_path / "log"))
+    log = replog.Log(str(tmp_path / log_dir))
     log.boot(fake_machine.reset_cause())
     fb = feedback_mod.Feedback(b, clock, fake_machine, True)
     cfg = dict({"goal": 100, "mode": "auto", "feedback": True}, **(cfg or {}))
@@ -82,7 +90,7 @@ def test_mode_button_and_goal(tmp_path):
 
     app, log, _ = wear(trace, tmp_path, cfg={"goal": target // 2}, until=press_once)
     assert app.mode == "clamshell"  # auto -> clamshell
-    assert "mode" in app.fb.played and "goal" in app.fb.played
+    assert app.fb.played["mode"] == 1 and app.fb.played["goal"] == 1
     assert {r[1] for r in logged_reps(log)} == {counter.CLAMSHELL}  # the fixed exercise
 
 
@@ -95,69 +103,133 @@ def test_idle_band_goes_to_deep_sleep_with_the_log_closed(tmp_path):
 
 
 def test_no_heap_allocation_per_sample_in_the_app_loop_on_micropython():
-    """The steady-state loop (FIFO burst -> conversion -> counter) allocates nothing per sample.
-    The bus here replays FIFO bytes made by the register model beforehand, so that only the
-    firmware's own allocations are measured."""
-    from host_tools import REPO_ROOT
-    from host_tools.mpy_runtime import run_micropython
+    """App.step as the band runs it (FIFO burst through the MPU6886 driver, the counter, feedback,
+    the LCD, the watchdog), measured batch by batch with gc.mem_alloc() on MicroPython. The FIFO
+    bytes are recorded beforehand so only the firmware runs. A batch without an event allocates
+    the same few bytes whatever its size (the driver's result tuple and FIFO slice), so nothing
+    per sample; events (log records, LCD text) allocate a little."""
+    from host_tools.bench import _sine_trace
+    from host_tools.power import app_loop_figures
 
-    fakes = REPO_ROOT / "host_tools" / "fakes"
-    files = {n: (fakes / n).read_bytes() for n in ("imu_models.py", "vclock.py")}
-    script = """
-import gc, math, mpu6886, counter
-from imu_models import MPU6886Model, SampleSource, FakeI2C
-from vclock import VirtualClock
-clock = VirtualClock(0)
-N = 4000
-t = [20 * i for i in range(N)]
-ax = [int(400 * (1 - math.cos(2 * math.pi * i / 200)) / 2) for i in range(N)]
-model = MPU6886Model(clock, SampleSource(t, [ax, [0] * N, [980] * N, [0] * N, [0] * N, [0] * N]))
-imu = mpu6886.MPU6886(FakeI2C({0x68: model}), 0x68, 'mpu6886', rate_hz=50, batch=25,
-                      sleep_ms=clock.sleep_ms)
-frames = bytearray()
-for _ in range(N // 25 - 2):
-    clock.ms += 500
-    frames.extend(model.read(0x74, 25 * 14))
+    big = app_loop_figures(_sine_trace(), batch=64)
+    small = app_loop_figures(_sine_trace(), batch=32)
+    assert big["reps"] >= 10 and big["samples_per_batch"] == 32 and small["samples_per_batch"] == 16
+    assert big["quiet_batches"] > 100 and big["event_batches"] >= 10
+    lo, hi = big["quiet_batch_alloc_bytes"]
+    assert lo == hi == small["quiet_batch_alloc_bytes"][0] == small["quiet_batch_alloc_bytes"][1]
+    assert hi <= 64, big  # per batch, not per sample: 16 or 32 samples allocate the same
+    assert big["event_batch_alloc_max_bytes"] < 2048, big
 
-class Replay:  # FIFO bytes recorded above; reads copy into the driver's buffer
-    def __init__(self, data):
-        self.mv = memoryview(data)
-        self.i = 0
-    def readfrom_mem_into(self, addr, reg, buf):
-        if reg == 0x74:
-            n = len(buf)
-            buf[:] = self.mv[self.i:self.i + n]
-            self.i += n
-        elif reg == 0x72:
-            buf[0] = (25 * 14) >> 8
-            buf[1] = (25 * 14) & 0xFF
-        else:
-            buf[0] = 0
-    def writeto_mem(self, addr, reg, data):
-        pass
 
-imu.i2c = Replay(frames)
-c = counter.Counter(50, True)
-def batch_loop(k, s):
-    reps = 0
-    for _ in range(k):
-        n, lost = imu.read_batch()
-        b = imu.batch
-        for i in range(n):
-            j = 6 * i
-            if c.feed(s * 20, b[j], b[j + 1], b[j + 2], b[j + 3], b[j + 4], b[j + 5]) == 1:
-                reps += 1
-            s += 1
-    return reps, s
-r, s = batch_loop(20, 0)
-gc.collect()
-gc.disable()
-a0 = gc.mem_alloc()
-reps, s2 = batch_loop(130, s)
-a1 = gc.mem_alloc()
-gc.enable()
-print(reps, s2 - s, a1 - a0)
-"""
-    reps, samples, alloc = map(int, run_micropython(script, files).split())
-    assert reps > 5 and samples == 130 * 25
-    assert alloc <= 130 * 64, alloc  # a few small objects per batch (slices, the result tuple), none per sample
+# -- feedback, watchdog, safe mode, deep sleep ---------------------------------------------------
+
+def test_feedback_counts_patterns_without_growing(tmp_path):
+    trace, _ = make_session(1, "mixed", rate_hz=50)
+    app, log, _ = wear(trace, tmp_path, cfg={"goal": 5})
+    played = app.fb.played
+    assert set(played) == {"rep", "set", "goal", "mode"}  # one counter a pattern, not a list
+    assert played["rep"] + played["goal"] == app.reps and played["set"] == app.sets
+    assert played["goal"] == 2  # leg lifts and clamshells each reach 5 once
+
+
+def test_watchdog_is_fed_once_a_batch_and_a_hung_batch_starves_it(tmp_path):
+    trace, _ = make_session(3, "distractors", rate_hz=50)
+    app, _, clock = wear(trace, tmp_path, extra_ms=0, until=lambda a: a.clock.ms > 60_000)
+    assert app.wdt.timeout == app_mod.WDT_MS > 4 * app.period_ms
+    assert app.wdt.feeds >= 60_000 // app.period_ms - 1 and app.wdt.starved == 0  # every batch
+    # a batch that hangs (here: an I2C read stuck for longer than the timeout) feeds nothing
+    # meanwhile: on the band the hardware watchdog resets it
+    app.imu.read_batch = lambda: (clock.sleep_ms(app_mod.WDT_MS + 1000), (0, 0))[1]
+    app.step()
+    assert app.wdt.starved == 1
+
+
+def test_safe_mode_leaves_the_repl_free(tmp_path, monkeypatch, capsys):
+    (tmp_path / "boards").mkdir()
+    (tmp_path / "boards" / "m5stickc_plus2.json").write_bytes(
+        (BOARDS_DIR / "m5stickc_plus2.json").read_bytes())
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(sys.modules, "machine", fake_machine)
+    fake_machine.events.clear()
+    monkeypatch.setitem(fake_machine.Pin._levels, 37, 0)  # the mode button held at power-on
+    assert app_mod.main() is None
+    assert "safe mode" in capsys.readouterr().out
+    assert ("pin", (4, 1)) in fake_machine.events  # the Plus2 still holds its power on
+    assert not [e for e in fake_machine.events if e[0] in ("wdt", "spi_init", "freq")]
+    assert not (tmp_path / "log").exists()
+
+
+def test_idle_sleep_arms_the_button_wake_and_keeps_the_plus2_powered(tmp_path, monkeypatch):
+    from host_tools.fakes import esp32 as fake_esp32
+
+    monkeypatch.setitem(sys.modules, "esp32", fake_esp32)
+    trace, _ = make_session(3, "distractors", rate_hz=50)
+    with pytest.raises(fake_machine.SleepEnded):
+        wear(trace, tmp_path, extra_ms=app_mod.IDLE_SLEEP_MS + 60_000)
+    ev = fake_machine.events
+    assert ("wake_ext0", (37, fake_esp32.WAKEUP_ALL_LOW)) in ev
+    assert ("hold", (4, True)) in ev and ("deep_sleep_hold", True) in ev
+    for pin, off in ((27, 0), (2, 0), (19, 1)):  # backlight, buzzer, LED (active low): off
+        assert ev[ev.index(("hold", (pin, True))) - 1] == ("pin", (pin, off))
+    assert ev.index(("deep_sleep_hold", True)) < ev.index(("deepsleep", 0))
+
+
+# -- the day ---------------------------------------------------------------------------------------
+
+DAY_S = 86400
+
+
+def day_no(y, m, d):
+    return (calendar.timegm((y, m, d, 0, 0, 0)) - calendar.timegm((2000, 1, 1, 0, 0, 0))) // DAY_S
+
+
+def daily(log):
+    return [r[2] for r in log.records() if r[1] == replog.DAILY]
+
+
+def test_without_a_clock_the_day_is_unknown(tmp_path):
+    trace, _ = make_session(1, "mixed", rate_hz=50)
+    app, log, _ = wear(trace, tmp_path)
+    assert app.day_no is None and {d[0] for d in daily(log)} == {0}
+    assert not [r for r in log.records() if r[1] == replog.CLOCK]
+
+
+def test_the_day_starts_anew_at_local_midnight(tmp_path):
+    trace, _ = make_session(1, "mixed", rate_hz=50)  # a leg-lift set, then a clamshell set
+    sets = replay_trace(trace)["sets"]
+    assert sets[0]["end_ms"] + 20_000 < 120_000 < sets[1]["start_ms"]
+    # local time UTC+1; local midnight (2026-03-10 00:00) falls at virtual 120 s, between sets
+    midnight = calendar.timegm((2026, 3, 10, 0, 0, 0)) - 3600
+    app, log, _ = wear(trace, tmp_path, cfg={"goal": 11, "utc_offset_min": 60},
+                       epoch_s=midnight - 120)
+    first, second = day_no(2026, 3, 9), day_no(2026, 3, 10)
+    assert app.day_no == second
+    assert app.day == [0, sets[1]["reps"], 0]  # today: the clamshells only
+    got = daily(log)
+    assert got[0] == (first, 0, sets[0]["reps"]) and got[-1] == (second, sets[1]["reps"], 0)
+    assert app.fb.played["goal"] == 2  # one goal per exercise per day
+    clocks = [r[2] for r in log.records() if r[1] == replog.CLOCK]
+    assert clocks and clocks[0][0] == midnight - 120  # logged at start, so the host can place it
+
+
+def test_todays_counts_survive_a_reboot_but_not_the_night(tmp_path):
+    trace, _ = make_session(2, "leg_lift", rate_hz=50)
+    noon = calendar.timegm((2026, 3, 10, 12, 0, 0))
+    app, log, _ = wear(trace, tmp_path, epoch_s=noon)
+    assert app.day[2] > 0
+    # a set cut short (a watchdog reset, a flat battery) left reps after the last DAILY
+    log2 = replog.Log(str(tmp_path / "log"))
+    log2.boot(fake_machine.WDT_RESET)
+    log2.rep(5000, counter.LEG_LIFT, 2000, 2500)
+    log2.rep(8000, counter.LEG_LIFT, 2000, 2500)
+    log2.close()
+    later = noon + 3600
+    assert app_mod.restore_counts(replog.Log(str(tmp_path / "log")),
+                                  app_mod.local_day(later, 0)[0]) == [0, 0, app.day[2] + 2]
+    still, _ = make_session(3, "distractors", rate_hz=50)
+    again, _, _ = wear(still, tmp_path, epoch_s=later, extra_ms=0,
+                       until=lambda a: a.clock.ms > 1000)
+    assert again.day == [0, 0, app.day[2] + 2]  # this morning's count, from the log
+    tomorrow, _, _ = wear(still, tmp_path, epoch_s=noon + DAY_S, extra_ms=0,
+                          until=lambda a: a.clock.ms > 1000)
+    assert tomorrow.day == [0, 0, 0] and tomorrow.day_no == app.day_no + 1

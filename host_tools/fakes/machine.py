@@ -1,9 +1,12 @@
-# A stand-in for MicroPython's `machine` module on a board with no hardware: pins, PWM, a
+# A stand-in for MicroPython's `machine` module on a board with no hardware: pins, PWM, SPI, a
 # watchdog, RTC and sleep that record what the firmware did; I2C goes to register models.
 # MicroPython-compatible (the virtual band installs it as `machine`).
 bus = None  # the I2C bus with the IMU's register model: set by whoever runs the firmware
+clock = None  # a virtual clock that lightsleep() moves on, if set (else light sleep takes no time)
 
 events = []  # (what, detail) in order, for tests and the host
+record = True  # False: pins, PWM, SPI and light sleep record nothing (so measuring the firmware's
+# heap use does not count the fake's own bookkeeping)
 
 
 class Pin:
@@ -15,17 +18,23 @@ class Pin:
     _levels = {}
     _irqs = {}
 
-    def __init__(self, pin, mode=IN, pull=None, value=None):
+    def __init__(self, pin, mode=IN, pull=None, value=None, hold=None):
         self.pin = pin
         if value is not None:
             self.value(value)
+        if hold is not None:
+            events.append(("hold", (pin, hold)))
         Pin._levels.setdefault(pin, 1 if pull == Pin.PULL_UP else 0)
+
+    def __call__(self, v=None):
+        return self.value(v)
 
     def value(self, v=None):
         if v is None:
             return Pin._levels.get(self.pin, 0)
         Pin._levels[self.pin] = v
-        events.append(("pin", (self.pin, v)))
+        if record:
+            events.append(("pin", (self.pin, v)))
         return None
 
     def irq(self, handler=None, trigger=IRQ_FALLING):
@@ -49,7 +58,7 @@ class PWM:
     def duty_u16(self, v=None):
         if v is None:
             return self._duty
-        if bool(v) != bool(self._duty):
+        if record and bool(v) != bool(self._duty):
             events.append(("buzz", 1 if v else 0))
         self._duty = v
         return None
@@ -61,14 +70,46 @@ class PWM:
         pass
 
 
+class SPI:
+    """Records what is written, in `events` beside the pin changes (so a test can tell commands
+    from data by the DC pin): ("spi", bytes) for short writes, ("spi", (length, crc32)) else."""
+
+    def __init__(self, id=1, baudrate=1000000, polarity=0, phase=0, sck=None, mosi=None,
+                 miso=None):
+        self.id = id
+        self.baudrate = baudrate
+        self.written = 0  # bytes
+        events.append(("spi_init", (id, baudrate)))
+
+    def write(self, buf):
+        self.written += len(buf)
+        if not record:
+            return
+        if len(buf) <= 16:
+            events.append(("spi", bytes(buf)))
+        else:
+            import binascii
+
+            events.append(("spi", (len(buf), binascii.crc32(buf) & 0xFFFFFFFF)))
+
+    def deinit(self):
+        pass
+
+
 class WDT:
     def __init__(self, id=0, timeout=5000):
         self.timeout = timeout
         self.feeds = 0
+        self.starved = 0  # feeds that came later than the timeout: the band would have reset
+        self._last = clock.ms if clock is not None else 0
         events.append(("wdt", timeout))
 
     def feed(self):
         self.feeds += 1
+        if clock is not None:
+            if clock.ms - self._last > self.timeout:
+                self.starved += 1
+            self._last = clock.ms
 
 
 class RTC:
@@ -92,7 +133,10 @@ def deepsleep(ms=0):
 
 
 def lightsleep(ms=0):
-    events.append(("lightsleep", ms))
+    if record:
+        events.append(("lightsleep", ms))
+    if clock is not None:
+        clock.sleep_ms(ms)
 
 
 def I2C(id=0, scl=None, sda=None, freq=400000):  # noqa: N802 (MicroPython's name)
@@ -115,8 +159,15 @@ def unique_id():
     return b"\x24\x0a\xc4\x12\x34\x56"
 
 
+_freq = [240000000]
+
+
 def freq(f=None):
-    return 240000000
+    if f is None:
+        return _freq[0]
+    _freq[0] = f
+    events.append(("freq", f))
+    return None
 
 
 def reset():

@@ -1,6 +1,10 @@
 # A virtual clock with MicroPython's time API: time passes only when the firmware sleeps (or
 # when the host moves it), so a 30-minute trace runs in seconds. MicroPython-compatible.
 _PERIOD = 1 << 30  # ticks wrap like on the band
+# 2**30 itself is one past MicroPython's small ints (31-bit on a 32-bit port): arithmetic with it
+# would allocate a big int every call, which the band's C ticks functions never do
+_HALF = 1 << 29
+_MASK = (1 << 29) - 1 + (1 << 29)
 
 
 class VirtualClock:
@@ -10,16 +14,23 @@ class VirtualClock:
         self.on_sleep = on_sleep  # called after each sleep (the virtual band paces and polls here)
 
     def ticks_ms(self):
-        return self.ms % _PERIOD
+        return self.ms & _MASK
 
     def ticks_us(self):
-        return (self.ms * 1000) % _PERIOD
+        return (self.ms * 1000) & _MASK
 
+    # No intermediate leaves the small ints, so these allocate nothing, like the band's
     def ticks_add(self, t, delta):
-        return (t + delta) % _PERIOD
+        t = t - _HALF - _HALF + delta if delta >= 0 else t + delta
+        return t + _HALF + _HALF if t < 0 else t
 
     def ticks_diff(self, a, b):
-        return ((a - b + _PERIOD // 2) % _PERIOD) - _PERIOD // 2
+        d = a - b
+        if d >= _HALF:
+            return d - _HALF - _HALF
+        if d < -_HALF:
+            return d + _HALF + _HALF
+        return d
 
     def sleep_ms(self, ms):
         self.ms += ms
