@@ -96,6 +96,9 @@ class App:
                 self.button = machine.Pin(board.data["buttons"]["mode"], machine.Pin.IN,
                                           machine.Pin.PULL_UP)
                 self.button.irq(self._on_button, machine.Pin.IRQ_FALLING)
+                if self.light_sleep:
+                    self._wake_on_button()
+        self._button_up = True
         self._show()
 
     # -- the day ---------------------------------------------------------------------------------
@@ -162,6 +165,12 @@ class App:
             self.display.tick()
         if self.wdt is not None:
             self.wdt.feed()
+        if self.button is not None:
+            # also polled: an edge during light sleep raises no IRQ, but the press ends the nap
+            up = self.button.value() == 1
+            if not up and self._button_up:
+                self._mode_pressed = True
+            self._button_up = up
         if self._mode_pressed:
             self._mode_pressed = False
             self.cycle_mode()
@@ -249,6 +258,15 @@ class App:
             self._arm_wake()
             self.machine.deepsleep()
 
+    def _wake_on_button(self):
+        # light sleep ends early when the mode button goes down (RTC pins only: not every chip)
+        try:
+            import esp32  # type: ignore
+
+            esp32.wake_on_ext0(self.button, esp32.WAKEUP_ALL_LOW)
+        except (ImportError, ValueError, OSError):
+            pass
+
     def _arm_wake(self):
         # Deep sleep ends with the mode button (an RTC pin on the ESP32; not on every chip) or
         # the IMU's wake-on-motion interrupt where the board file names its pin.
@@ -314,9 +332,9 @@ def main():
         pass
     log = replog.Log("/log")
     log.boot(machine.reset_cause())
-    imu = b.open_imu()
     fb = feedback.Feedback(b, time, machine, cfg["feedback"])
-    lcd = display.open(b, machine, time)
+    lcd = display.open(b, machine, time)  # before the IMU: its start-up waits ~130 ms
+    imu = b.open_imu()
     app = App(imu, log, fb, cfg, time, machine, b, lcd)
     print("repband: counting (%s, goal %d); Ctrl-C stops" % (cfg["mode"], cfg["goal"]))
     try:

@@ -26,6 +26,7 @@ _COLMOD = const(0x3A)
 
 _BIG = const(4)  # the count: 8x8 glyphs drawn 32 px high
 _SMALL = const(2)  # mode, goal and the two exercises' counts: 16 px
+SPI_HZ = 20000000  # well inside what the ESP32 gives pins routed through its GPIO matrix
 LIT_MS = 8000  # backlight on this long after an event (it draws more than the rest of the band)
 MODE_LABELS = ("AUTO", "CLAM", "LIFT")
 
@@ -68,7 +69,7 @@ class Display:
         self.yoff = off[1]
         Pin = machine.Pin
         s = lcd["spi"]
-        self.spi = machine.SPI(s["id"], baudrate=s.get("baudrate", 27000000), polarity=0, phase=0,
+        self.spi = machine.SPI(s["id"], baudrate=s.get("baudrate", SPI_HZ), polarity=0, phase=0,
                                sck=Pin(s["sck"]), mosi=Pin(s["mosi"]))
         self.cs = Pin(lcd["cs"], Pin.OUT, value=1)
         self.dc = Pin(lcd["dc"], Pin.OUT, value=0)

@@ -233,3 +233,33 @@ def test_todays_counts_survive_a_reboot_but_not_the_night(tmp_path):
     tomorrow, _, _ = wear(still, tmp_path, epoch_s=noon + DAY_S, extra_ms=0,
                           until=lambda a: a.clock.ms > 1000)
     assert tomorrow.day == [0, 0, 0] and tomorrow.day_no == app.day_no + 1
+
+
+def test_light_sleep_between_batches_counts_the_same(tmp_path):
+    trace, _ = make_session(4, "mixed", rate_hz=50)
+    plain, log, _ = wear(trace, tmp_path, log_dir="a")
+    fake_machine.events.clear()
+    light, log2, _ = wear(trace, tmp_path, cfg={"light_sleep": True}, log_dir="b")
+    naps = [e for e in fake_machine.events if e[0] == "lightsleep"]
+    assert len(naps) > 100 and {ms for _, ms in naps} == {light.period_ms}
+    assert logged_reps(log2) == logged_reps(log) and light.reps == plain.reps > 10
+
+
+def test_with_light_sleep_a_press_ends_the_nap_and_is_polled(tmp_path, monkeypatch):
+    from host_tools.fakes import esp32 as fake_esp32
+
+    monkeypatch.setitem(sys.modules, "esp32", fake_esp32)
+    trace, _ = make_session(3, "distractors", rate_hz=50)
+    held = []
+
+    def hold_the_button(app):  # pressed and held across batches, as during light sleep: no IRQ
+        if not held and app.clock.ms > 5_000:
+            held.append(1)
+            fake_machine.Pin._levels[37] = 0
+        elif held and app.clock.ms > 8_000:
+            fake_machine.Pin._levels[37] = 1
+        return app.clock.ms > 12_000
+
+    app, _, _ = wear(trace, tmp_path, cfg={"light_sleep": True}, until=hold_the_button)
+    assert ("wake_ext0", (37, fake_esp32.WAKEUP_ALL_LOW)) in fake_machine.events
+    assert app.mode == "clamshell" and app.fb.played["mode"] == 1  # one press, one change

@@ -73,7 +73,7 @@ def plus2_run():
 
 def test_panel_start_up_follows_the_datasheet(plus2_run):
     _, _, has_display, events = plus2_run
-    assert has_display and ("spi_init", (1, 27000000)) in events
+    assert has_display and ("spi_init", (1, 20000000)) in events
     cmds = commands(events, dc_pin=14)
     names = [c for c, _, _ in cmds]
     assert names[:7] == [SWRESET, SLPOUT, COLMOD, MADCTL, INVON, NORON, CASET]  # Plus2: IPS, inverted
@@ -163,3 +163,15 @@ print('D', n, bad, len(rows), lit[0].hex(), len(set(lit)))
     # at the goal only the count and both-counts rows change; the count turns green, sent
     # most significant byte first (RGB565 0x06EA)
     assert int(rows) == 2 and colour == "06ea" and int(colours) == 1
+
+
+def test_the_atoms3_panel_gets_its_own_window():
+    reps, _, has_display, events = wear("m5stack_atoms3")
+    cmds = commands(events, dc_pin=33)
+    assert has_display and reps > 10 and INVON not in [c for c, _, _ in cmds]
+    for k, (c, data, _) in enumerate(cmds):
+        if c == RAMWR:
+            x0, x1 = (int.from_bytes(cmds[k - 2][1][i:i + 2], "big") for i in (0, 2))
+            y0, y1 = (int.from_bytes(cmds[k - 1][1][i:i + 2], "big") for i in (0, 2))
+            assert 0 <= x0 <= x1 <= 127 and 32 <= y0 <= y1 <= 32 + 127  # 128x128 seen of 128x160
+            assert data[0] == (x1 - x0 + 1) * (y1 - y0 + 1) * 2
