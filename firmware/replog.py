@@ -66,10 +66,10 @@ def encode(rtype, seq, payload, buf=None):
     return out
 
 
-def decode(data):
-    """Every intact record in `data` as (seq, type, fields tuple), in file order. Bytes that do
-    not form an intact record are skipped one at a time (resynchronising on the magic)."""
-    out = []
+def scan(data):
+    """(offset, size, type, seq) of every intact record in `data`, in file order, without
+    unpacking payloads. Bytes that do not form an intact record are skipped one at a time
+    (resynchronising on the magic)."""
     i = 0
     end = len(data)
     mv = memoryview(data)
@@ -87,10 +87,17 @@ def decode(data):
         if binascii.crc32(mv[i + 2:i + _HEAD + n]) & 0xFFFFFFFF != crc:
             i += 1
             continue
-        seq = struct.unpack_from("<I", data, i + 4)[0]
-        out.append((seq, rtype, struct.unpack_from(fmt, data, i + _HEAD)))
+        yield i, _HEAD + n + _TAIL, rtype, struct.unpack_from("<I", data, i + 4)[0]
         i += _HEAD + n + _TAIL
-    return out
+
+
+def fields_at(data, i, rtype):
+    return struct.unpack_from(FORMATS[rtype], data, i + _HEAD)
+
+
+def decode(data):
+    """Every intact record in `data` as (seq, type, fields tuple), in file order."""
+    return [(seq, rtype, fields_at(data, i, rtype)) for i, _, rtype, seq in scan(data)]
 
 
 def _seg_name(seq):
@@ -134,10 +141,12 @@ class Log:
     def _recover_seq(self):
         last = self.acked
         for name in reversed(self.segments()):
+            top = 0
             with open(self._path(name), "rb") as f:
-                recs = decode(f.read())
-            if recs:
-                last = max(last, max(r[0] for r in recs))
+                for r in scan(f.read()):
+                    top = max(top, r[3])
+            if top:
+                last = max(last, top)
                 break
             last = max(last, int(name[:-4]) - 1)
         return last + 1
@@ -191,9 +200,13 @@ class Log:
     def _last_boot_no(self):
         for name in reversed(self.segments()):
             with open(self._path(name), "rb") as f:
-                boots = [r[2][0] for r in decode(f.read()) if r[1] == BOOT]
-            if boots:
-                return boots[-1]
+                data = f.read()
+            boot = 0
+            for i, _, rtype, _ in scan(data):
+                if rtype == BOOT:
+                    boot = fields_at(data, i, BOOT)[0]
+            if boot:
+                return boot
         return 0
 
     def rep(self, t_ms, exercise, rom_cdeg, duration_ms):
@@ -218,22 +231,29 @@ class Log:
         return s
 
     # -- the host's side ----------------------------------------------------------------------
-    def records(self, after_seq=0):
+    def walk(self, after_seq=0):
+        """(seq, type, data, offset, size) of every intact record with seq > after_seq, in seq
+        order, one segment in RAM at a time: a day's log would not fit the band's heap at once.
+        The record is data[offset:offset + size] as stored (CRC included)."""
         self.flush()
-        out = []
-        for name in self.segments():
-            with open(self._path(name), "rb") as f:
-                out.extend(r for r in decode(f.read()) if r[0] > after_seq)
+        segs = self.segments()
+        for k in range(len(segs)):
+            # a segment holds only seqs below the next one's first (it is named after its own)
+            if k + 1 < len(segs) and int(segs[k + 1][:-4]) <= after_seq + 1:
+                continue
+            with open(self._path(segs[k]), "rb") as f:
+                data = f.read()
+            for i, size, rtype, seq in scan(data):
+                if seq > after_seq:
+                    yield seq, rtype, data, i, size
+
+    def records(self, after_seq=0):
+        """Every intact record after `after_seq` as (seq, type, fields), all in RAM (the host's
+        way; the band streams with walk)."""
+        out = [(seq, rtype, fields_at(data, i, rtype))
+               for seq, rtype, data, i, _ in self.walk(after_seq)]
         out.sort(key=lambda r: r[0])
         return out
-
-    def raw_after(self, after_seq, max_records):
-        """Encoded records with seq > after_seq (up to max_records), as bytes, CRCs included."""
-        out = bytearray()
-        for seq, rtype, fields in self.records(after_seq)[:max_records]:
-            fmt = FORMATS[rtype]
-            out.extend(encode(rtype, seq, struct.pack(fmt, *fields)))
-        return bytes(out)
 
     def ack(self, seq):
         """The host stored everything up to seq: remember it (atomically), free what it covers."""
@@ -286,11 +306,12 @@ class Log:
             return 0
         covered = []  # (boot index, start, end) of every logged set
         boot = 0
-        for seq, rtype, fields in self.records(0):
+        for seq, rtype, data, i, _ in self.walk(0):
             if rtype == BOOT:
-                boot = fields[0]
+                boot = fields_at(data, i, BOOT)[0]
             elif rtype == SET:
-                covered.append((boot, fields[0], fields[1]))
+                f = fields_at(data, i, SET)
+                covered.append((boot, f[0], f[1]))
         name = segs[0]
         with open(self._path(name), "rb") as f:
             recs = decode(f.read())
@@ -314,9 +335,9 @@ class Log:
 
     def _boot_before(self, seq):
         boot = 0
-        for s, rtype, fields in self.records(0):
+        for s, rtype, data, i, _ in self.walk(0):
             if s >= seq:
                 break
             if rtype == BOOT:
-                boot = fields[0]
+                boot = fields_at(data, i, BOOT)[0]
         return boot

@@ -1,12 +1,21 @@
 # What the host runs on the band over the USB REPL (the app is stopped first): who it is, its
 # log, acknowledgements and the clock. Replies are single lines the host parses.
+import binascii
 import json
 
 import replog
 
-PROTOCOL = 1
-VERSION = "0.1.0"
+try:
+    from micropython import const  # type: ignore
+except ImportError:  # CPython
+    def const(x):
+        return x
+
+PROTOCOL = 2  # 2: export sends base64 lines and a record count
+VERSION = "0.2.0"
 LOG_ROOT = "/log"
+_LINE_BYTES = const(180)  # raw bytes per RB-DATA line (240 base64 characters)
+_LINE_BUF = bytearray(_LINE_BYTES + 32)  # a record is at most 28 bytes
 
 
 def _uid():
@@ -18,45 +27,64 @@ def _uid():
         return "unknown"
 
 
-def hello():
+def _board():
+    # as board.load finds it: named in config.json, else the one board file in /boards
     try:
         with open("/config.json") as f:
-            board = json.load(f).get("board")
-    except (OSError, ValueError):
-        board = None
+            name = json.load(f).get("board")
+        if name:
+            return name
+    except (OSError, ValueError, AttributeError):
+        pass
+    try:
+        import os
+
+        names = [n[:-5] for n in os.listdir("/boards") if n.endswith(".json")]
+    except (OSError, ImportError):
+        return None
+    return names[0] if len(names) == 1 else None
+
+
+def hello():
+    board = _board()
+    last = acked = -1
+    try:
+        log = replog.Log(LOG_ROOT)
+        last, acked = log.next_seq - 1, log.acked
+    except OSError:
+        pass  # no log yet (or a flash problem): still say who we are
     print("RB-HELLO " + json.dumps({"repband": PROTOCOL, "fw": VERSION, "board": board,
-                                    "uid": _uid()}))
+                                    "uid": _uid(), "last": last, "acked": acked}))
 
 
-def export(after_seq, max_records=400):
-    """Records with seq > after_seq as hex lines (CRC included), then 'RB-END last_seq more'."""
+def export(after_seq, max_records=500):
+    """Up to max_records records with seq > after_seq, as stored (CRCs included) in base64
+    lines, then 'RB-END last_seq more band_last_seq count'. Streams the log one segment at a
+    time: a day's records do not fit the band's heap at once."""
     log = replog.Log(LOG_ROOT)
-    recs = log.records(after_seq)
-    more = 1 if len(recs) > max_records else 0
+    buf = _LINE_BUF
+    n = count = 0
     last = after_seq
-    line = bytearray()
-    for seq, rtype, fields in recs[:max_records]:
-        rec = replog.encode(rtype, seq, _pack(rtype, fields))
-        line.extend(rec)
+    for seq, _, data, i, size in log.walk(after_seq):
+        if count == max_records:
+            break
+        buf[n:n + size] = memoryview(data)[i:i + size]
+        n += size
+        count += 1
         last = seq
-        if len(line) > 240:
-            print("RB-DATA " + _hex(line))
-            line = bytearray()
-    if line:
-        print("RB-DATA " + _hex(line))
-    print("RB-END %d %d %d" % (last, more, log.next_seq - 1))
+        if n >= _LINE_BYTES:
+            _line(buf, n)
+            n = 0
+    if n:
+        _line(buf, n)
+    band_last = log.next_seq - 1
+    more = 1 if count == max_records and last < band_last else 0
+    print("RB-END %d %d %d %d" % (last, more, band_last, count))
 
 
-def _pack(rtype, fields):
-    import struct
-
-    return struct.pack(replog.FORMATS[rtype], *fields)
-
-
-def _hex(b):
-    import binascii
-
-    return binascii.hexlify(b).decode()
+def _line(buf, n):
+    b64 = binascii.b2a_base64(memoryview(buf)[:n])  # pyright: ignore[reportArgumentType]
+    print("RB-DATA " + b64.decode().strip())
 
 
 def ack(seq):

@@ -1,11 +1,16 @@
 """Finding the band on USB and talking to it: mpremote's SerialTransport in raw REPL, with
 one-line errors for what goes wrong with a serial port (none, busy, no permission, not a
-repband, firmware too old)."""
+repband, firmware too old).
+
+Without --port the band is found by its USB bridge (vendor/product ids) and, when several
+ports qualify, by asking each who it is (the band service's hello)."""
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
+import io
 import json
 import os
 from collections.abc import Iterator
@@ -14,7 +19,10 @@ from typing import Any
 
 from host_tools import RepbandError
 
-PROTOCOL = 1
+PROTOCOL = 2  # the band service's protocol this repband speaks (firmware/service.py)
+REPL_TIMEOUT_S = 10.0  # mpremote's own wait for the raw REPL
+PROBE_TIMEOUT_S = 2.0  # asking a candidate port who it is, when several qualify
+READ_TIMEOUT_S = 2.0  # one serial read (mpremote waits this long for a 2-byte reply)
 # USB bridges found on ESP32 boards: (vendor, product) -> name
 USB_IDS = {
     (0x10C4, 0xEA60): "CP210x",
@@ -29,6 +37,10 @@ USB_IDS = {
 class LinkError(RepbandError):
     exit_code = 3
 
+    def __init__(self, message: str, brief: str = ""):
+        super().__init__(message)
+        self.brief = brief or message  # a few words, for listing several ports
+
 
 def candidate_ports() -> list[tuple[str, str]]:
     from serial.tools import list_ports
@@ -38,42 +50,94 @@ def candidate_ports() -> list[tuple[str, str]]:
 
 
 def find_port() -> str:
+    """The band's port: the only USB serial port of an ESP32 bridge, or else the only one of
+    several whose device says it is a repband."""
     ports = candidate_ports()
     if not ports:
         raise LinkError("no band found on USB: plug it in with a data cable (not a charge-only "
                         "one), or name the port with --port")
-    if len(ports) > 1:
-        listed = ", ".join(f"{d} ({n})" for d, n in ports)
-        raise LinkError(f"several possible bands: {listed}; choose one with --port")
-    return ports[0][0]
+    if len(ports) == 1:
+        return ports[0][0]
+    answers = {dev: probe(dev) for dev, _ in ports}
+    bands = [dev for dev, _ in ports if isinstance(answers[dev], dict)]
+    if len(bands) == 1:
+        return bands[0]
+
+    def said(dev: str) -> str:
+        a = answers[dev]
+        if isinstance(a, dict):
+            return f"repband {a.get('uid')} ({a.get('board') or 'no board set'})"
+        return a
+
+    listed = "; ".join(f"{dev} ({name}): {said(dev)}" for dev, name in ports)
+    if not bands:
+        raise LinkError(f"no repband among the USB serial ports: {listed}; name the port with "
+                        "--port")
+    raise LinkError(f"several bands: {listed}; choose one with --port")
+
+
+def probe(port: str, timeout_s: float | None = None) -> dict | str:
+    """Ask the device on `port` who it is: the band's hello (a dict, whatever its protocol), or
+    a few words saying why not. It stops the band's app, as every session does."""
+    timeout_s = PROBE_TIMEOUT_S if timeout_s is None else timeout_s
+    try:
+        transport = open_raw(port, timeout_s)
+    except LinkError as exc:
+        return exc.brief
+    try:
+        return hello(transport, port, timeout_s)
+    except LinkError as exc:
+        return exc.brief
+    finally:
+        _leave(transport)
+
+
+# ---------------------------------------------------------------- why a port will not open
 
 
 def _holder(port: str) -> str | None:
-    """Which process has `port` open (Linux /proc), as 'PID (name)'."""
+    """Which process holds `port`: the owner of its exclusive lock (as mpremote and pyserial
+    take one), else any other process that has it open (Linux /proc), as 'PID (name)'."""
     try:
-        target = os.path.realpath(port)
+        st = os.stat(port)
     except OSError:
         return None
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        if int(pid) == os.getpid():
-            continue
-        try:
-            for fd in os.listdir(f"/proc/{pid}/fd"):
-                if os.path.realpath(f"/proc/{pid}/fd/{fd}") == target:
-                    name = Path(f"/proc/{pid}/comm").read_text().strip()
-                    return f"{pid} ({name})"
-        except OSError:
-            continue
+    pids: list[str] = []
+    dev = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/locks").read_text().splitlines():
+            f = line.split()
+            if len(f) > 5 and f[1] == "FLOCK" and f[5] == dev:
+                pids.append(f[4])
+    if not pids:
+        target = os.path.realpath(port)
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            if int(pid) == os.getpid():
+                continue
+            with contextlib.suppress(OSError):
+                if any(os.path.realpath(f"/proc/{pid}/fd/{fd}") == target
+                       for fd in os.listdir(f"/proc/{pid}/fd")):
+                    pids.append(pid)
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            return f"{pid} ({Path(f'/proc/{pid}/comm').read_text().strip()})"
     return None
 
 
-def check_port(port: str) -> None:
-    """Tell apart what mpremote reports as one 'failed to access' error."""
-    if not os.path.exists(port):
-        raise LinkError(f"{port}: no such serial port; is the band plugged in? (repband finds it "
-                        "without --port)")
-    if not os.access(port, os.R_OK | os.W_OK):
-        raise LinkError(permission_message(port))
+def _open_errno(port: str) -> int:
+    """Open and lock `port` as pyserial does, to learn what mpremote's 'failed to access' hid."""
+    try:
+        fd = os.open(port, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+    except OSError as exc:
+        return exc.errno or errno.EIO
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return 0
+    except OSError as exc:
+        return exc.errno or errno.EIO
+    finally:
+        os.close(fd)
 
 
 def permission_message(port: str) -> str:
@@ -81,48 +145,123 @@ def permission_message(port: str) -> str:
             "(sudo usermod -aG dialout $USER, then log out and in) or add a udev rule")
 
 
-def open_raw(port: str) -> Any:
+def check_port(port: str) -> None:
+    if not os.path.exists(port):
+        raise LinkError(f"{port}: no such serial port; is the band plugged in? (repband finds it "
+                        "without --port)", "no such port")
+
+
+def _cannot_open(port: str, detail: str) -> LinkError:
+    code = _open_errno(port)
+    if code in (errno.EACCES, errno.EPERM):
+        return LinkError(permission_message(port), "permission denied")
+    if code in (errno.EBUSY, errno.EWOULDBLOCK):
+        holder = _holder(port)
+        who = f"used by process {holder}" if holder else "used by another program"
+        return LinkError(f"{port} is busy: {who}; close it first", f"busy ({who})")
+    if code == errno.ENOENT:
+        return LinkError(f"{port}: the port went away; is the band plugged in?", "no such port")
+    reason = os.strerror(code) if code else detail
+    return LinkError(f"{port}: cannot open ({reason})", "cannot open")
+
+
+# ---------------------------------------------------------------- sessions
+
+
+def open_raw(port: str, timeout_s: float | None = None) -> Any:
     """An mpremote SerialTransport on `port` in raw REPL (interrupting the app)."""
     from mpremote.transport import TransportError
     from mpremote.transport_serial import SerialTransport
 
+    timeout_s = REPL_TIMEOUT_S if timeout_s is None else timeout_s
     check_port(port)
     try:
-        transport = SerialTransport(port, baudrate=115200)
+        # a read timeout: on a pty mpremote reads without asking what is waiting, so without
+        # one its own timeouts never fire when nothing answers
+        transport = SerialTransport(port, baudrate=115200,
+                                    timeout=min(READ_TIMEOUT_S, timeout_s))
     except TransportError as exc:
-        holder = _holder(port)
-        if holder:
-            raise LinkError(f"{port} is busy: used by process {holder}; close it first") from None
-        cause = exc.__cause__ or exc.__context__
-        if isinstance(cause, OSError) and cause.errno == errno.EACCES:
-            raise LinkError(permission_message(port)) from None
-        raise LinkError(f"{port}: cannot open ({exc})") from None
+        raise _cannot_open(port, str(exc)) from None
     try:
-        transport.enter_raw_repl(soft_reset=False)
-    except Exception as exc:  # noqa: BLE001 - anything here means no MicroPython answers
-        transport.close()
-        raise LinkError(f"{port}: no MicroPython REPL answers ({exc}); is this a repband?") from None
+        # mpremote prints what it got instead of a prompt: keep that off our one-line errors
+        with contextlib.redirect_stdout(io.StringIO()):
+            transport.enter_raw_repl(soft_reset=False, timeout_overall=timeout_s)
+    except OSError:  # pyserial's SerialException: the port hung up
+        _leave(transport)
+        raise LinkError(f"{port}: the port went away (cable pulled?); plug the band in and try "
+                        "again", "port went away") from None
+    except TransportError as exc:
+        _leave(transport)
+        holder = _holder(port)
+        if holder:  # open without a lock elsewhere: it may be eating the band's replies
+            raise LinkError(f"{port}: no answer; the port is also open in process {holder}: "
+                            "close it first", f"busy (also open in process {holder})") from None
+        raise LinkError(f"{port}: no MicroPython REPL answers ({exc}); is this a repband?",
+                        "no MicroPython answers") from None
     return transport
 
 
-def hello(transport: Any, port: str = "the band") -> dict:
+def hello(transport: Any, port: str = "the band", timeout_s: float = REPL_TIMEOUT_S) -> dict:
+    """Who the band is (its service's hello); not checked against our protocol."""
     from mpremote.transport import TransportError
 
     try:
-        out = transport.exec("import service\nservice.hello()").decode()
+        out, err = transport.exec_raw("import service\nservice.hello()", timeout=timeout_s)
+    except OSError:
+        raise LinkError(f"{port}: the port went away (cable pulled?); plug the band in and try "
+                        "again", "port went away") from None
     except TransportError as exc:
-        if "No module named" in str(exc) or "ImportError" in str(exc):
-            raise LinkError(f"{port}: a MicroPython board, but not a repband (no service module): "
-                            "run repband flash --board BOARD") from None
-        raise LinkError(f"{port}: {exc}") from None
-    line = next((x for x in out.splitlines() if x.startswith("RB-HELLO ")), None)
+        raise LinkError(f"{port}: stopped answering ({exc})", "stopped answering") from None
+    if err:
+        text = err.decode(errors="replace")
+        if "ImportError" in text and "service" in text:
+            if _has_counter(transport):  # a repband from before the band service existed
+                raise LinkError(f"{port}: repband firmware too old (no sync service): run "
+                                "repband flash --board BOARD", "repband, firmware too old")
+            raise LinkError(f"{port}: a MicroPython board, but not a repband (no service "
+                            "module): run repband flash --board BOARD",
+                            "MicroPython, not a repband")
+        last = text.strip().splitlines()[-1] if text.strip() else "?"
+        raise LinkError(f"{port}: the band's service failed ({last}); run repband flash "
+                        "--board BOARD", "repband, service failed")
+    line = next((x for x in out.decode(errors="replace").splitlines()
+                 if x.startswith("RB-HELLO ")), None)
     if line is None:
-        raise LinkError(f"{port}: answered {out.strip()[:80]!r}, not a repband hello")
-    info = json.loads(line[len("RB-HELLO "):])
-    if int(info.get("repband", 0)) < PROTOCOL:
-        raise LinkError(f"{port}: firmware too old (protocol {info.get('repband')}, this repband "
-                        f"needs {PROTOCOL}): run repband flash --board {info.get('board') or 'BOARD'}")
-    return info
+        raise LinkError(f"{port}: answered {out.decode(errors='replace').strip()[:80]!r}, not a "
+                        "repband hello", "MicroPython, not a repband")
+    try:
+        return json.loads(line[len("RB-HELLO "):])
+    except ValueError:
+        raise LinkError(f"{port}: a garbled hello ({line[:80]!r}); run repband flash --board "
+                        "BOARD", "repband, garbled hello") from None
+
+
+def _has_counter(transport: Any) -> bool:
+    try:
+        out = transport.exec("import os\nprint([n for n in os.listdir('/') if n.startswith("
+                             "'counter.')])")
+    except Exception:  # noqa: BLE001 - only a hint for the message
+        return False
+    return b"counter." in out
+
+
+def check_protocol(info: dict, port: str = "the band") -> None:
+    theirs = int(info.get("repband", 0))
+    board = info.get("board") or "BOARD"
+    if theirs < PROTOCOL:
+        raise LinkError(f"{port}: repband firmware too old (protocol {theirs}, this repband "
+                        f"needs {PROTOCOL}): run repband flash --board {board}")
+    if theirs > PROTOCOL:
+        raise LinkError(f"{port}: repband firmware newer than these host tools (protocol "
+                        f"{theirs}, they speak {PROTOCOL}): update repband")
+
+
+def _leave(transport: Any) -> None:
+    """Back to the friendly REPL and close; the cable may be gone, so nothing here may fail."""
+    with contextlib.suppress(Exception):
+        transport.exit_raw_repl()
+    with contextlib.suppress(Exception):
+        transport.close()
 
 
 @contextlib.contextmanager
@@ -130,11 +269,9 @@ def raw_session(port: str, require_repband: bool = True) -> Iterator[Any]:
     transport = open_raw(port)
     try:
         if require_repband:
-            transport.band_info = hello(transport, port)
+            info = hello(transport, port)
+            check_protocol(info, port)
+            transport.band_info = info
         yield transport
     finally:
-        try:
-            transport.exit_raw_repl()
-        except Exception:  # noqa: BLE001 - the cable may be gone: nothing to restore
-            pass
-        transport.close()
+        _leave(transport)

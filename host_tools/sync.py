@@ -4,22 +4,27 @@ SQLite, and acknowledge them to the band only after they are committed.
 Interrupted anywhere (cable pulled, Ctrl-C, band reset), a rerun loses nothing and stores
 nothing twice: records are keyed by (band, seq), each batch commits whole, and the band frees
 only what was acknowledged after a commit.
+
+On the wire (firmware/service.py): one raw-REPL exec per batch, which acknowledges the batch
+before (already committed) and exports the next; records travel as stored on the band, CRCs
+included, in base64 lines, and the batch ends with its last seq and record count.
 """
 
 from __future__ import annotations
 
 import argparse
 import binascii
+import sqlite3
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from host_tools import RepbandError, firmware, link, store
+from host_tools import firmware, link, store
 
 replog = firmware.load("replog")
-BATCH = 400
+BATCH = 500  # records per exec and per transaction: what a cut cable makes us fetch again
 
 
 @dataclass
@@ -37,68 +42,106 @@ class SyncSummary:
 
 
 def _exec(transport: Any, code: str) -> str:
-    from mpremote.transport import TransportError
+    """Run `code` on the band; its output. (A consumer, because mpremote's own collecting of a
+    reply grows one bytes object a byte at a time: quadratic in the batch.)"""
+    from mpremote.transport import TransportError, TransportExecError
 
+    out = bytearray()
     try:
-        return transport.exec(code).decode()
+        transport.exec(code, data_consumer=out.extend)
+    except TransportExecError as exc:
+        lines = exc.error_output.strip().splitlines()
+        raise link.LinkError(f"the band failed during sync ({lines[-1] if lines else '?'}); run "
+                             "repband sync again: nothing is lost") from None
+    except OSError:  # pyserial's SerialException: the port hung up
+        raise link.LinkError("the band's port went away during sync (cable pulled?); run "
+                             "repband sync again: nothing is lost") from None
     except TransportError as exc:
         raise link.LinkError(f"the band stopped answering during sync ({exc}); run repband sync "
                              "again: nothing is lost") from None
+    return out.rstrip(b"\x04").decode(errors="replace")
 
 
-def pull_batch(transport: Any, after_seq: int) -> tuple[list, int, bool]:
-    """Records after `after_seq` (verified by CRC), the last seq sent, whether more remain."""
-    out = _exec(transport, f"import service\nservice.export({after_seq}, {BATCH})")
+def parse_batch(out: str) -> tuple[list, int, bool]:
+    """Records of one export reply (each verified by its CRC), the last seq sent, whether more
+    remain on the band."""
     data = bytearray()
     end = None
-    for line in out.splitlines():
-        if line.startswith("RB-DATA "):
-            data.extend(binascii.unhexlify(line[8:].strip()))
-        elif line.startswith("RB-END "):
-            end = line.split()
-    if end is None:
-        raise link.LinkError("the band's export was cut short; run repband sync again")
+    try:
+        for line in out.splitlines():
+            if line.startswith("RB-DATA "):
+                data.extend(binascii.a2b_base64(line[8:].strip()))
+            elif line.startswith("RB-END "):
+                end = [int(x) for x in line.split()[1:5]]
+    except (binascii.Error, ValueError):
+        end = None
+    if end is None or len(end) != 4:
+        raise link.LinkError("the band's export was cut short; run repband sync again: nothing "
+                             "is lost")
+    last, more, _band_last, count = end
     records = replog.decode(bytes(data))
-    last, more = int(end[1]), end[2] == "1"
-    if records and records[-1][0] != last:
-        raise link.LinkError("records were damaged on the way; run repband sync again")
-    return records, last, more
+    if len(records) != count or (records and max(r[0] for r in records) != last):
+        raise link.LinkError("records were damaged on the way; run repband sync again: nothing "
+                             "is lost")
+    return records, last, bool(more)
 
 
 def sync(port: str, db: str | Path | None = None, progress: bool = False) -> SyncSummary:
-    start = time.monotonic()
     db_path = Path(db) if db else store.default_path()
-    with link.raw_session(port) as t, store.open_store(db_path) as st:
+    try:
+        return _sync(port, db_path, progress)
+    except sqlite3.Error as exc:
+        raise store.StoreError(f"{db_path}: {exc}") from None
+
+
+def _sync(port: str, db_path: Path, progress: bool) -> SyncSummary:
+    start = time.monotonic()
+    # the database first: a bad one should not even interrupt the band's app
+    with store.open_store(db_path) as st, link.raw_session(port) as t:
         info = t.band_info
         uid, board = info["uid"], info.get("board")
-        _exec(t, f"import service\nservice.clock_set({int(time.time())})")
         with st.db:
             st.band(uid, board)
         after = st.max_seq(uid)
-        new_records = new_reps = 0
+        reps_before = st.counts(uid)["reps"]
+        new_records = 0
         bar = None
         if progress and sys.stderr.isatty():
             from tqdm import tqdm
 
-            bar = tqdm(desc="sync", unit="rec", file=sys.stderr)
-        while True:
-            records, last, more = pull_batch(t, after)
-            if not records:
-                break
-            with st.db:  # one transaction: all of the batch or none of it
-                n = st.add_records(uid, records, int(time.time() * 1000))
-            new_records += n
-            new_reps += sum(1 for r in records if r[1] == replog.REP)
-            after = last
-            # only now, with the batch committed, may the band free it
-            _exec(t, f"import service\nservice.ack({after})")
+            total = max(0, int(info.get("last", 0)) - after + 1)  # +1: the clock record
+            bar = tqdm(desc="sync", unit="rec", total=total, file=sys.stderr, leave=False)
+        first = f"service.clock_set({int(time.time())})\n"
+        out = _exec(t, f"import service\n{first}service.export({after}, {BATCH})")
+        try:
+            while True:
+                records, last, more = parse_batch(out)
+                if records:
+                    new_records += _commit(st, db_path, uid, records)
+                    after = last
+                    if bar is not None:
+                        bar.update(len(records))
+                if not more:
+                    break
+                # only now, with the batch committed, may the band free it
+                out = _exec(t, f"import service\nservice.ack({after})\n"
+                               f"service.export({after}, {BATCH})")
+        finally:
             if bar is not None:
-                bar.update(len(records))
-            if not more:
-                break
-        if bar is not None:
-            bar.close()
+                bar.close()
+        if after > int(info.get("acked", -1)):
+            _exec(t, f"import service\nservice.ack({after})")
+        new_reps = st.counts(uid)["reps"] - reps_before
     return SyncSummary(uid, board, new_records, new_reps, after, time.monotonic() - start)
+
+
+def _commit(st: store.Store, db_path: Path, uid: str, records: list) -> int:
+    try:
+        with st.db:  # one transaction: all of the batch or none of it
+            return st.add_records(uid, records, int(time.time() * 1000))
+    except sqlite3.Error as exc:
+        raise store.StoreError(f"{db_path}: cannot store the band's records ({exc}); the band "
+                               "keeps every record not stored") from None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -155,8 +155,11 @@ def reset_cause():
     return _reset_cause
 
 
+_uid = b"\x24\x0a\xc4\x12\x34\x56"  # whoever runs the firmware may set another
+
+
 def unique_id():
-    return b"\x24\x0a\xc4\x12\x34\x56"
+    return _uid
 
 
 _freq = [240000000]

@@ -6,12 +6,15 @@ behind a pseudo-terminal that mpremote opens like /dev/ttyUSB0.
 
 The band's flash is a host directory (persisting between runs). Its clock is virtual: it moves
 when the firmware sleeps, `speed` times faster than the wall clock (0: as fast as it can).
+`uid` is what its machine.unique_id() says (hex). Its USB cable can be pulled (`unplug`, at
+once or after so many more bytes to the host) and plugged in again (`plug_in`: a new pty).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import select
 import shutil
 import subprocess
 import tempfile
@@ -47,10 +50,93 @@ def install_firmware(flash: Path, board: str) -> None:
         cfg.write_text(json.dumps({"board": board}))
 
 
+class UsbLink:
+    """One USB connection: a pty whose slave end the host opens. Unplugging hangs up the host's
+    end (its reads and writes fail, as when a cable is pulled); the band runs on, unheard."""
+
+    def __init__(self, to_band: Path):
+        self._master, self._slave = os.openpty()
+        tty.setraw(self._slave)
+        os.set_blocking(self._master, False)
+        self.path = os.ttyname(self._slave)
+        self.bytes_to_host = 0
+        self.plugged = True
+        self._cut_at: int | None = None
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._to_band, args=(to_band,), daemon=True)
+        self._thread.start()
+
+    def _to_band(self, sink_path: Path) -> None:
+        # Polls, so no thread sits in a read on the master: a read in progress would keep the
+        # pty from hanging up when unplugged.
+        with open(sink_path, "ab", buffering=0) as sink:
+            while self.plugged:
+                try:
+                    ready, _, _ = select.select([self._master], [], [], 0.05)
+                    data = os.read(self._master, 4096) if ready else b""
+                except OSError:
+                    data = b""
+                    time.sleep(0.05)
+                if data and self.plugged:
+                    sink.write(data)
+
+    def send(self, data: bytes) -> None:
+        """The band's output to the host; waits while the host does not read (as USB does)."""
+        view = memoryview(data)
+        while view and self.plugged:
+            with self._lock:
+                cut = self._cut_at
+                n = self._write(view if cut is None else view[:cut - self.bytes_to_host])
+                if cut is not None and self.bytes_to_host >= cut:
+                    self._hang_up()  # exactly `after_bytes` went through
+                    return
+            view = view[n:]
+            if not n:
+                time.sleep(0.005)
+
+    def _write(self, view: memoryview) -> int:
+        try:
+            n = os.write(self._master, view) if len(view) else 0
+        except OSError:  # full (the host is not reading) or no longer plugged
+            return 0
+        self.bytes_to_host += n
+        return n
+
+    def unplug(self, after_bytes: int | None = None) -> None:
+        with self._lock:
+            if after_bytes is None:
+                self._hang_up()
+            else:
+                self._cut_at = self.bytes_to_host + after_bytes
+
+    def _hang_up(self) -> None:
+        # (under self._lock) /dev/null takes over the fd numbers, so no thread can reach a newer
+        # file through them; the pty hangs up once the last reference to its master is gone
+        if not self.plugged:
+            return
+        self.plugged = False
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (self._master, self._slave):
+            os.dup2(null, fd)
+        os.close(null)
+
+    def close(self) -> None:
+        with self._lock:
+            self._hang_up()
+        self._thread.join(1)
+        for fd in (self._master, self._slave):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
 class VirtualBand:
     def __init__(self, board: str = "m5stickc_plus2", trace: str | Path | None = None,
-                 flash_dir: str | Path | None = None, speed: float = 0, install: bool = False):
+                 flash_dir: str | Path | None = None, speed: float = 0, install: bool = False,
+                 uid: str | None = None):
         self.board = board
+        self.uid = uid  # hex, for machine.unique_id() (default: the fake machine's own)
         self.trace_path = Path(trace) if trace else None
         self.speed = speed
         self._tmp = tempfile.TemporaryDirectory(prefix="repband-vband-")
@@ -60,7 +146,7 @@ class VirtualBand:
         self.work = work
         self.output = bytearray()  # everything the band printed (for tests)
         self.proc: subprocess.Popen | None = None
-        self.pty_path = ""
+        self.link: UsbLink | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
     def __enter__(self) -> "VirtualBand":
@@ -99,32 +185,34 @@ class VirtualBand:
             "imu": board["imu"], "start_ms": start_ms,
             # the app's first batch comes a moment after boot; a few seconds more let the
             # last set end (the counter closes a set after 12 s without a rep)
-            "trace_end_ms": start_ms + self.trace_ms + 15_000}))
+            "trace_end_ms": start_ms + self.trace_ms + 15_000, "uid": self.uid}))
         self._input = self.work / "usb-in"
         self._input.write_bytes(b"")
         cfg = {"input": str(self._input), "flash_dir": str(self.flash_dir), "lib_dir": str(lib),
                "bootstrap": str(HERE / "bootstrap.py"), "speed": self.speed, "heap": 64 << 20}
         (self.work / "band.json").write_text(json.dumps(cfg))
-        self._master, self._slave = os.openpty()
-        tty.setraw(self._slave)
-        self.pty_path = os.ttyname(self._slave)
+        self.link = UsbLink(self._input)
         self.proc = subprocess.Popen([node, str(HERE / "band.mjs"), str(self.work / "band.json")],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=HERE)
-        self._stop = False
-        self._threads = [threading.Thread(target=self._to_band, daemon=True),
-                         threading.Thread(target=self._from_band, daemon=True)]
-        for t in self._threads:
-            t.start()
+        self._from_band_thread = threading.Thread(target=self._from_band, daemon=True)
+        self._from_band_thread.start()
 
-    def _to_band(self) -> None:
-        with open(self._input, "ab", buffering=0) as sink:
-            while not self._stop:
-                try:
-                    data = os.read(self._master, 4096)
-                except OSError:
-                    return
-                if data:
-                    sink.write(data)
+    @property
+    def pty_path(self) -> str:
+        """The band's serial port as the host sees it (a new one after each plug_in)."""
+        return self.link.path if self.link else ""
+
+    def unplug(self, after_bytes: int | None = None) -> None:
+        """Pull the USB cable now, or once `after_bytes` more bytes have gone to the host."""
+        if self.link:
+            self.link.unplug(after_bytes)
+
+    def plug_in(self) -> str:
+        """Plug the cable in again (the band kept running): returns the new port."""
+        if self.link:
+            self.link.close()
+        self.link = UsbLink(self._input)
+        return self.link.path
 
     def _from_band(self) -> None:
         assert self.proc and self.proc.stdout
@@ -134,10 +222,9 @@ class VirtualBand:
             if not data:
                 return
             self.output.extend(data)
-            try:
-                os.write(self._master, data)
-            except OSError:
-                return
+            link = self.link
+            if link is not None:
+                link.send(data)  # unplugged, the band's output goes nowhere
 
     def wait_for(self, text: bytes, timeout: float = 30) -> None:
         end = time.monotonic() + timeout
@@ -159,7 +246,6 @@ class VirtualBand:
             time.sleep(0.05)
 
     def close(self) -> None:
-        self._stop = True
         if self.proc and self.proc.poll() is None:
             # SIGTERM saves the flash when the REPL is idle; a running app keeps Node busy, so
             # after a moment the band loses power instead (its flash was saved within a second)
@@ -169,10 +255,6 @@ class VirtualBand:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        for fd in (getattr(self, "_master", None), getattr(self, "_slave", None)):
-            if fd is not None:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
+        if self.link is not None:
+            self.link.close()
         self._tmp.cleanup()

@@ -98,6 +98,10 @@ def _pace(ms):
 
 with open("/lib/band.json") as f:
     _cfg = json.load(f)
+if _cfg.get("uid"):
+    import binascii
+
+    machine._uid = binascii.unhexlify(_cfg["uid"])
 clock = vclock.VirtualClock(_cfg.get("start_ms", 0), _pace)
 sys.modules["time"] = clock  # the firmware's clock is virtual
 sys.modules["utime"] = clock

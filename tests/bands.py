@@ -1,0 +1,103 @@
+"""Helpers for the link and sync tests: a band's flash with a day's log written straight into it
+(firmware/replog.py, as the app writes it), what a band holds (asked over its REPL), and what
+the database holds."""
+
+from __future__ import annotations
+
+import ast
+import random
+import sqlite3
+from datetime import date, datetime, time
+from pathlib import Path
+
+from host_tools import firmware, link
+from host_tools.virtual_band import install_firmware
+
+replog = firmware.load("replog")
+BOARD = "m5stickc_plus2"
+DAY_2000 = date(2000, 1, 1)
+
+
+def band_flash(flash: Path, app: bool = False) -> Path:
+    """The firmware on a band's flash; without the app (no main.py) the band idles at its
+    REPL, so only sync writes to its log."""
+    install_firmware(flash, BOARD)
+    if not app:
+        (flash / "main.py").unlink()
+    return flash
+
+
+def write_day(flash: Path, reps: int, seed: int = 1, day: date | None = None) -> list:
+    """A realistic day in the band's log: boots (power-on, wake from deep sleep), a clock record
+    in most of them (set at a sync, or the RTC logged at boot), sets of reps with per-rep
+    detail, the set and the day's counts after each. Every rep falls on `day` (local time).
+    Returns the log's records."""
+    day = day or date.today()
+    rng = random.Random(seed)
+    epoch = int(datetime.combine(day, time(7, 0)).timestamp())
+    flash.mkdir(parents=True, exist_ok=True)
+    root = str(flash / "log")
+    counts = {1: 0, 2: 0}
+    n = 0
+    while n < reps:
+        log = replog.Log(root)
+        log.boot(rng.choice([1, 4]))  # power-on, deep-sleep wake
+        t = 1000
+        if rng.random() < 0.7:
+            log.clock(epoch, t)
+        for _ in range(rng.randint(2, 5)):
+            if n >= reps:
+                break
+            ex, start, k = rng.choice([1, 2]), t, rng.randint(8, 30)
+            for _ in range(k):
+                t += rng.randint(1500, 4000)
+                log.rep(t, ex, rng.randint(800, 6000), rng.randint(700, 3000))
+            n += k
+            counts[ex] += k
+            log.set_done(start, t, k, ex)
+            log.daily((day - DAY_2000).days, counts[1], counts[2])
+            t += rng.randint(30_000, 300_000)
+        log.close()
+        epoch += t // 1000 + rng.randint(600, 3600)
+    return replog.Log(root).records()
+
+
+def reps_by_exercise(records: list) -> dict[str, int]:
+    names = {0: "unknown", 1: "clamshell", 2: "leg_lift"}
+    out: dict[str, int] = {}
+    for _, rtype, fields in records:
+        if rtype == replog.REP:
+            out[names[fields[1]]] = out.get(names[fields[1]], 0) + 1
+    return out
+
+
+def band_state(port: str) -> tuple[int, list]:
+    """(acknowledged seq, records on its flash), as the band itself reads them."""
+    with link.raw_session(port, require_repband=False) as t:
+        out = t.exec("import replog\nl = replog.Log('/log')\nprint(l.acked)\n"
+                     "print([(s, r, tuple(f)) for s, r, f in l.records()])").decode()
+    acked, recs = out.strip().splitlines()
+    return int(acked), [tuple(r) for r in ast.literal_eval(recs)]
+
+
+def db_records(db: Path, uid: str) -> dict[int, tuple[int, tuple]]:
+    """seq -> (type, fields) of every record stored for the band."""
+    con = sqlite3.connect(db)
+    try:
+        rows = con.execute("SELECT seq, raw FROM records WHERE uid = ?", (uid,)).fetchall()
+    finally:
+        con.close()
+    out = {}
+    for seq, raw in rows:
+        (rseq, rtype, fields), = replog.decode(raw)
+        assert rseq == seq
+        out[seq] = (rtype, fields)
+    return out
+
+
+def db_count(db: Path, table: str, uid: str) -> int:
+    con = sqlite3.connect(db)
+    try:
+        return con.execute(f"SELECT COUNT(*) FROM {table} WHERE uid = ?", (uid,)).fetchone()[0]
+    finally:
+        con.close()

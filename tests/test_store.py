@@ -1,0 +1,88 @@
+"""The laptop's database: schema versions migrate forward, a file that is not ours (or is newer)
+is a one-line error, records are kept once, and reps are placed in wall-clock time by their
+boot's clock record (else by the sync that brought them)."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from host_tools import store
+from host_tools.firmware import load
+
+replog = load("replog")
+
+
+def test_a_database_of_an_older_schema_is_migrated_and_keeps_its_data(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    con = sqlite3.connect(path)
+    con.executescript(store.MIGRATIONS[0])
+    con.execute("PRAGMA user_version = 1")
+    con.execute("INSERT INTO bands (uid, board) VALUES ('b1', 'devkit')")
+    con.execute("INSERT INTO records VALUES ('b1', 1, 2, 1, x'00', 5000)")
+    con.execute("INSERT INTO reps VALUES ('b1', 1, 1, 100, 'clamshell', 30.0, 1500)")
+    con.commit()
+    con.close()
+    with store.open_store(path) as st:
+        assert st.db.execute("PRAGMA user_version").fetchone()[0] == len(store.MIGRATIONS)
+        assert st.max_seq("b1") == 1
+        assert st.db.execute("SELECT uid, seq, epoch_ms, placed FROM rep_times").fetchall() == \
+            [("b1", 1, 5000, 0)]
+
+
+@pytest.mark.parametrize(("content", "needle"), [
+    (b"not a database at all, just text" * 40, "not a repband database"),
+    (None, "made by a newer repband (schema 99); update repband"),
+])
+def test_a_file_that_is_not_ours_is_one_clear_line(tmp_path: Path, content, needle) -> None:
+    path = tmp_path / "x.db"
+    if content is None:
+        con = sqlite3.connect(path)
+        con.execute("PRAGMA user_version = 99")
+        con.close()
+    else:
+        path.write_bytes(content)
+    with pytest.raises(store.StoreError) as err:
+        store.Store(path)
+    assert str(err.value).startswith(f"{path}: ") and needle in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_the_default_database_is_in_the_user_data_dir_unless_named(monkeypatch) -> None:
+    from platformdirs import user_data_dir
+
+    monkeypatch.delenv("REPBAND_DB", raising=False)
+    assert store.default_path() == Path(user_data_dir("repband")) / "repband.db"
+    monkeypatch.setenv("REPBAND_DB", "/elsewhere/my.db")
+    assert store.default_path() == Path("/elsewhere/my.db")
+
+
+def test_records_are_kept_once_and_reps_placed_by_their_boot_clock(tmp_path: Path) -> None:
+    noon = int(datetime.combine(date.today() - timedelta(days=3), datetime.min.time()).timestamp()
+               ) + 12 * 3600
+    synced_ms = int(datetime.now().timestamp() * 1000)
+    records = [
+        (1, replog.BOOT, (1, 1)),
+        (2, replog.CLOCK, (noon, 10_000)),  # the boot's clock: t_ms 10 000 was noon
+        (3, replog.REP, (70_000, 1, 3050, 1500)),  # a minute later
+        (4, replog.SET, (60_000, 80_000, 1, 1)),
+        (5, replog.BOOT, (2, 4)),  # a boot that never saw a clock
+        (6, replog.REP, (5_000, 2, 2000, 1200)),
+    ]
+    with store.open_store(tmp_path / "r.db") as st:
+        with st.db:
+            st.band("b1", "devkit")
+            assert st.add_records("b1", records[:4], synced_ms) == 4
+        with st.db:
+            assert st.add_records("b1", records[2:], synced_ms) == 2  # a batch sent again
+        assert st.counts("b1") == {"records": 6, "reps": 2, "sets": 1, "boots": 2, "clocks": 1,
+                                   "faults": 0}
+        placed = dict(st.db.execute("SELECT seq, epoch_ms FROM rep_times").fetchall())
+        assert placed == {3: (noon + 60) * 1000, 6: synced_ms}
+        day = date.fromtimestamp(noon)
+        assert st.daily_counts(day, date.today()) == [
+            (day, "clamshell", "unknown", 1), (date.today(), "leg_lift", "unknown", 1)]
+        assert st.rep_roms(day, day) == [(day, "clamshell", "unknown", 30.5)]

@@ -1,0 +1,452 @@
+"""repband sync end to end: the virtual band (the real firmware in MicroPython) behind a real
+pty, the real mpremote, a real SQLite file. Everything the band logged arrives exactly once -
+through cut cables, band resets, a killed host and a failing database - and progress shows it.
+"""
+
+from __future__ import annotations
+
+import binascii
+import contextlib
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import tracemalloc
+from datetime import date
+from pathlib import Path
+
+import pytest
+from bands import (
+    BOARD,
+    band_flash,
+    band_state,
+    db_count,
+    db_records,
+    replog,
+    reps_by_exercise,
+    write_day,
+)
+
+from host_tools import cli, firmware, link, progress, store, sync
+from host_tools.virtual_band import VirtualBand
+
+UID = "240ac4123456"  # the fake machine's unique_id, unless a band is given another
+
+
+def run_sync(capsys: pytest.CaptureFixture[str], port: str, db: Path) -> tuple[int, str]:
+    """`repband sync`: (exit code, its summary or its one-line error)."""
+    code = cli.main(["sync", "--port", port, "--db", str(db)])
+    cap = capsys.readouterr()
+    if code:
+        assert cap.err.count("\n") == 1 and cap.err.startswith("repband sync: "), cap.err
+        return code, cap.err
+    assert cap.err == ""
+    return code, cap.out
+
+
+def today_counts(db: Path) -> dict[str, int]:
+    """What `repband progress` shows for today, per exercise (all sides)."""
+    prog = progress.load(db, days=1, today=date.today())
+    out: dict[str, int] = {}
+    for (ex, _side), counts in prog.counts.items():
+        out[ex] = out.get(ex, 0) + counts[-1]
+    return {ex: n for ex, n in out.items() if n}
+
+
+def check_nothing_lost(db: Path, logged: list, band: tuple[int, list], uid: str = UID) -> None:
+    """After a sync, whole or interrupted: every record the band logged is on the band or in the
+    database, stored as logged; the band acknowledged only what the database holds; the
+    database holds nothing the band did not log (beyond the clock records syncs add)."""
+    acked, on_band = band
+    stored = db_records(db, uid) if db.exists() else {}
+    kept = {seq: (rtype, fields) for seq, rtype, fields in on_band}
+    for seq, rtype, fields in logged:
+        assert seq in stored or seq in kept, f"record {seq} was lost"
+        if seq in stored:
+            assert stored[seq] == (rtype, fields), seq
+        if seq <= acked:
+            assert seq in stored, f"the band was told to free {seq} before it was stored"
+    logged_seqs = {seq for seq, _, _ in logged}
+    for seq, (rtype, fields) in stored.items():
+        if seq not in logged_seqs:
+            assert rtype == replog.CLOCK, (seq, rtype)
+            assert seq <= acked or kept.get(seq) == (rtype, fields)
+    reps_stored = sum(1 for rtype, _ in stored.values() if rtype == replog.REP)
+    assert db_count(db, "reps", uid) == reps_stored if db.exists() else True
+
+
+def check_all_stored_once(db: Path, logged: list, uid: str = UID) -> dict:
+    stored = db_records(db, uid)
+    for seq, rtype, fields in logged:
+        assert stored.get(seq) == (rtype, fields), seq
+    assert db_count(db, "reps", uid) == sum(reps_by_exercise(logged).values())
+    return stored
+
+
+# ---------------------------------------------------------------- the whole path
+
+
+def test_wear_a_trace_then_sync_and_progress_shows_the_reps_the_band_logged(
+        shared_traces: Path, tmp_path: Path, capsys) -> None:
+    from host_tools import flash
+    from host_tools.replay import replay_trace
+    from host_tools.traceio import read_trace
+
+    trace = shared_traces / "uci-pt" / "s1-e4-u3-test.csv"
+    db = tmp_path / "repband.db"
+    with VirtualBand(trace=trace, flash_dir=tmp_path / "flash", speed=0) as vb:
+        flash.flash(BOARD, vb.pty_path, show=False)  # onto the empty band; it restarts the app
+        vb.wait_trace_done()
+        _, logged = band_state(vb.pty_path)  # stops the app (which flushes its log) and reads it
+        code, out = run_sync(capsys, vb.pty_path, db)
+        assert code == 0, out
+        reps = reps_by_exercise(logged)
+        assert f"band {UID} ({BOARD}): {len(logged) + 1} new records, {sum(reps.values())} reps" \
+            in out  # + the clock record the sync set
+        acked, _ = band_state(vb.pty_path)
+    assert sum(reps.values()) == len(replay_trace(read_trace(trace))["reps"]) > 0
+    stored = check_all_stored_once(db, logged)
+    assert acked == max(stored)
+    assert today_counts(db) == reps
+    assert cli.main(["progress", "--db", str(db)]) == 0
+    shown = capsys.readouterr().out
+    for ex, n in reps.items():
+        assert f"{progress.EXERCISE_LABEL[ex]} (unknown)  {n:4d} / " in shown, shown
+
+
+def test_a_full_day_syncs_whole_and_once(tmp_path: Path, capsys) -> None:
+    """A full day's log (more than a thousand reps with per-rep detail) over the virtual band:
+    its time is printed (it is not asserted)."""
+    flash = band_flash(tmp_path / "flash")
+    logged = write_day(flash, reps=1000, seed=7)
+    reps = reps_by_exercise(logged)
+    assert sum(reps.values()) >= 1000
+    db = tmp_path / "repband.db"
+    with VirtualBand(flash_dir=flash) as vb:
+        vb.wait_for(b">>> ")
+        assert vb.link
+        sent = vb.link.bytes_to_host
+        start = time.perf_counter()
+        code, out = run_sync(capsys, vb.pty_path, db)
+        seconds = time.perf_counter() - start
+        sent = vb.link.bytes_to_host - sent
+        assert code == 0, out
+        with capsys.disabled():
+            print(f"\n  sync of a full day: {len(logged)} records ({sum(reps.values())} reps) in "
+                  f"{seconds:.2f} s over the virtual band; {sent} bytes from the band "
+                  f"(~{sent * 10 / 115200:.1f} s of a 115200-baud UART)")
+        acked, _ = band_state(vb.pty_path)
+        code, again = run_sync(capsys, vb.pty_path, db)
+        assert code == 0 and "1 new records, 0 reps" in again  # only the clock it just set
+    stored = check_all_stored_once(db, logged)
+    extra = set(stored) - {seq for seq, _, _ in logged}
+    assert len(extra) == 2 and all(stored[s][0] == replog.CLOCK for s in extra)
+    assert acked == min(extra)  # all of it, up to the clock record the first sync set
+    assert today_counts(db) == reps
+    # acknowledged, the band freed its closed segments: the open one is all that is left
+    assert len(replog.Log(str(flash / "log")).segments()) == 1
+
+
+def test_export_holds_one_segment_not_the_whole_log(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the band (about 100 KB of heap) export must not hold a day's records at once: its
+    peak memory hardly moves as the log grows fourfold. Measured with tracemalloc on CPython,
+    which runs the same source (MicroPython's WebAssembly port frees nothing mid-run, so its
+    heap shows no peak)."""
+    service = firmware.load("service")
+    peaks, sizes = {}, {}
+    for reps in (300, 1200):
+        flash = tmp_path / str(reps)
+        logged = write_day(flash, reps=reps, seed=reps)
+        sizes[reps] = sum(p.stat().st_size for p in (flash / "log").glob("*.seg"))
+        monkeypatch.setattr(service, "LOG_ROOT", str(flash / "log"))
+        with open(tmp_path / f"{reps}.out", "w") as out:  # (to a file: the USB port keeps none)
+            monkeypatch.setattr(service, "print", lambda line: print(line, file=out),
+                                raising=False)
+            tracemalloc.start()
+            service.export(0, 10**6)
+            peaks[reps] = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+        records, last, more = sync.parse_batch((tmp_path / f"{reps}.out").read_text())
+        assert records == logged and last == logged[-1][0] and not more
+    print(f"export peak: {peaks[300]} B for a {sizes[300]}-byte log, {peaks[1200]} B for "
+          f"{sizes[1200]} bytes")
+    # holding the records would take several times the log's size; what grows is the list of
+    # segment names
+    assert peaks[1200] - peaks[300] < (sizes[1200] - sizes[300]) / 4
+
+
+def test_export_from_every_seq_sends_exactly_the_records_after_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    """Whatever the laptop already has (any seq, at a segment's edge or not), a batch holds the
+    next records and says whether more remain."""
+    service = firmware.load("service")
+    logged = write_day(tmp_path / "flash", reps=300, seed=8)
+    monkeypatch.setattr(service, "LOG_ROOT", str(tmp_path / "flash" / "log"))
+    seqs = [seq for seq, _, _ in logged]
+    for after in range(seqs[-1] + 1):
+        service.export(after, 5)
+        records, last, more = sync.parse_batch(capsys.readouterr().out)
+        later = [r for r in logged if r[0] > after]
+        assert records == later[:5], after
+        assert more == (len(later) > 5) and last == (later[4][0] if more else seqs[-1] if later
+                                                      else after)
+
+
+def test_a_reply_damaged_on_the_way_is_refused(tmp_path: Path, monkeypatch, capsys) -> None:
+    service = firmware.load("service")
+    logged = write_day(tmp_path / "flash", reps=60, seed=2)
+    monkeypatch.setattr(service, "LOG_ROOT", str(tmp_path / "flash" / "log"))
+    service.export(0, 1000)
+    reply = capsys.readouterr().out
+    assert sync.parse_batch(reply)[0] == logged
+    lines = reply.splitlines()
+    data = [i for i, line in enumerate(lines) if line.startswith("RB-DATA ")]
+    damaged = ["\n".join(lines[:-1]),  # the end line lost
+               "\n".join(lines[:data[1]] + lines[data[1] + 1:])]  # a line lost
+    rng = random.Random(2)
+    for _ in range(40):  # a character changed
+        k = rng.choice(data)
+        line = lines[k]
+        i = rng.randrange(8, len(line))
+        c = rng.choice([c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+                        if c != line[i]])
+        changed = line[:i] + c + line[i + 1:]
+        with contextlib.suppress(binascii.Error):
+            if binascii.a2b_base64(changed[8:]) == binascii.a2b_base64(line[8:]):
+                continue  # only bits base64 does not use (before '=' padding)
+        damaged.append("\n".join(lines[:k] + [changed] + lines[k + 1:]))
+    for text in damaged:
+        with pytest.raises(link.LinkError, match="run repband sync again: nothing is lost"):
+            sync.parse_batch(text)
+
+
+# ---------------------------------------------------------------- interrupted anywhere
+
+
+def settle(vb: VirtualBand) -> None:
+    """Until the band has printed its prompt and all of it went down the cable."""
+    vb.wait_for(b">>> ")
+    assert vb.link
+    while vb.link.bytes_to_host < len(vb.output):
+        time.sleep(0.01)
+
+
+def whole_sync(capsys, flash: Path, tmp_path: Path) -> tuple[int, list[int]]:
+    """How many bytes a whole sync of this band's log takes from it, and where in them each of
+    the band's replies ends (measured on a copy of the band)."""
+    twin = tmp_path / "twin"
+    shutil.copytree(flash, twin / "flash")
+    with VirtualBand(flash_dir=twin / "flash") as vb:
+        settle(vb)
+        assert vb.link
+        before = vb.link.bytes_to_host
+        assert run_sync(capsys, vb.pty_path, twin / "repband.db")[0] == 0
+        sent = bytes(vb.output[before:vb.link.bytes_to_host])
+    shutil.rmtree(twin)
+    ends = [i + 1 for i in range(len(sent)) if sent[i] == 4]  # a raw-REPL reply ends in \x04
+    return len(sent), ends
+
+
+def test_cable_pulled_as_each_band_reply_ends_then_a_rerun_loses_nothing(
+        tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The moments that matter most (an acknowledgement half received, a batch whole but not
+    yet committed) are a few bytes each: cut at every one of them, each on a fresh band."""
+    monkeypatch.setattr(sync, "BATCH", 100)
+    original = band_flash(tmp_path / "original")
+    logged = write_day(original, reps=300, seed=6)
+    _, ends = whole_sync(capsys, original, tmp_path)
+    rng = random.Random(6)
+    assert len(ends) >= 10
+    cut_short = 0
+    for k, end in enumerate(ends):
+        flash, db = tmp_path / f"flash{k}", tmp_path / f"{k}.db"
+        shutil.copytree(original, flash)
+        with VirtualBand(flash_dir=flash) as vb:
+            settle(vb)
+            vb.unplug(after_bytes=max(1, end + rng.randint(-12, 1)))
+            code, msg = run_sync(capsys, vb.pty_path, db)
+            if code:
+                cut_short += 1
+                assert code == link.LinkError.exit_code and "(cable pulled?)" in msg, msg
+            vb.plug_in()
+            check_nothing_lost(db, logged, band_state(vb.pty_path))
+            assert run_sync(capsys, vb.pty_path, db)[0] == 0
+            final = band_state(vb.pty_path)
+        check_nothing_lost(db, logged, final)
+        assert final[0] == max(check_all_stored_once(db, logged))
+        shutil.rmtree(flash)
+    assert cut_short >= len(ends) - 2  # (a cut after the last reply is too late to matter)
+
+
+def test_cable_pulled_or_band_reset_at_random_points_then_a_rerun_loses_nothing(
+        tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sync, "BATCH", 64)  # many batches: many places between them to cut
+    flash = band_flash(tmp_path / "flash")
+    logged = write_day(flash, reps=400, seed=3)
+    total, _ = whole_sync(capsys, flash, tmp_path)
+    db = tmp_path / "repband.db"
+    rng = random.Random(20261201)
+    vb = VirtualBand(flash_dir=flash)
+    vb.start()
+    cut_short = resets = 0
+    try:
+        vb.wait_for(b">>> ")
+        for _ in range(10):
+            left = 1 - len(db_records(db, UID)) / len(logged) if db.exists() else 1
+            vb.unplug(after_bytes=rng.randint(1, int(total * left) + 800))  # within what is left
+            code, msg = run_sync(capsys, vb.pty_path, db)
+            if code:
+                cut_short += 1
+                assert code == link.LinkError.exit_code
+                assert "(cable pulled?)" in msg, msg
+            if rng.random() < 0.3:  # the band resets too (power lost): it boots from its flash
+                resets += 1
+                vb.close()
+                vb = VirtualBand(flash_dir=flash)
+                vb.start()
+                vb.wait_for(b">>> ")
+            else:
+                vb.plug_in()
+            check_nothing_lost(db, logged, band_state(vb.pty_path))
+        assert cut_short >= 3 and resets
+        code, out = run_sync(capsys, vb.pty_path, db)
+        assert code == 0, out
+        final = band_state(vb.pty_path)
+    finally:
+        vb.close()
+    check_nothing_lost(db, logged, final)
+    stored = check_all_stored_once(db, logged)
+    assert final[0] == max(stored)
+    assert today_counts(db) == reps_by_exercise(logged)
+    print(f"{cut_short} syncs cut short, {resets} band resets, {total} bytes in a whole sync")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["killed", "ctrl-c"])
+def test_host_stopped_at_random_points_then_a_rerun_loses_nothing(
+        tmp_path: Path, capsys, sig: signal.Signals) -> None:
+    flash = band_flash(tmp_path / "flash")
+    logged = write_day(flash, reps=1000, seed=5)  # three batches
+    db = tmp_path / "repband.db"
+    rng = random.Random(int(sig))
+    stopped = 0
+    with VirtualBand(flash_dir=flash) as vb:
+        vb.wait_for(b">>> ")
+        assert vb.link
+        for _ in range(4):
+            base = vb.link.bytes_to_host
+            cut = rng.randint(600, 30_000)
+            proc = subprocess.Popen([sys.executable, "-m", "host_tools.cli", "sync", "--port",
+                                     vb.pty_path, "--db", str(db)],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            while proc.poll() is None and vb.link.bytes_to_host - base < cut:
+                time.sleep(0.001)
+            proc.send_signal(sig)
+            _, err = proc.communicate(timeout=60)
+            if proc.returncode != 0:
+                stopped += 1
+                if sig == signal.SIGINT:
+                    assert proc.returncode == 130 and err == "repband sync: interrupted\n", err
+            check_nothing_lost(db, logged, band_state(vb.pty_path))
+        assert stopped
+        code, out = run_sync(capsys, vb.pty_path, db)
+        assert code == 0, out
+        final = band_state(vb.pty_path)
+    check_nothing_lost(db, logged, final)
+    stored = check_all_stored_once(db, logged)
+    assert final[0] == max(stored)
+    assert today_counts(db) == reps_by_exercise(logged)
+
+
+def test_a_failed_commit_leaves_the_band_ack_where_it_was(tmp_path: Path, capsys,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sync, "BATCH", 100)
+    flash = band_flash(tmp_path / "flash")
+    logged = write_day(flash, reps=1000, seed=9)
+    db = tmp_path / "repband.db"
+    real_open = store.open_store
+
+    @contextlib.contextmanager
+    def small_disk(path):  # a disk that fills up a few batches in (a real SQLITE_FULL)
+        with real_open(path) as st:
+            pages = st.db.execute("PRAGMA page_count").fetchone()[0]
+            st.db.execute(f"PRAGMA max_page_count = {pages + 12}")
+            yield st
+
+    with VirtualBand(flash_dir=flash) as vb:
+        vb.wait_for(b">>> ")
+        monkeypatch.setattr(store, "open_store", small_disk)
+        code, msg = run_sync(capsys, vb.pty_path, db)
+        assert code == store.StoreError.exit_code
+        assert msg == (f"repband sync: {db}: cannot store the band's records (database or disk "
+                       "is full); the band keeps every record not stored\n")
+        acked, on_band = band_state(vb.pty_path)
+        stored = db_records(db, UID)
+        assert 0 < len(stored) < len(logged)  # some batches committed, then one could not be
+        assert acked == max(stored)  # the band was told exactly what was committed
+        kept = {seq for seq, _, _ in on_band}
+        assert all(seq in kept for seq, _, _ in logged if seq > acked)
+        check_nothing_lost(db, logged, (acked, on_band))
+
+        monkeypatch.setattr(store, "open_store", real_open)  # room again
+        code, out = run_sync(capsys, vb.pty_path, db)
+        assert code == 0, out
+        final = band_state(vb.pty_path)
+    check_all_stored_once(db, logged)
+    check_nothing_lost(db, logged, final)
+    assert today_counts(db) == reps_by_exercise(logged)
+
+
+def test_stored_but_unacknowledged_records_are_acknowledged_by_the_next_sync(
+        tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    flash = band_flash(tmp_path / "flash")
+    logged = write_day(flash, reps=200, seed=4)  # one batch
+    db = tmp_path / "repband.db"
+    real_exec = sync._exec
+
+    def cable_pulled_before_the_ack(transport, code: str) -> str:
+        if "service.ack(" in code:
+            raise link.LinkError("the band's port went away during sync (cable pulled?)")
+        return real_exec(transport, code)
+
+    with VirtualBand(flash_dir=flash) as vb:
+        vb.wait_for(b">>> ")
+        monkeypatch.setattr(sync, "_exec", cable_pulled_before_the_ack)
+        assert run_sync(capsys, vb.pty_path, db)[0] == link.LinkError.exit_code
+        acked, on_band = band_state(vb.pty_path)
+        check_all_stored_once(db, logged)  # committed ...
+        assert acked <= 0 and len(on_band) > len(logged)  # ... but the band frees nothing yet
+        monkeypatch.setattr(sync, "_exec", real_exec)
+        code, out = run_sync(capsys, vb.pty_path, db)
+        assert code == 0 and "1 new records, 0 reps" in out
+        acked, on_band = band_state(vb.pty_path)
+    stored = check_all_stored_once(db, logged)
+    assert acked == max(stored)
+    assert len(on_band) < len(logged) / 4  # freed
+
+
+# ---------------------------------------------------------------- several bands
+
+
+def test_two_bands_sync_into_one_database(tmp_path: Path, capsys) -> None:
+    bands = {"aa0000000001": (150, 11), "bb0000000002": (90, 12)}
+    logs = {uid: write_day(band_flash(tmp_path / uid), reps=n, seed=seed)
+            for uid, (n, seed) in bands.items()}
+    db = tmp_path / "repband.db"
+    with contextlib.ExitStack() as stack:
+        vbs = {uid: stack.enter_context(VirtualBand(flash_dir=tmp_path / uid, uid=uid))
+               for uid in bands}
+        for uid in (*bands, next(iter(bands))):  # each, then the first again
+            code, out = run_sync(capsys, vbs[uid].pty_path, db)
+            assert code == 0 and out.startswith(f"band {uid} ({BOARD}): "), out
+    for uid, logged in logs.items():
+        check_all_stored_once(db, logged, uid)
+        assert db_count(db, "reps", uid) == sum(reps_by_exercise(logged).values())
+    assert progress.load(db, days=1).bands == sorted(bands)
+    both: dict[str, int] = {}
+    for logged in logs.values():
+        for ex, n in reps_by_exercise(logged).items():
+            both[ex] = both.get(ex, 0) + n
+    assert today_counts(db) == both
