@@ -452,12 +452,6 @@ def open_transport(port: str) -> Any:
     return link.open_raw(port)
 
 
-def soft_reset(transport: Any) -> None:
-    """Leave the raw REPL and soft-reset, so the band boots the new firmware."""
-    transport.exit_raw_repl()
-    transport.serial.write(b"\x04")
-
-
 def flash(
     board_name: str,
     port: str | None,
@@ -481,9 +475,9 @@ def flash(
 
     if port is None:
         port = link.find_port()
+    # leaving the session soft-resets the band: it boots the new firmware
     with link.raw_session(port, require_repband=False) as transport:
         result = deploy(transport, port, board_name, show=show)
-        soft_reset(transport)
     return port, result
 
 

@@ -84,12 +84,14 @@ def probe(port: str, timeout_s: float | None = None) -> dict | str:
         transport = open_raw(port, timeout_s)
     except LinkError as exc:
         return exc.brief
+    answer: dict | str = "no answer"
     try:
-        return hello(transport, port, timeout_s)
+        answer = hello(transport, port, timeout_s)
+        return answer
     except LinkError as exc:
         return exc.brief
     finally:
-        _leave(transport)
+        _leave(transport, restart=isinstance(answer, dict))  # a repband goes back to counting
 
 
 # ---------------------------------------------------------------- why a port will not open
@@ -256,22 +258,32 @@ def check_protocol(info: dict, port: str = "the band") -> None:
                         f"{theirs}, they speak {PROTOCOL}): update repband")
 
 
-def _leave(transport: Any) -> None:
-    """Back to the friendly REPL and close; the cable may be gone, so nothing here may fail."""
+def _leave(transport: Any, restart: bool = False) -> None:
+    """Back to the friendly REPL and close; the cable may be gone, so nothing here may fail.
+    `restart`: soft-reset the band on the way out, so it boots into its app and counts again
+    (every session stopped the app to get the REPL)."""
     with contextlib.suppress(Exception):
         transport.exit_raw_repl()
+    if restart:
+        with contextlib.suppress(Exception):
+            transport.serial.write(b"\x04")
+            transport.serial.flush()
     with contextlib.suppress(Exception):
         transport.close()
 
 
 @contextlib.contextmanager
-def raw_session(port: str, require_repband: bool = True) -> Iterator[Any]:
+def raw_session(port: str, require_repband: bool = True, restart: bool = True) -> Iterator[Any]:
+    """The band in raw REPL (its app stopped) for the `with` block; afterwards it is
+    soft-reset into its app again (`restart`), unless it never said it is a repband."""
     transport = open_raw(port)
+    known = False
     try:
         if require_repband:
             info = hello(transport, port)
             check_protocol(info, port)
             transport.band_info = info
+        known = True
         yield transport
     finally:
-        _leave(transport)
+        _leave(transport, restart=restart and known)

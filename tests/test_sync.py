@@ -100,8 +100,14 @@ def test_wear_a_trace_then_sync_and_progress_shows_the_reps_the_band_logged(
         flash.flash(BOARD, vb.pty_path, show=False)  # onto the empty band; it restarts the app
         vb.wait_trace_done()
         _, logged = band_state(vb.pty_path)  # stops the app (which flushes its log) and reads it
+        started = vb.output.count(b"repband: counting")
         code, out = run_sync(capsys, vb.pty_path, db)
         assert code == 0, out
+        # the sync leaves the band counting again (its app was stopped for the REPL)
+        deadline = time.monotonic() + 30
+        while vb.output.count(b"repband: counting") == started:
+            assert time.monotonic() < deadline, "the band's app did not start again after sync"
+            time.sleep(0.05)
         reps = reps_by_exercise(logged)
         assert f"band {UID} ({BOARD}): {len(logged) + 1} new records, {sum(reps.values())} reps" \
             in out  # + the clock record the sync set

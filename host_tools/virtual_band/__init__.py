@@ -182,14 +182,15 @@ class VirtualBand:
         (lib / "trace.bin").write_bytes(pack(trace))
         self.trace_ms = int(trace.t_ms[-1])
         (lib / "band.json").write_text(json.dumps({
-            "imu": board["imu"], "start_ms": start_ms,
+            "imu": board["imu"],
             # the app's first batch comes a moment after boot; a few seconds more let the
             # last set end (the counter closes a set after 12 s without a rep)
             "trace_end_ms": start_ms + self.trace_ms + 15_000, "uid": self.uid}))
         self._input = self.work / "usb-in"
         self._input.write_bytes(b"")
         cfg = {"input": str(self._input), "flash_dir": str(self.flash_dir), "lib_dir": str(lib),
-               "bootstrap": str(HERE / "bootstrap.py"), "speed": self.speed, "heap": 64 << 20}
+               "bootstrap": str(HERE / "bootstrap.py"), "speed": self.speed, "heap": 64 << 20,
+               "start_ms": start_ms}  # the band's clock at power-on
         (self.work / "band.json").write_text(json.dumps(cfg))
         self.link = UsbLink(self._input)
         self.proc = subprocess.Popen([node, str(HERE / "band.mjs"), str(self.work / "band.json")],

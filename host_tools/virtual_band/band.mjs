@@ -69,9 +69,16 @@ let lastSave = Date.now();
 let rawMode = false;
 let interrupted = false;
 
+// The band's clocks outlive a soft reboot, as on an ESP32 (ticks and the RTC keep running).
+const clock = { ms: cfg.start_ms || 0, epoch_s: 0 };
+
 const vband = {
+  now_ms() { return clock.ms; },
+  epoch_s() { return clock.epoch_s; },
   // called from the virtual clock whenever the firmware sleeps: pace, take input, Ctrl-C
-  pace(ms) {
+  pace(ms, now_ms, epoch_s) {
+    clock.ms = now_ms;
+    clock.epoch_s = epoch_s;
     if (cfg.speed > 0 && ms > 0) Atomics.wait(sleeper, 0, 0, ms / cfg.speed);
     pollInput();
     if (Date.now() - lastSave > 1000) { saveFlash(mp); lastSave = Date.now(); }

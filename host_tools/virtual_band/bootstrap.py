@@ -92,7 +92,7 @@ def _pace(ms):
     if not _worn[0] and clock.ms >= _cfg["trace_end_ms"]:
         _worn[0] = True
         print("[virtual band] the trace has been worn to its end")
-    if vband_js.pace(ms):
+    if vband_js.pace(ms, clock.ms, clock.epoch_s):
         raise KeyboardInterrupt
 
 
@@ -102,7 +102,8 @@ if _cfg.get("uid"):
     import binascii
 
     machine._uid = binascii.unhexlify(_cfg["uid"])
-clock = vclock.VirtualClock(_cfg.get("start_ms", 0), _pace)
+clock = vclock.VirtualClock(vband_js.now_ms(), _pace)  # time goes on across soft reboots
+clock.epoch_s = vband_js.epoch_s()
 sys.modules["time"] = clock  # the firmware's clock is virtual
 sys.modules["utime"] = clock
 
