@@ -4,6 +4,7 @@ import binascii
 import json
 
 import replog
+import settings
 
 try:
     from micropython import const  # type: ignore
@@ -53,8 +54,10 @@ def hello():
         last, acked = log.next_seq - 1, log.acked
     except OSError:
         pass  # no log yet (or a flash problem): still say who we are
+    cfg = settings.load()
     print("RB-HELLO " + json.dumps({"repband": PROTOCOL, "fw": VERSION, "board": board,
-                                    "uid": _uid(), "last": last, "acked": acked}))
+                                    "uid": _uid(), "last": last, "acked": acked,
+                                    "goal": cfg["goal"], "side": cfg["side"]}))
 
 
 def export(after_seq, max_records=500):
@@ -92,9 +95,13 @@ def ack(seq):
     print("RB-ACK %d" % log.ack(seq))
 
 
-def clock_set(epoch_s):
-    """The host's wall clock (UTC seconds since 1970): set the RTC, log it against ticks."""
+def clock_set(epoch_s, utc_offset_min=None):
+    """The host's wall clock (UTC seconds since 1970): set the RTC, log it against ticks. With
+    the host's time zone (minutes east of UTC), the band's day starts at local midnight."""
     import time
+
+    if utc_offset_min is not None and settings.load()["utc_offset_min"] != utc_offset_min:
+        settings.update({"utc_offset_min": utc_offset_min})
 
     try:
         import machine  # type: ignore

@@ -52,6 +52,10 @@ MIGRATIONS = [
     FROM reps r JOIN records rec ON rec.uid = r.uid AND rec.seq = r.seq
     JOIN bands b ON b.uid = r.uid;
     """,
+    # v3: the band's daily goal, as its settings said at the last sync
+    """
+    ALTER TABLE bands ADD COLUMN goal INTEGER;
+    """,
 ]
 
 
@@ -91,9 +95,13 @@ class Store:
         self.db.close()
 
     # -- writing (one transaction per batch, by the caller) ------------------------------------
-    def band(self, uid: str, board: str | None) -> None:
+    def band(self, uid: str, board: str | None, side: str | None = None,
+             goal: int | None = None) -> None:
+        """A band seen at a sync, with its settings now (the thigh it is worn on, the goal)."""
         self.db.execute("INSERT OR IGNORE INTO bands (uid, board, first_seen) VALUES (?, ?, ?)",
                         (uid, board, datetime.now(timezone.utc).isoformat()))
+        self.db.execute("UPDATE bands SET board = COALESCE(?, board), side = COALESCE(?, side), "
+                        "goal = COALESCE(?, goal) WHERE uid = ?", (board, side, goal, uid))
 
     def max_seq(self, uid: str) -> int:
         row = self.db.execute("SELECT MAX(seq) FROM records WHERE uid = ?", (uid,)).fetchone()
@@ -149,7 +157,9 @@ class Store:
         return out
 
     def goals(self) -> dict[str, int]:
-        return {}
+        """The daily goal per exercise, as the bands last said (the highest, if they differ)."""
+        row = self.db.execute("SELECT MAX(goal) FROM bands").fetchone()
+        return {ex: row[0] for ex in ("clamshell", "leg_lift", "unknown")} if row[0] else {}
 
     def band_ids(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT uid FROM bands ORDER BY uid")]

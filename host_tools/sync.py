@@ -101,7 +101,8 @@ def _sync(port: str, db_path: Path, progress: bool) -> SyncSummary:
         info = t.band_info
         uid, board = info["uid"], info.get("board")
         with st.db:
-            st.band(uid, board)
+            side = info.get("side")
+            st.band(uid, board, side if side in ("left", "right") else None, info.get("goal"))
         after = st.max_seq(uid)
         reps_before = st.counts(uid)["reps"]
         new_records = 0
@@ -111,7 +112,7 @@ def _sync(port: str, db_path: Path, progress: bool) -> SyncSummary:
 
             total = max(0, int(info.get("last", 0)) - after + 1)  # +1: the clock record
             bar = tqdm(desc="sync", unit="rec", total=total, file=sys.stderr, leave=False)
-        first = f"service.clock_set({int(time.time())})\n"
+        first = f"service.clock_set({int(time.time())}, {utc_offset_min()})\n"
         out = _exec(t, f"import service\n{first}service.export({after}, {BATCH})")
         try:
             while True:
@@ -133,6 +134,15 @@ def _sync(port: str, db_path: Path, progress: bool) -> SyncSummary:
             _exec(t, f"import service\nservice.ack({after})")
         new_reps = st.counts(uid)["reps"] - reps_before
     return SyncSummary(uid, board, new_records, new_reps, after, time.monotonic() - start)
+
+
+def utc_offset_min() -> int:
+    """The laptop's time zone now, in minutes east of UTC: the band's day starts at local
+    midnight."""
+    from datetime import datetime
+
+    offset = datetime.now().astimezone().utcoffset()
+    return int(offset.total_seconds() // 60) if offset is not None else 0
 
 
 def _commit(st: store.Store, db_path: Path, uid: str, records: list) -> int:

@@ -456,3 +456,34 @@ def test_two_bands_sync_into_one_database(tmp_path: Path, capsys) -> None:
         for ex, n in reps_by_exercise(logged).items():
             both[ex] = both.get(ex, 0) + n
     assert today_counts(db) == both
+
+
+def test_the_bands_settings_reach_progress_and_the_laptops_time_zone_reaches_the_band(
+        tmp_path: Path, capsys, monkeypatch) -> None:
+    """Progress shows the goal and the thigh the band's settings name; sync gives the band the
+    laptop's time zone, so its day's count starts anew at local midnight."""
+    import json
+
+    monkeypatch.setenv("TZ", "IST-5:30")  # a zone with a half-hour offset, east of UTC
+    time.tzset()
+    try:
+        assert sync.utc_offset_min() == 330
+        flash = band_flash(tmp_path / "flash")
+        logged = write_day(flash, reps=40, seed=3)
+        db = tmp_path / "repband.db"
+        with VirtualBand(flash_dir=flash) as vb:
+            vb.wait_for(b">>> ")
+            assert cli.main(["config", "--port", vb.pty_path, "set", "goal=30", "side=left"]) == 0
+            capsys.readouterr()
+            code, out = run_sync(capsys, vb.pty_path, db)
+            assert code == 0, out
+            band_state(vb.pty_path)  # the band has saved its settings by now
+        on_band = json.loads((flash / "config.json").read_text())
+        assert on_band["utc_offset_min"] == 330
+        assert cli.main(["progress", "--db", str(db)]) == 0
+        shown = capsys.readouterr().out
+        for ex, n in reps_by_exercise(logged).items():
+            assert f"{progress.EXERCISE_LABEL[ex]} (left)  {n:4d} / 30" in shown, shown
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
