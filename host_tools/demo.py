@@ -44,6 +44,14 @@ def make_trace(work: Path, seed: int) -> Path:
     return path
 
 
+def side_of(trace: Path) -> str | None:
+    """'left'/'right' from the trace's placement (thigh_right_lateral, ...), if it says."""
+    from host_tools import traceio
+
+    placement = traceio.read_trace(trace).meta.get("placement", "")
+    return next((s for s in ("left", "right") if f"_{s}" in placement), None)
+
+
 def demo(
     *,
     trace: Path | None = None,
@@ -82,6 +90,13 @@ def demo(
                 f"        {len(deployed.written)} files written, {deployed.bytes_written} bytes; "
                 "band restarted"
             )
+            side = side_of(trace)
+            if side:
+                from host_tools import config, link
+
+                with link.raw_session(port) as transport:  # it restarts the app when done
+                    config.write_settings(transport, port, {"side": side})
+                say(f"        worn on the {side} thigh: repband config set side={side}")
             step(4, "the band is counting the trace's reps")
             vb.wait_trace_done()
             step(5, f"syncing the band's log: repband sync --port {port} --db {db_path}")
