@@ -7,6 +7,9 @@
 # the magic and keeps only records whose CRC holds, so a torn tail or a corrupted block loses
 # only the records it touched. The host acknowledges a seq once it has stored everything up to it
 # (file `ack`, written to a temporary name and renamed); only then may the band free records.
+# A log begun afresh (a new band, or its flash wiped) gets a random identity (file `id`, likewise
+# written whole or not at all): its seqs and boot numbers start again at 1, and the host, seeing
+# another id, numbers its records after everything it stored of the log before.
 import binascii
 import struct
 
@@ -26,6 +29,7 @@ MAGIC1 = const(0x5A)
 _HEAD = const(8)  # magic 2 + len 1 + type 1 + seq 4
 _TAIL = const(4)
 _SEG_BYTES = const(4096)
+_ID_BYTES = const(8)
 
 BOOT = const(1)  # boot_no u32, reset_cause u8
 REP = const(2)  # t_ms u32 (since boot), exercise u8, rom_cdeg u16, duration_ms u32
@@ -104,6 +108,18 @@ def _seg_name(seq):
     return "%08d.seg" % seq
 
 
+def _random_bytes(n):
+    try:
+        return os.urandom(n)  # the ESP32's hardware RNG (on CPython, the OS's)
+    except AttributeError:  # MicroPython's WebAssembly port (the virtual band) has no urandom
+        import random
+
+        b = bytearray(n)
+        for i in range(n):
+            b[i] = random.getrandbits(8)
+        return bytes(b)
+
+
 class Log:
     def __init__(self, root="/log", seg_bytes=_SEG_BYTES, min_free=16384):
         self.root = root
@@ -117,6 +133,7 @@ class Log:
         self._payload = bytearray(16)
         self.acked = self._read_ack()
         self.next_seq = self._recover_seq()
+        self.id = self._log_id()  # hex; "" for a log begun by firmware that gave logs no id
         self._f = None
         self._seg_size = 0
         self.boot_no = 0
@@ -137,6 +154,36 @@ class Log:
         if len(b) == 8 and binascii.crc32(b[:4]) & 0xFFFFFFFF == struct.unpack("<I", b[4:])[0]:
             return struct.unpack("<I", b[:4])[0]
         return 0  # a torn ack file: frees nothing, loses nothing
+
+    def _log_id(self):
+        try:
+            with open(self._path("id"), "rb") as f:
+                b = f.read()
+            if len(b) == _ID_BYTES:
+                return binascii.hexlify(b).decode()
+        except OSError:
+            pass
+        if self.segments() or self._exists("ack"):
+            # Begun by older firmware: giving it an id now would hide from the host whether
+            # this is the log it knew (kept across the update) or one wiped since (an erased
+            # chip). "" says so; the host tells the two apart by their seqs.
+            return ""
+        b = _random_bytes(_ID_BYTES)
+        tmp = self._path("id.tmp")
+        try:
+            with open(tmp, "wb") as f:
+                f.write(b)
+            os.rename(tmp, self._path("id"))
+        except OSError:
+            return ""  # flash full or failing: the log works without one
+        return binascii.hexlify(b).decode()
+
+    def _exists(self, name):
+        try:
+            os.stat(self._path(name))
+            return True
+        except OSError:
+            return False
 
     def _recover_seq(self):
         last = self.acked

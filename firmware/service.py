@@ -49,14 +49,15 @@ def _board():
 def hello():
     board = _board()
     last = acked = -1
+    log_id = ""
     try:
         log = replog.Log(LOG_ROOT)
-        last, acked = log.next_seq - 1, log.acked
+        last, acked, log_id = log.next_seq - 1, log.acked, log.id
     except OSError:
-        pass  # no log yet (or a flash problem): still say who we are
+        pass  # a flash problem: still say who we are
     cfg = settings.load()
     print("RB-HELLO " + json.dumps({"repband": PROTOCOL, "fw": VERSION, "board": board,
-                                    "uid": _uid(), "last": last, "acked": acked,
+                                    "uid": _uid(), "log": log_id, "last": last, "acked": acked,
                                     "goal": cfg["goal"], "side": cfg["side"]}))
 
 

@@ -6,6 +6,11 @@ wall-clock time comes from a clock record of the same boot (the host sets the ba
 each sync, and the band logs the RTC at boot once it has been set); records of a boot that never
 saw a clock are dated by the sync that brought them (`placed = 0`).
 
+A band's log begun again (its flash wiped) numbers its records and boots from 1 once more, so
+the database numbers each log after the ones before: its seq is the band's plus `seq_base`, its
+boot number the band's plus `boot_base` (the highest of each stored before that log; `bands`
+keeps them with the log's id). `raw` is the record as the band sent it, in the band's numbers.
+
 Query API (progress, report, demo): daily_counts(since, until), rep_roms(since, until), goals(),
 band_ids(), max_seq(uid), counts().
 """
@@ -55,6 +60,13 @@ MIGRATIONS = [
     # v3: the band's daily goal, as its settings said at the last sync
     """
     ALTER TABLE bands ADD COLUMN goal INTEGER;
+    """,
+    # v4: the band's log last synced (its id, "" if its firmware gave it none) and where its
+    # records and boots are numbered from in this database
+    """
+    ALTER TABLE bands ADD COLUMN log_id TEXT;
+    ALTER TABLE bands ADD COLUMN seq_base INTEGER DEFAULT 0;
+    ALTER TABLE bands ADD COLUMN boot_base INTEGER DEFAULT 0;
     """,
 ]
 
@@ -107,15 +119,39 @@ class Store:
         row = self.db.execute("SELECT MAX(seq) FROM records WHERE uid = ?", (uid,)).fetchone()
         return row[0] or 0
 
+    def band_log(self, uid: str, log_id: str, band_last: int) -> int:
+        """The band's log as its hello describes it (its id, its last seq); returns the band seq
+        this database holds it up to, to export after. Another log than the one synced last
+        (another id, or fewer records than are stored of it: a log without an id wiped) begins
+        a new numbering range after everything stored. Call inside `with store.db:`: the
+        decision commits whole, before any of the new log's records, and once committed it
+        is not taken again (the id matches, and the new range holds nothing yet)."""
+        stored_id, seq_base = self.db.execute(
+            "SELECT COALESCE(log_id, ''), seq_base FROM bands WHERE uid = ?", (uid,)).fetchone()
+        top = self.max_seq(uid)
+        held = top - seq_base
+        if band_last < 0:  # the band could not read its log: decide nothing on that
+            return held
+        if log_id != stored_id or band_last < held:
+            boot_base = self.db.execute("SELECT COALESCE(MAX(boot_no), 0) FROM records "
+                                        "WHERE uid = ?", (uid,)).fetchone()[0]
+            self.db.execute("UPDATE bands SET log_id = ?, seq_base = ?, boot_base = ?, "
+                            "last_boot = ? WHERE uid = ?", (log_id, top, boot_base, boot_base, uid))
+            held = 0
+        return held
+
     def add_records(self, uid: str, records: list[tuple[int, int, tuple]], synced_ms: int) -> int:
-        """Store decoded records (in seq order); returns how many were new. Call inside `with
-        store.db:` so a batch commits whole or not at all."""
-        boot = self.db.execute("SELECT last_boot FROM bands WHERE uid = ?", (uid,)).fetchone()[0]
+        """Store decoded records of the band's current log (in seq order, in the band's
+        numbers); returns how many were new. Call inside `with store.db:` so a batch commits
+        whole or not at all."""
+        boot, seq_base, boot_base = self.db.execute(
+            "SELECT last_boot, seq_base, boot_base FROM bands WHERE uid = ?", (uid,)).fetchone()
         new = 0
-        for seq, rtype, fields in records:
+        for band_seq, rtype, fields in records:
+            seq = band_seq + seq_base
             if rtype == replog.BOOT:
-                boot = fields[0]
-            raw = bytes(replog.encode(rtype, seq, replog_pack(rtype, fields)))
+                boot = fields[0] + boot_base
+            raw = bytes(replog.encode(rtype, band_seq, replog_pack(rtype, fields)))
             cur = self.db.execute("INSERT OR IGNORE INTO records VALUES (?, ?, ?, ?, ?, ?)",
                                   (uid, seq, rtype, boot, raw, synced_ms))
             if not cur.rowcount:
@@ -130,7 +166,7 @@ class Store:
                 self.db.execute("INSERT INTO sets VALUES (?, ?, ?, ?, ?, ?, ?)",
                                 (uid, seq, boot, s, e, n, EXERCISES.get(ex, "unknown")))
             elif rtype == replog.BOOT:
-                self.db.execute("INSERT INTO boots VALUES (?, ?, ?, ?)", (uid, seq, fields[0], fields[1]))
+                self.db.execute("INSERT INTO boots VALUES (?, ?, ?, ?)", (uid, seq, boot, fields[1]))
             elif rtype == replog.CLOCK:
                 self.db.execute("INSERT INTO clocks VALUES (?, ?, ?, ?, ?)", (uid, seq, boot, *fields))
             elif rtype == replog.FAULT:

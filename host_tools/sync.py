@@ -3,7 +3,9 @@ SQLite, and acknowledge them to the band only after they are committed.
 
 Interrupted anywhere (cable pulled, Ctrl-C, band reset), a rerun loses nothing and stores
 nothing twice: records are keyed by (band, seq), each batch commits whole, and the band frees
-only what was acknowledged after a commit.
+only what was acknowledged after a commit. A band whose log was wiped (its seqs start again at
+1) says so by its log's id: its new records are numbered after the old ones in the database
+(store.band_log); export and ack speak the band's own numbers.
 
 On the wire (firmware/service.py): one raw-REPL exec per batch, which acknowledges the batch
 before (already committed) and exports the next; records travel as stored on the band, CRCs
@@ -100,10 +102,10 @@ def _sync(port: str, db_path: Path, progress: bool) -> SyncSummary:
     with store.open_store(db_path) as st, link.raw_session(port) as t:
         info = t.band_info
         uid, board = info["uid"], info.get("board")
-        with st.db:
+        with st.db:  # (a wiped log begins a new numbering range, decided here, once)
             side = info.get("side")
             st.band(uid, board, side if side in ("left", "right") else None, info.get("goal"))
-        after = st.max_seq(uid)
+            after = st.band_log(uid, str(info.get("log") or ""), int(info.get("last", -1)))
         reps_before = st.counts(uid)["reps"]
         new_records = 0
         bar = None

@@ -81,19 +81,33 @@ def band_state(port: str) -> tuple[int, list]:
     return int(acked), [tuple(r) for r in ast.literal_eval(recs)]
 
 
-def db_records(db: Path, uid: str) -> dict[int, tuple[int, tuple]]:
-    """seq -> (type, fields) of every record stored for the band."""
+def db_logs(db: Path, uid: str) -> list[tuple[int, dict[int, tuple[int, tuple]]]]:
+    """What the database holds of each of the band's logs in turn (a log wiped and begun again
+    is the next one): (seq base, band seq -> (type, fields)), decoded from each record's raw
+    bytes as the band sent them. Every record is stored at its band seq plus its log's base,
+    and a log's base is the highest seq stored before it."""
     con = sqlite3.connect(db)
     try:
-        rows = con.execute("SELECT seq, raw FROM records WHERE uid = ?", (uid,)).fetchall()
+        rows = con.execute("SELECT seq, raw FROM records WHERE uid = ? ORDER BY seq",
+                           (uid,)).fetchall()
     finally:
         con.close()
-    out = {}
+    logs: list[tuple[int, dict[int, tuple[int, tuple]]]] = []
+    top = 0
     for seq, raw in rows:
         (rseq, rtype, fields), = replog.decode(raw)
-        assert rseq == seq
-        out[seq] = (rtype, fields)
-    return out
+        if not logs or seq - rseq != logs[-1][0]:
+            assert seq - rseq == top, (seq, rseq, top)  # a new log begins after all stored
+            logs.append((top, {}))
+        logs[-1][1][rseq] = (rtype, fields)
+        top = seq
+    return logs
+
+
+def db_records(db: Path, uid: str) -> dict[int, tuple[int, tuple]]:
+    """seq -> (type, fields) of every record stored for the band (its seq in the database:
+    the band's own in its first log)."""
+    return {base + seq: rec for base, log in db_logs(db, uid) for seq, rec in log.items()}
 
 
 def db_count(db: Path, table: str, uid: str) -> int:

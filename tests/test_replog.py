@@ -142,5 +142,43 @@ def test_micropython_writes_the_same_bytes(tmp_path):
         + "for n in sorted(os.listdir('/t')):\n    print(n, binascii.hexlify(open('/t/' + n, 'rb').read()).decode())\n")
     log = replog.Log(str(tmp_path), seg_bytes=300)
     exec(calls, {"log": log})
-    mine = "\n".join(f"{p.name} {p.read_bytes().hex()}" for p in sorted(tmp_path.iterdir()))
-    assert out.strip() == mine
+    mine = [f"{p.name} {p.read_bytes().hex()}" for p in sorted(tmp_path.iterdir())]
+    theirs = out.strip().splitlines()
+    for files in (mine, theirs):  # the log's id is random: each log its own
+        ids = [line for line in files if line.startswith("id ")]
+        assert len(ids) == 1 and len(ids[0]) == 3 + 16
+        files.remove(ids[0])
+    assert theirs == mine
+
+
+def test_a_log_keeps_its_id_until_it_is_wiped(tmp_path):
+    root = tmp_path / "log"
+    log = replog.Log(str(root))
+    assert len(log.id) == 16 and (root / "id").read_bytes().hex() == log.id
+    log.boot(1)
+    log.rep(1000, 1, 2000, 900)
+    log.close()
+    assert replog.Log(str(root)).id == log.id  # the band restarted: the same log
+    shutil.rmtree(root)  # wiped (an erased chip): a new log, another id
+    again = replog.Log(str(root))
+    assert len(again.id) == 16 and again.id != log.id
+    # a log begun by firmware that gave logs no id: none now either (the host must not take
+    # it for a log begun afresh), and it keeps working
+    (root / "id").unlink()
+    again.boot(1)
+    again.close()
+    assert replog.Log(str(root)).id == "" and not (root / "id").exists()
+    assert [r[1] for r in replog.Log(str(root)).records()] == [replog.BOOT]
+
+
+def test_micropython_gives_a_log_an_id_and_keeps_it():
+    from host_tools.mpy_runtime import run_micropython
+
+    out = run_micropython(
+        "import os, replog\nos.mkdir('/t')\nlog = replog.Log('/t/log')\nprint(log.id)\n"
+        "log.boot(1)\nlog.close()\nprint(replog.Log('/t/log').id)\n"
+        "for n in os.listdir('/t/log'):\n    os.remove('/t/log/' + n)\nos.rmdir('/t/log')\n"
+        "print(replog.Log('/t/log').id)\n")
+    first, reopened, wiped = out.split()
+    assert len(first) == 16 and int(first, 16) >= 0
+    assert reopened == first and wiped != first and len(wiped) == 16

@@ -4,6 +4,7 @@ boot's clock record (else by the sync that brought them)."""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -31,6 +32,10 @@ def test_a_database_of_an_older_schema_is_migrated_and_keeps_its_data(tmp_path: 
         assert st.max_seq("b1") == 1
         assert st.db.execute("SELECT uid, seq, epoch_ms, placed FROM rep_times").fetchall() == \
             [("b1", 1, 5000, 0)]
+        assert st.db.execute("SELECT log_id, seq_base, boot_base FROM bands").fetchall() == \
+            [(None, 0, 0)]
+        with st.db:  # its band, on firmware that gives logs no id: the same log, after seq 1
+            assert st.band_log("b1", "", 7) == 1
 
 
 @pytest.mark.parametrize(("content", "needle"), [
@@ -86,3 +91,69 @@ def test_records_are_kept_once_and_reps_placed_by_their_boot_clock(tmp_path: Pat
         assert st.daily_counts(day, date.today()) == [
             (day, "clamshell", "unknown", 1), (date.today(), "leg_lift", "unknown", 1)]
         assert st.rep_roms(day, day) == [(day, "clamshell", "unknown", 30.5)]
+
+
+def test_a_wiped_log_is_numbered_after_the_old_one_once_and_keeps_to_its_own_clocks(
+        tmp_path: Path) -> None:
+    day = int(datetime.combine(date.today() - timedelta(days=2), datetime.min.time()).timestamp())
+    synced_ms = int(datetime.now().timestamp() * 1000)
+    old = [
+        (1, replog.BOOT, (1, 1)),
+        (2, replog.CLOCK, (day + 12 * 3600, 10_000)),
+        (3, replog.REP, (70_000, 1, 3050, 1500)),
+        (4, replog.BOOT, (2, 4)),  # never saw a clock
+        (5, replog.REP, (5_000, 2, 2000, 1200)),
+    ]
+    new = [  # the log wiped: seqs and boot numbers from 1 again
+        (1, replog.BOOT, (1, 1)),  # never saw a clock (the old boot 1 did)
+        (2, replog.REP, (20_000, 2, 2500, 1000)),
+        (3, replog.BOOT, (2, 1)),
+        (4, replog.CLOCK, (day + 86400 + 12 * 3600, 1_000)),  # the next day's noon
+        (5, replog.REP, (61_000, 1, 3000, 1000)),
+    ]
+    with store.open_store(tmp_path / "r.db") as st:
+        with st.db:
+            st.band("b1", "devkit")
+            assert st.band_log("b1", "aa", 5) == 0  # a band new to this database
+            assert st.add_records("b1", old, synced_ms) == 5
+        with st.db:
+            assert st.band_log("b1", "aa", 6) == 5  # the same log: after what is stored
+        with contextlib.suppress(RuntimeError), st.db:  # a sync failing before its first batch
+            assert st.band_log("b1", "bb", 5) == 0
+            raise RuntimeError
+        assert st.db.execute("SELECT log_id, seq_base FROM bands").fetchone() == ("aa", 0)
+        with st.db:
+            assert st.band_log("b1", "bb", 5) == 0  # another log: a new range
+        with st.db:
+            assert st.band_log("b1", "bb", 5) == 0  # decided once, not again
+            assert st.add_records("b1", new[:2], synced_ms) == 2
+        with st.db:
+            assert st.add_records("b1", new, synced_ms) == 3  # a batch sent again: once
+            assert st.band_log("b1", "bb", 5) == 5
+        assert st.db.execute("SELECT log_id, seq_base, boot_base FROM bands").fetchone() == \
+            ("bb", 5, 2)
+        rows = st.db.execute("SELECT seq, boot_no, raw FROM records WHERE seq > 5 ORDER BY seq")
+        assert [(seq, boot, replog.decode(raw)[0]) for seq, boot, raw in rows] == \
+            [(5 + seq, 2 + (seq > 2) + 1, (seq, rtype, fields)) for seq, rtype, fields in new]
+        assert st.db.execute("SELECT seq, boot_no FROM boots ORDER BY seq").fetchall() == \
+            [(1, 1), (4, 2), (6, 3), (8, 4)]
+        placed = {seq: (t, p) for seq, t, p in
+                  st.db.execute("SELECT seq, epoch_ms, placed FROM rep_times")}
+        assert placed == {3: ((day + 12 * 3600 + 60) * 1000, 1), 5: (synced_ms, 0),
+                          7: (synced_ms, 0), 10: ((day + 86400 + 12 * 3600 + 60) * 1000, 1)}
+
+
+def test_a_log_without_an_id_that_holds_fewer_records_than_stored_begins_a_new_range(
+        tmp_path: Path) -> None:
+    records = [(seq, replog.REP, (seq * 1000, 1, 2000, 900)) for seq in range(1, 6)]
+    with store.open_store(tmp_path / "r.db") as st:
+        with st.db:
+            st.band("b1", "devkit")
+            assert st.band_log("b1", "", 5) == 0
+            st.add_records("b1", records, 0)
+        with st.db:
+            assert st.band_log("b1", "", -1) == 5  # the band could not read its log: no decision
+            assert st.band_log("b1", "", 5) == 5
+            assert st.band_log("b1", "", 3) == 0  # wiped (old firmware: no id to tell by)
+            st.add_records("b1", records[:3], 0)
+        assert st.max_seq("b1") == 8 and st.counts("b1")["reps"] == 8

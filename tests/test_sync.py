@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,7 @@ from bands import (
     band_flash,
     band_state,
     db_count,
+    db_logs,
     db_records,
     replog,
     reps_by_exercise,
@@ -55,12 +56,21 @@ def today_counts(db: Path) -> dict[str, int]:
     return {ex: n for ex, n in out.items() if n}
 
 
-def check_nothing_lost(db: Path, logged: list, band: tuple[int, list], uid: str = UID) -> None:
-    """After a sync, whole or interrupted: every record the band logged is on the band or in the
-    database, stored as logged; the band acknowledged only what the database holds; the
-    database holds nothing the band did not log (beyond the clock records syncs add)."""
+def log_records(db: Path, uid: str = UID, log: int = 0) -> dict[int, tuple[int, tuple]]:
+    """band seq -> (type, fields) of what the database holds of the band's `log`-th log (0:
+    its first; the next began when its flash was wiped)."""
+    logs = db_logs(db, uid) if db.exists() else []
+    return logs[log][1] if log < len(logs) else {}
+
+
+def check_nothing_lost(db: Path, logged: list, band: tuple[int, list], uid: str = UID,
+                       log: int = 0) -> None:
+    """After a sync, whole or interrupted: every record the band logged (in its `log`-th log)
+    is on the band or in the database, stored as logged; the band acknowledged only what the
+    database holds; the database holds nothing the band did not log (beyond the clock records
+    syncs add)."""
     acked, on_band = band
-    stored = db_records(db, uid) if db.exists() else {}
+    stored = log_records(db, uid, log)
     kept = {seq: (rtype, fields) for seq, rtype, fields in on_band}
     for seq, rtype, fields in logged:
         assert seq in stored or seq in kept, f"record {seq} was lost"
@@ -73,15 +83,21 @@ def check_nothing_lost(db: Path, logged: list, band: tuple[int, list], uid: str 
         if seq not in logged_seqs:
             assert rtype == replog.CLOCK, (seq, rtype)
             assert seq <= acked or kept.get(seq) == (rtype, fields)
-    reps_stored = sum(1 for rtype, _ in stored.values() if rtype == replog.REP)
-    assert db_count(db, "reps", uid) == reps_stored if db.exists() else True
+    if db.exists():
+        reps_stored = sum(1 for rtype, _ in db_records(db, uid).values() if rtype == replog.REP)
+        assert db_count(db, "reps", uid) == reps_stored
 
 
-def check_all_stored_once(db: Path, logged: list, uid: str = UID) -> dict:
-    stored = db_records(db, uid)
+def check_all_stored_once(db: Path, logged: list, uid: str = UID, log: int = 0) -> dict:
+    """Every record of the band's `log`-th log stored as logged, and no rep more; band seq ->
+    (type, fields) of what is stored of that log."""
+    stored = log_records(db, uid, log)
     for seq, rtype, fields in logged:
         assert stored.get(seq) == (rtype, fields), seq
-    assert db_count(db, "reps", uid) == sum(reps_by_exercise(logged).values())
+    assert sum(1 for rtype, _ in stored.values() if rtype == replog.REP) == \
+        sum(reps_by_exercise(logged).values())
+    all_reps = sum(1 for rtype, _ in db_records(db, uid).values() if rtype == replog.REP)
+    assert db_count(db, "reps", uid) == all_reps
     return stored
 
 
@@ -240,11 +256,15 @@ def settle(vb: VirtualBand) -> None:
         time.sleep(0.01)
 
 
-def whole_sync(capsys, flash: Path, tmp_path: Path) -> tuple[int, list[int]]:
-    """How many bytes a whole sync of this band's log takes from it, and where in them each of
-    the band's replies ends (measured on a copy of the band)."""
+def whole_sync(capsys, flash: Path, tmp_path: Path, db: Path | None = None
+               ) -> tuple[int, list[int]]:
+    """How many bytes a whole sync of this band's log (into a copy of `db`, if given) takes
+    from it, and where in them each of the band's replies ends (measured on a copy of the
+    band)."""
     twin = tmp_path / "twin"
     shutil.copytree(flash, twin / "flash")
+    if db is not None:
+        shutil.copyfile(db, twin / "repband.db")
     with VirtualBand(flash_dir=twin / "flash") as vb:
         settle(vb)
         assert vb.link
@@ -431,6 +451,163 @@ def test_stored_but_unacknowledged_records_are_acknowledged_by_the_next_sync(
     stored = check_all_stored_once(db, logged)
     assert acked == max(stored)
     assert len(on_band) < len(logged) / 4  # freed
+
+
+# ---------------------------------------------------------------- a log wiped and begun again
+
+
+def wipe_and_log_a_new_day(flash: Path, reps: int, seed: int) -> list:
+    """The band's log wiped (as `repband flash --firmware` erases the chip; the band is not
+    running), then a new day on it: its seqs and boot numbers start again at 1."""
+    shutil.rmtree(flash / "log")
+    return write_day(flash, reps=reps, seed=seed)
+
+
+def log_id(flash: Path) -> str:
+    return (flash / "log" / "id").read_bytes().hex()
+
+
+def band_row(db: Path, uid: str = UID) -> tuple:
+    import sqlite3
+
+    con = sqlite3.connect(db)
+    try:
+        return con.execute("SELECT log_id, seq_base, boot_base FROM bands WHERE uid = ?",
+                           (uid,)).fetchone()
+    finally:
+        con.close()
+
+
+def rep_placements(db: Path, uid: str = UID) -> dict[int, tuple[int, int]]:
+    """seq -> (epoch_ms, placed) of every rep, as progress reads them (the rep_times view)."""
+    import sqlite3
+
+    con = sqlite3.connect(db)
+    try:
+        return {seq: (t, placed) for seq, t, placed in con.execute(
+            "SELECT seq, epoch_ms, placed FROM rep_times WHERE uid = ?", (uid,))}
+    finally:
+        con.close()
+
+
+def placed_by_own_clocks(log: dict[int, tuple[int, tuple]]) -> dict[int, int | None]:
+    """band seq -> wall-clock ms of each rep of one log, by the latest clock record of its own
+    boot in that log (None: its boot saw no clock)."""
+    boot, clocks, reps = 0, {}, []
+    for seq in sorted(log):
+        rtype, fields = log[seq]
+        if rtype == replog.BOOT:
+            boot = fields[0]
+        elif rtype == replog.CLOCK:
+            clocks[boot] = fields
+        elif rtype == replog.REP:
+            reps.append((seq, boot, fields[0]))
+    return {seq: clocks[b][0] * 1000 + t_ms - clocks[b][1] if b in clocks else None
+            for seq, b, t_ms in reps}
+
+
+def test_a_wiped_band_syncs_its_new_log_after_the_old_one_and_each_keeps_its_own_clocks(
+        tmp_path: Path, capsys) -> None:
+    flash = band_flash(tmp_path / "flash")
+    yesterday = date.today() - timedelta(days=1)
+    old = write_day(flash, reps=200, seed=23, day=yesterday)  # (seeds: boot numbers shared,
+    # each log with a boot that saw no clock where the other's boot of that number saw one)
+    db = tmp_path / "repband.db"
+    with VirtualBand(flash_dir=flash) as vb:
+        vb.wait_for(b">>> ")
+        assert run_sync(capsys, vb.pty_path, db)[0] == 0
+    old_placed = rep_placements(db)
+    old_id = log_id(flash)
+    new = wipe_and_log_a_new_day(flash, reps=150, seed=29)
+    assert log_id(flash) != old_id and new[0][0] == 1 and len(new) < len(old)
+    boots = [{f[0] for _, rtype, f in recs if rtype == replog.BOOT} for recs in (old, new)]
+    assert boots[0] & boots[1]  # the same boot numbers again
+    with VirtualBand(flash_dir=flash) as vb:
+        vb.wait_for(b">>> ")
+        code, out = run_sync(capsys, vb.pty_path, db)
+        assert code == 0, out
+        new_reps = sum(reps_by_exercise(new).values())
+        assert f"{len(new) + 1} new records, {new_reps} reps" in out  # + the sync's clock
+        acked, _ = band_state(vb.pty_path)
+        code, again = run_sync(capsys, vb.pty_path, db)
+        assert code == 0 and "1 new records, 0 reps" in again  # the same log now: no new range
+    logs = db_logs(db, UID)
+    assert [base for base, _ in logs] == [0, len(old) + 1]
+    for k, logged in enumerate((old, new)):
+        stored = check_all_stored_once(db, logged, log=k)
+        extra = set(stored) - {seq for seq, _, _ in logged}
+        assert len(extra) == 1 + k and all(stored[s][0] == replog.CLOCK for s in extra)
+    assert acked == len(new) + 1  # in the band's own numbers
+    assert band_row(db) == (log_id(flash), len(old) + 1, max(boots[0]))
+    # progress counts both days' reps, each once
+    both = reps_by_exercise(old)
+    for ex, n in reps_by_exercise(new).items():
+        both[ex] = both.get(ex, 0) + n
+    prog = progress.load(db, days=2)
+    shown: dict[str, int] = {}
+    for (ex, _side), counts in prog.counts.items():
+        shown[ex] = shown.get(ex, 0) + sum(counts)
+    assert {ex: n for ex, n in shown.items() if n} == both
+    # each log's reps are placed by its own clock records: the old ones stay where they were,
+    # the new ones by the new log's clocks of the same boot (or by their sync, if it had none)
+    placed = rep_placements(db)
+    assert {seq: placed[seq] for seq in old_placed} == old_placed
+    assert any(p == 0 for _, p in old_placed.values())  # (a boot of the old log had no clock)
+    base, new_log = logs[1]
+    expected = placed_by_own_clocks(new_log)
+    assert None in expected.values() and any(v is not None for v in expected.values())
+    for seq, epoch_ms in expected.items():
+        if epoch_ms is None:
+            assert placed[base + seq][1] == 0, seq
+        else:
+            assert placed[base + seq] == (epoch_ms, 1), seq
+            assert date.fromtimestamp(epoch_ms / 1000) == date.today()
+
+
+def test_cable_pulled_as_each_reply_of_the_sync_after_a_wipe_ends_then_a_rerun_loses_nothing(
+        tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The new log's range begins once: cut before the decision, after it but before the first
+    batch committed, or anywhere later, a rerun stores every record of the new log once, after
+    the old log's, and the old log's records stay as they were."""
+    monkeypatch.setattr(sync, "BATCH", 100)
+    original = band_flash(tmp_path / "original")
+    old = write_day(original, reps=150, seed=23, day=date.today() - timedelta(days=1))
+    synced = tmp_path / "synced.db"
+    with VirtualBand(flash_dir=original) as vb:
+        settle(vb)
+        assert run_sync(capsys, vb.pty_path, synced)[0] == 0
+    new = wipe_and_log_a_new_day(original, reps=300, seed=24)
+    new_id = log_id(original)
+    _, ends = whole_sync(capsys, original, tmp_path, db=synced)
+    assert len(ends) >= 6
+    rng = random.Random(24)
+    cut_short = decided_only = 0
+    for k, end in enumerate(ends):
+        flash, db = tmp_path / f"flash{k}", tmp_path / f"{k}.db"
+        shutil.copytree(original, flash)
+        shutil.copyfile(synced, db)
+        with VirtualBand(flash_dir=flash) as vb:
+            settle(vb)
+            vb.unplug(after_bytes=max(1, end + rng.randint(-12, 1)))
+            code, msg = run_sync(capsys, vb.pty_path, db)
+            if code:
+                cut_short += 1
+                assert code == link.LinkError.exit_code and "(cable pulled?)" in msg, msg
+            vb.plug_in()
+            check_nothing_lost(db, new, band_state(vb.pty_path), log=1)
+            check_all_stored_once(db, old, log=0)
+            if band_row(db)[0] == new_id and len(db_logs(db, UID)) == 1:
+                decided_only += 1  # the new range begun, none of its records committed yet
+            assert run_sync(capsys, vb.pty_path, db)[0] == 0
+            final = band_state(vb.pty_path)
+        check_nothing_lost(db, new, final, log=1)
+        assert [base for base, _ in db_logs(db, UID)] == [0, len(old) + 1]  # the base, once
+        assert band_row(db)[:2] == (new_id, len(old) + 1)
+        assert final[0] == max(check_all_stored_once(db, new, log=1))
+        check_all_stored_once(db, old, log=0)
+        shutil.rmtree(flash)
+    assert cut_short >= len(ends) - 2
+    assert decided_only  # the moment between the decision and the first batch was cut at
 
 
 # ---------------------------------------------------------------- several bands
