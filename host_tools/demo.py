@@ -62,7 +62,7 @@ def demo(
     seed: int = 1,
     say: Callable[[str], None] = print,
 ) -> DemoResult:
-    from host_tools import flash, progress, sync
+    from host_tools import config, flash, link, progress, sync
     from host_tools.virtual_band import VirtualBand
 
     t_start = time.monotonic()
@@ -84,19 +84,18 @@ def demo(
         with VirtualBand(board=board, trace=trace, flash_dir=work / "flash", speed=speed) as vb:
             port = vb.pty_path
             say(f"        its USB serial port is {port} (try: mpremote connect {port} fs ls)")
-            step(3, f"installing the firmware: repband flash --board {board} --port {port}")
-            _, deployed = flash.flash(board, port, show=False)
-            say(
-                f"        {len(deployed.written)} files written, {deployed.bytes_written} bytes; "
-                "band restarted"
-            )
             side = side_of(trace)
-            if side:
-                from host_tools import config, link
-
-                with link.raw_session(port) as transport:  # it restarts the app when done
+            step(3, f"installing the firmware: repband flash --board {board} --port {port}"
+                 + (f"; repband config set side={side}" if side else ""))
+            # one session, so the app starts once, with its settings, and counts the whole trace
+            with link.raw_session(port, require_repband=False) as transport:
+                deployed = flash.deploy(transport, port, board, show=False)
+                if side:
                     config.write_settings(transport, port, {"side": side})
-                say(f"        worn on the {side} thigh: repband config set side={side}")
+            say(
+                f"        {len(deployed.written)} files written, {deployed.bytes_written} bytes"
+                + (f"; worn on the {side} thigh" if side else "") + "; band restarted"
+            )
             step(4, "the band is counting the trace's reps")
             vb.wait_trace_done()
             step(5, f"syncing the band's log: repband sync --port {port} --db {db_path}")
