@@ -146,14 +146,26 @@ class Log:
         return self.root + "/" + name
 
     def _read_ack(self):
+        return self._read_u32("ack")  # a torn ack file reads 0: frees nothing, loses nothing
+
+    def _read_u32(self, name):
+        # A u32 + its CRC, written by _write_u32; 0 if missing or torn.
         try:
-            with open(self._path("ack"), "rb") as f:
+            with open(self._path(name), "rb") as f:
                 b = f.read()
         except OSError:
             return 0
         if len(b) == 8 and binascii.crc32(b[:4]) & 0xFFFFFFFF == struct.unpack("<I", b[4:])[0]:
             return struct.unpack("<I", b[:4])[0]
-        return 0  # a torn ack file: frees nothing, loses nothing
+        return 0
+
+    def _write_u32(self, name, value):
+        # Beside, then renamed: a power cut leaves the old value or the new one.
+        b = struct.pack("<I", value)
+        tmp = self._path(name + ".tmp")
+        with open(tmp, "wb") as f:
+            f.write(b + struct.pack("<I", binascii.crc32(b) & 0xFFFFFFFF))
+        os.rename(tmp, self._path(name))
 
     def _log_id(self):
         try:
@@ -241,10 +253,14 @@ class Log:
 
     def boot(self, reset_cause):
         self.boot_no = self._last_boot_no() + 1
+        # remembered apart from the records too: once the host has taken them and the band has
+        # freed them, boot numbers must still not start again (the host places reps by boot)
+        self._write_u32("boot", self.boot_no)
         self.append(BOOT, self.boot_no, reset_cause)
         self.flush()
 
     def _last_boot_no(self):
+        last = self._read_u32("boot")
         for name in reversed(self.segments()):
             with open(self._path(name), "rb") as f:
                 data = f.read()
@@ -253,8 +269,8 @@ class Log:
                 if rtype == BOOT:
                     boot = fields_at(data, i, BOOT)[0]
             if boot:
-                return boot
-        return 0
+                return boot if boot > last else last
+        return last
 
     def rep(self, t_ms, exercise, rom_cdeg, duration_ms):
         return self.append(REP, t_ms, exercise, min(rom_cdeg, 65535), duration_ms)
@@ -308,11 +324,7 @@ class Log:
             return self.acked
         if seq >= self.next_seq:
             seq = self.next_seq - 1
-        b = struct.pack("<I", seq)
-        tmp = self._path("ack.tmp")
-        with open(tmp, "wb") as f:
-            f.write(b + struct.pack("<I", binascii.crc32(b) & 0xFFFFFFFF))
-        os.rename(tmp, self._path("ack"))
+        self._write_u32("ack", seq)
         self.acked = seq
         self.free_acked()
         return seq

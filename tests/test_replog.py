@@ -113,6 +113,28 @@ def test_ack_frees_only_acknowledged_segments(tmp_path):
     assert replog.Log(str(tmp_path)).acked == 0
 
 
+def test_boot_numbers_go_on_after_the_records_holding_them_are_freed(tmp_path):
+    root = str(tmp_path)
+    numbers = []
+    for _ in range(3):
+        log = replog.Log(root, seg_bytes=200)
+        log.boot(1)
+        numbers.append(log.boot_no)
+        for i in range(30):
+            log.rep(1000 * i, 2, 2500, 1500)
+        log.ack(log.next_seq - 1)  # the host took everything: closed segments are freed
+        log.close()
+        assert not any(r[1] == replog.BOOT for r in replog.Log(root).records())
+    assert numbers == [1, 2, 3]
+    log = replog.Log(root, seg_bytes=200)
+    log.boot(1)  # boot 4, its record not yet taken by the host
+    log.close()
+    (tmp_path / "boot").write_bytes(b"\x07")  # a damaged file: the records still know boot 4
+    log = replog.Log(root, seg_bytes=200)
+    log.boot(1)
+    assert log.boot_no == 5
+
+
 def test_low_flash_drops_counted_detail_never_unsynced_counts(tmp_path):
     log = replog.Log(str(tmp_path), seg_bytes=200, min_free=10**12)  # always "low"
     log.free_bytes = lambda: 0
