@@ -54,7 +54,7 @@ _REP_MAX_MS = const(25000)
 _IDLE_MS = const(12000)  # no swing for this long ends the set
 _MIN_SET_REPS = const(2)
 _QUEUE = const(8)  # reps waiting to be read, one per feed() call
-_QUIET = const(20)  # principal variance below ~(28 mg)^2 (1.6 deg rms): not moving
+_QUIET = const(20)  # total variance below ~(18 mg)^2 (1 deg rms): not moving (axes unknown)
 _ALONG_PCT = const(70)  # axes unknown: a rep's motion lies this much along one axis
 _UP_MIN_MG = const(500)
 _FLAT_MG = const(40)  # axes known: still = knee height within ~2.3 deg ...
@@ -374,10 +374,12 @@ class Counter:
                 vx = -vx  # keep the sign of s: the old u's side
                 vy = -vy
                 vz = -vz
+            k = 0
             while vx > 16383 or vx < -16383 or vy > 16383 or vy < -16383 or vz > 16383 or vz < -16383:
                 vx >>= 1
                 vy >>= 1
                 vz >>= 1
+                k += 1
             nv = _isqrt(vx * vx + vy * vy + vz * vz, 1024)
         if nv > 0:
             self._ux = (vx << 10) // nv
