@@ -276,6 +276,18 @@ def whole_sync(capsys, flash: Path, tmp_path: Path, db: Path | None = None
     return len(sent), ends
 
 
+def sync_cut_near(capsys: pytest.CaptureFixture[str], vb: VirtualBand, db: Path, end: int,
+                  rng: random.Random) -> bool:
+    """A sync with the cable pulled a few bytes before (or right at) byte `end` of the band's
+    replies, then plugged back in; whether the sync was cut short (with the one-line error)."""
+    vb.unplug(after_bytes=max(1, end + rng.randint(-12, 1)))
+    code, msg = run_sync(capsys, vb.pty_path, db)
+    vb.plug_in()
+    if code:
+        assert code == link.LinkError.exit_code and "(cable pulled?)" in msg, msg
+    return bool(code)
+
+
 def test_cable_pulled_as_each_band_reply_ends_then_a_rerun_loses_nothing(
         tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
     """The moments that matter most (an acknowledgement half received, a batch whole but not
@@ -292,12 +304,7 @@ def test_cable_pulled_as_each_band_reply_ends_then_a_rerun_loses_nothing(
         shutil.copytree(original, flash)
         with VirtualBand(flash_dir=flash) as vb:
             settle(vb)
-            vb.unplug(after_bytes=max(1, end + rng.randint(-12, 1)))
-            code, msg = run_sync(capsys, vb.pty_path, db)
-            if code:
-                cut_short += 1
-                assert code == link.LinkError.exit_code and "(cable pulled?)" in msg, msg
-            vb.plug_in()
+            cut_short += sync_cut_near(capsys, vb, db, end, rng)
             check_nothing_lost(db, logged, band_state(vb.pty_path))
             assert run_sync(capsys, vb.pty_path, db)[0] == 0
             final = band_state(vb.pty_path)
@@ -588,12 +595,7 @@ def test_cable_pulled_as_each_reply_of_the_sync_after_a_wipe_ends_then_a_rerun_l
         shutil.copyfile(synced, db)
         with VirtualBand(flash_dir=flash) as vb:
             settle(vb)
-            vb.unplug(after_bytes=max(1, end + rng.randint(-12, 1)))
-            code, msg = run_sync(capsys, vb.pty_path, db)
-            if code:
-                cut_short += 1
-                assert code == link.LinkError.exit_code and "(cable pulled?)" in msg, msg
-            vb.plug_in()
+            cut_short += sync_cut_near(capsys, vb, db, end, rng)
             check_nothing_lost(db, new, band_state(vb.pty_path), log=1)
             check_all_stored_once(db, old, log=0)
             if band_row(db)[0] == new_id and len(db_logs(db, UID)) == 1:
