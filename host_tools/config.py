@@ -12,10 +12,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from host_tools import RepbandError
+from host_tools import RepbandError, firmware
 
-MODES = ("auto", "clamshell", "leg_lift")
-SIDES = ("left", "right", "unknown")
+_band = firmware.load("settings")  # the band's own list of what each setting may be
+MODES = _band.MODES
+SIDES = _band.SIDES
 TRUE_WORDS = ("on", "true", "yes", "1")
 FALSE_WORDS = ("off", "false", "no", "0")
 GOAL_MAX = 1000

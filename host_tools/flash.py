@@ -442,14 +442,7 @@ def _bar(show: bool, total: int, desc: str, unit: str) -> Any:
     return tqdm(total=total, desc=desc, unit=unit, unit_scale=unit == "B", leave=False)
 
 
-# ---------------------------------------------------------------- the band connection
-
-
-def open_transport(port: str) -> Any:
-    """An mpremote SerialTransport on `port` in raw REPL (the app stopped by a soft reset)."""
-    from host_tools import link
-
-    return link.open_raw(port)
+# ---------------------------------------------------------------- the whole command
 
 
 def flash(
