@@ -168,6 +168,7 @@ class VirtualBand:
         lib.mkdir(exist_ok=True)
         for name in ("imu_models.py", "vclock.py", "machine.py"):
             shutil.copyfile(FAKES / name, lib / name)
+        shutil.copyfile(HERE.parent / "mp" / "drive.py", lib / "drive.py")
         board = json.loads(board_file.read_text())
         start_ms = 1000
         from host_tools.replay import pack

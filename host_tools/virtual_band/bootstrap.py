@@ -9,8 +9,8 @@ sys.path.insert(0, "/lib")
 import vband_js  # noqa: E402 (the Node side)
 import vclock  # noqa: E402
 import imu_models  # noqa: E402
+import drive  # noqa: E402 (host_tools/mp/drive.py)
 import machine  # noqa: E402 (the fake: /lib/machine.py)
-from array import array  # noqa: E402
 
 # Emscripten errno values -> the standard ones a band (and mpremote) uses
 _ERRNO = {44: 2, 20: 17, 54: 20, 31: 21, 28: 22, 55: 39, 2: 13, 63: 1, 8: 9, 51: 28, 29: 5}
@@ -108,21 +108,7 @@ sys.modules["time"] = clock  # the firmware's clock is virtual
 sys.modules["utime"] = clock
 
 
-def _load_trace(path):
-    f = open(path, "rb")
-    hdr = array("i", bytearray(16))
-    f.readinto(hdr)
-    n = hdr[0]
-    cols = []
-    for _ in range(7):
-        a = array("i", bytearray(4 * n))
-        f.readinto(a)
-        cols.append(a)
-    f.close()
-    return cols
-
-
-_cols = _load_trace("/lib/trace.bin")
+_cols = drive.load("/lib/trace.bin")[3]  # the packed trace replay and bench read too
 _source = imu_models.SampleSource(_cols[0], _cols[1:])
 _imu = _cfg["imu"]
 if _imu["part"].startswith("lsm6ds"):
