@@ -1,6 +1,6 @@
 # The band's app: FIFO batches -> counter -> log, feedback and the LCD; mode button; the day's
-# counts (kept over reboots, new at local midnight); watchdog; sleep between batches and, when
-# idle, deep sleep. Hardware comes in through `machine` and `clock` (time), so the same code runs
+# counts (kept over reboots, new at local midnight); watchdog; light sleep between batches on
+# battery (not while a host may be talking to it) and, when idle, deep sleep. Hardware comes in through `machine` and `clock` (time), so the same code runs
 # on the band, on the virtual band and in tests.
 import counter
 import replog
@@ -9,6 +9,14 @@ MODE_NUMBERS = {"auto": 0, "clamshell": 1, "leg_lift": 2}
 MODE_CYCLE = ("auto", "clamshell", "leg_lift")
 IDLE_SLEEP_MS = 5 * 60 * 1000  # no rep for this long: deep sleep until motion or the button
 WDT_MS = 8000
+# Light sleep stops the UART (and native USB), so what a host sends meanwhile is lost. A board
+# whose file names a usb_sense pin (VBUS through a divider) naps only while that pin is low and
+# wakes when it rises (USB enumeration takes far longer than the wake-up); a board without one
+# stays awake this long after it starts and after any button press, so a host can reach it.
+HOST_LISTEN_MS = 2 * 60 * 1000
+# The counter's own say on whether it reads the gyro (firmware/counter.py may set USES_GYRO);
+# without it the IMU runs its accelerometer alone (the gyro is most of the IMU's current).
+USES_GYRO = getattr(counter, "USES_GYRO", False)
 # 80 MHz rather than the firmware's 240: the app is awake a few per cent of the time and mostly
 # waits on I2C, and the ESP32 idles at about half the current at 80 MHz (ESP32 datasheet,
 # modem-sleep 20-31 mA at 80 MHz vs 30-68 mA at 240 MHz)
@@ -68,7 +76,6 @@ class App:
         self.goal = cfg["goal"]
         self.mode = cfg["mode"]
         self.utc_offset_min = cfg.get("utc_offset_min", 0)
-        self.light_sleep = cfg.get("light_sleep", False) and machine is not None
         self.rate = imu.sample_rate_hz
         self.counter = counter.Counter(self.rate, True, MODE_NUMBERS[self.mode])
         self.day = [0, 0, 0]  # reps today per exercise number
@@ -79,8 +86,14 @@ class App:
         self.reps = 0
         self.sets = 0
         self.t0 = clock.ticks_ms()
-        self.samples = 0
+        # the sample clock: ticks of the current second's first sample and the sample index in
+        # it, so no intermediate leaves the small ints (t0 + s * 1000 // rate did after ~6 h)
+        self._t_sec = self.t0
+        self._sub = 0
+        self.samples = 0  # since start (for figures; not used for time)
+        self._faulted = False  # the last batch failed on I2C (one FAULT record per outage)
         self.last_rep = self.t0
+        self._listen_from = self.t0
         # between batches the FIFO fills to about half the batch buffer
         self.period_ms = imu.max_batch * 500 // self.rate
         self.running = True
@@ -88,16 +101,19 @@ class App:
         self._mode_pressed = False
         self.wdt = None
         self.button = None
+        self.usb = None
         self._epoch = epoch_offset(clock)
         self._start_day()
         if machine is not None:
             self.wdt = machine.WDT(timeout=WDT_MS)
-            if board is not None and "mode" in board.data.get("buttons", {}):
-                self.button = machine.Pin(board.data["buttons"]["mode"], machine.Pin.IN,
+            d = board.data if board is not None else {}
+            if "usb_sense" in d:
+                self.usb = machine.Pin(d["usb_sense"], machine.Pin.IN)
+            if "mode" in d.get("buttons", {}):
+                self.button = machine.Pin(d["buttons"]["mode"], machine.Pin.IN,
                                           machine.Pin.PULL_UP)
                 self.button.irq(self._on_button, machine.Pin.IRQ_FALLING)
-                if self.light_sleep:
-                    self._wake_on_button()
+            self._arm_light_wake()
         self._button_up = True
         self._show()
 
@@ -142,24 +158,47 @@ class App:
         """One FIFO batch through the counter."""
         imu = self.imu
         clock = self.clock
-        n, lost = imu.read_batch()
+        n = imu.read_batch()
+        lost = imu.lost
         if lost:
-            self.log.fault(replog.FAULT_FIFO_OVERFLOW if lost > 0 else replog.FAULT_I2C, lost)
+            if lost > 0 or not self._faulted:
+                self.log.fault(replog.FAULT_FIFO_OVERFLOW if lost > 0 else replog.FAULT_I2C, lost)
+            self._faulted = lost < 0
             # samples went missing: put the sample clock back on the wall clock
-            self.samples = clock.ticks_diff(clock.ticks_ms(), self.t0) * self.rate // 1000
-        b = imu.batch
-        c = self.counter
-        feed = c.feed
-        t0 = self.t0
+            self._t_sec = clock.ticks_ms()
+            self._sub = 0
+        else:
+            self._faulted = False
+        if n:
+            self._feed(n)
+        self._after_batch()
+
+    def _feed(self, n):
+        b = self.imu.batch
+        feed = self.counter.feed
+        add = self.clock.ticks_add
         rate = self.rate
-        s = self.samples
-        for k in range(n):
-            j = 6 * k
-            ev = feed(t0 + s * 1000 // rate, b[j], b[j + 1], b[j + 2], b[j + 3], b[j + 4], b[j + 5])
-            s += 1
+        t_sec = self._t_sec
+        sub = self._sub
+        j = 0
+        for _ in range(n):
+            ev = feed(add(t_sec, sub * 1000 // rate), b[j], b[j + 1], b[j + 2], b[j + 3],
+                      b[j + 4], b[j + 5])
+            sub += 1
+            if sub == rate:
+                t_sec = add(t_sec, 1000)
+                sub = 0
+            j += 6
             if ev:
+                self._t_sec = t_sec
+                self._sub = sub
                 self._event(ev)
-        self.samples = s
+        self._t_sec = t_sec
+        self._sub = sub
+        self.samples += n
+
+    def _after_batch(self):
+        clock = self.clock
         self.fb.tick()
         if self.display is not None:
             self.display.tick()
@@ -173,6 +212,7 @@ class App:
             self._button_up = up
         if self._mode_pressed:
             self._mode_pressed = False
+            self._listen_from = clock.ticks_ms()  # a press also opens the band to a host
             self.cycle_mode()
         if self._day_end is not None and clock.ticks_diff(clock.ticks_ms(), self._day_end) >= 0:
             self._new_day()
@@ -216,18 +256,33 @@ class App:
     def drain(self):
         # End of counting (mode change, sleep, Ctrl-C): close the open set, log what it held.
         c = self.counter
-        t = self.t0 + self.samples * 1000 // self.rate
+        t = self.clock.ticks_add(self._t_sec, self._sub * 1000 // self.rate)
         while True:
             ev = c.finish(t)
             if not ev:
                 break
             self._event(ev)
 
+    def nap_ms(self):
+        # a FIFO batch's worth, or less while a feedback pattern plays (its next step is due)
+        due = self.fb.due_ms()
+        if due is not None and due < self.period_ms:
+            return due if due > 1 else 1
+        return self.period_ms
+
+    def host_may_listen(self):
+        """True while a host may be talking to the band: USB power on the usb_sense pin, or
+        (no such pin) within HOST_LISTEN_MS of the start or the last button press."""
+        if self.usb is not None:
+            return self.usb.value() == 1
+        clock = self.clock
+        return clock.ticks_diff(clock.ticks_ms(), self._listen_from) < HOST_LISTEN_MS
+
     def nap(self, ms):
         # Between batches. Light sleep (about 0.8 mA instead of tens) stops the UART, so a
-        # Ctrl-C from the host arriving then is lost: only with the light_sleep setting on.
+        # Ctrl-C from the host arriving then is lost: only on battery (see HOST_LISTEN_MS).
         m = self.machine
-        if self.light_sleep and m is not None:
+        if m is not None and not self.host_may_listen():
             m.lightsleep(ms)
         else:
             self.clock.sleep_ms(ms)
@@ -243,7 +298,7 @@ class App:
                 if clock.ticks_diff(clock.ticks_ms(), self.last_rep) > IDLE_SLEEP_MS:
                     self.sleep()
                     break
-                self.nap(self.period_ms)
+                self.nap(self.nap_ms())
         finally:
             self.log.flush()
 
@@ -251,20 +306,32 @@ class App:
         self.drain()
         self.log.close()
         self.slept = True
-        self.imu.wake_on_motion()
+        if self._imu_int() is not None:
+            self.imu.wake_on_motion()  # the IMU's low-power mode that raises INT on motion
+        else:
+            self.imu.close()  # no pin to wake on: the IMU asleep (a few uA)
         if self.display is not None:
             self.display.off()
         if self.machine is not None:
             self._arm_wake()
             self.machine.deepsleep()
 
-    def _wake_on_button(self):
-        # light sleep ends early when the mode button goes down (RTC pins only: not every chip)
+    def _imu_int(self):
+        return self.board.imu.get("int") if self.board is not None else None
+
+    def _arm_light_wake(self):
+        # light sleep ends early when the mode button goes down or USB power comes (RTC pins
+        # only: not every chip); the same sources end deep sleep, see _arm_wake
         try:
             import esp32  # type: ignore
-
-            esp32.wake_on_ext0(self.button, esp32.WAKEUP_ALL_LOW)
-        except (ImportError, ValueError, OSError):
+        except ImportError:
+            return
+        try:
+            if self.button is not None:
+                esp32.wake_on_ext0(self.button, esp32.WAKEUP_ALL_LOW)
+            if self.usb is not None:
+                esp32.wake_on_ext1((self.usb,), esp32.WAKEUP_ANY_HIGH)
+        except (ValueError, OSError):
             pass
 
     def _arm_wake(self):
@@ -284,10 +351,12 @@ class App:
                 esp32.wake_on_ext0(m.Pin(pin, m.Pin.IN), esp32.WAKEUP_ALL_LOW)
             except (ValueError, OSError):
                 pass  # not an RTC pin: only reset/power wakes this board
-        irq = d.get("imu", {}).get("int")
-        if irq is not None:
+        # ext1, any high: the IMU's interrupt (push-pull, active high as the drivers set it up)
+        # and USB power coming (plugging the band in wakes it)
+        high = [p for p in (d.get("imu", {}).get("int"), d.get("usb_sense")) if p is not None]
+        if high:
             try:
-                esp32.wake_on_ext1((m.Pin(irq, m.Pin.IN),), esp32.WAKEUP_ANY_HIGH)
+                esp32.wake_on_ext1(tuple(m.Pin(p, m.Pin.IN) for p in high), esp32.WAKEUP_ANY_HIGH)
             except (ValueError, OSError):
                 pass
         # pads float in deep sleep unless held: keep the Plus2's power on, and the backlight,
@@ -334,7 +403,7 @@ def main():
     log.boot(machine.reset_cause())
     fb = feedback.Feedback(b, time, machine, cfg["feedback"])
     lcd = display.open(b, machine, time)  # before the IMU: its start-up waits ~130 ms
-    imu = b.open_imu()
+    imu = b.open_imu(gyro=USES_GYRO)
     app = App(imu, log, fb, cfg, time, machine, b, lcd)
     print("repband: counting (%s, goal %d); Ctrl-C stops" % (cfg["mode"], cfg["goal"]))
     try:

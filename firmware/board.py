@@ -42,7 +42,8 @@ class Board:
         ok = len(m) == 3
         for row in m:
             ok = ok and len(row) == 3 and sum(1 for v in row if v) == 1
-            ok = ok and all(v in (-1, 0, 1) for v in row)
+            # ints only: 1.0 == 1 would pass, then index the sample with a float
+            ok = ok and all(type(v) is int and v in (-1, 0, 1) for v in row)
         cols = [sum(abs(m[r][c]) for r in range(3)) for c in range(3)] if ok else []
         if not ok or cols != [1, 1, 1]:
             raise BoardError("board %s: imu.to_band must be a signed permutation matrix" % self.name)
@@ -50,6 +51,9 @@ class Board:
         self.src = [row.index(1) if 1 in row else row.index(-1) for row in m]
         self.sign = [row[self.src[i]] for i, row in enumerate(m)]
         self.imu = imu
+        for key, pin in (("imu.int", imu.get("int")), ("usb_sense", data.get("usb_sense"))):
+            if pin is not None and type(pin) is not int:
+                raise BoardError("board %s: %s must be a GPIO number, not %r" % (self.name, key, pin))
 
     def has(self, part):
         return part in self.data
@@ -63,16 +67,19 @@ class Board:
         out[2] = g[2] * v[s[2]]
         return out
 
-    def open_imu(self, rate_hz=None):
+    def open_imu(self, rate_hz=None, gyro=False):
         # The driver module is named after the part family (firmware/mpu6886.py, lsm6ds.py).
-        # rate_hz None: the driver's default (what the app counts at).
+        # rate_hz None: the driver's default (what the app counts at). gyro False: the
+        # accelerometer alone (the gyro powered down: most of the IMU's current).
         part = self.imu["part"]
         modname = "lsm6ds" if part.startswith("lsm6ds") else "mpu6886"
         try:
             mod = __import__(modname)
         except ImportError:
             raise BoardError("no driver %s.py for the %s on this band: run repband flash" % (modname, part))
-        return mod.open(self) if rate_hz is None else mod.open(self, rate_hz)
+        if rate_hz is None:
+            return mod.open(self, gyro=gyro)
+        return mod.open(self, rate_hz, gyro=gyro)
 
 
 def load(name=None, folder=None):

@@ -64,6 +64,14 @@ class Feedback:
         self._set(True)
         self._until = self.clock.ticks_add(self._until, self._steps[self._i][0])
 
+    def due_ms(self):
+        """ms until tick() has a step to play (None: no pattern playing): the app naps no
+        longer than this, so a 60 ms buzz lasts 60 ms and not until the next FIFO batch."""
+        if not self._steps:
+            return None
+        d = self.clock.ticks_diff(self._until, self.clock.ticks_ms())
+        return d if d > 0 else 0
+
     def rep(self):
         self.play("rep", REP)
 

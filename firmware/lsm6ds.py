@@ -37,9 +37,16 @@ class IMUError(Exception):
     pass
 
 
+_FIFO_WORDS = const(512)  # what the driver plans for: the part holds more (up to 9 KB)
+
+
 class LSM6DSOX:
+    """gyro=False: accelerometer only (CTRL2_G ODR_G = 0: gyro powered down; FIFO_CTRL3
+    BDR_GY = 0: no gyro words), one FIFO word a sample instead of two; the gyro columns of
+    `batch` then stay 0. batch: samples per read at most (None: 128)."""
+
     def __init__(self, i2c, address=0x6A, part="lsm6dsox", rate_hz=52, accel_fs_g=8,
-                 gyro_fs_dps=1000, batch=64, to_band=None, sleep_ms=None):
+                 gyro_fs_dps=1000, batch=None, to_band=None, sleep_ms=None, gyro=True):
         self.i2c = i2c
         self.address = address
         self.part = part
@@ -50,13 +57,18 @@ class LSM6DSOX:
         self.sample_rate_hz = rate
         self.accel_fs_g = accel_fs_g
         self.gyro_fs_dps = gyro_fs_dps
-        self.has_gyro = True
+        self.has_gyro = gyro
         self.to_band = to_band
         self._sleep = sleep_ms
-        self.max_batch = batch
-        self.batch = [0] * (6 * batch)
-        self._raw = bytearray(_WORD * 2 * batch)  # an accel and a gyro word per sample
-        self._mv = memoryview(self._raw)
+        per = 2 if gyro else 1  # FIFO words a sample
+        self.max_batch = batch or 128
+        if self.max_batch * per > _FIFO_WORDS:
+            self.max_batch = _FIFO_WORDS // per
+        self.batch = [0] * (6 * self.max_batch)
+        self._raw = bytearray(_WORD * per * self.max_batch)
+        mv = memoryview(self._raw)
+        # one view per word count, made once: slicing per batch would allocate
+        self._views = [mv[:k * _WORD] for k in range(per * self.max_batch + 1)]
         self._b1 = bytearray(1)
         self._b2 = bytearray(2)
         self._v = [0, 0, 0]
@@ -64,6 +76,8 @@ class LSM6DSOX:
         self._g = [0, 0, 0]  # the last gyro word, paired with the next accel word
         self.i2c_errors = 0
         self.overflows = 0
+        self.lost = 0  # of the last read_batch: > 0 overflowed, -1 I2C failure, 0 fine
+        self.ready = False  # set once init() has run to its end
         self.init()
 
     def _w(self, reg, value):
@@ -82,6 +96,7 @@ class LSM6DSOX:
         self._sleep(ms)
 
     def init(self):
+        self.ready = False
         try:
             who = self._r(_WHO_AM_I)
         except OSError as e:
@@ -99,48 +114,60 @@ class LSM6DSOX:
         xl_code, self._xl_sens = _XL_FS[self.accel_fs_g]
         g_code, self._g_sens = _G_FS[self.gyro_fs_dps]
         self._w(_CTRL1_XL, (odr << 4) | (xl_code << 2))
-        self._w(_CTRL2_G, (odr << 4) | (g_code << 2))
+        self._w(_CTRL2_G, ((odr << 4) if self.has_gyro else 0) | (g_code << 2))
         self.reset_fifo()
+        self.ready = True
 
     def reset_fifo(self):
         self._w(_FIFO_CTRL4, 0x00)  # bypass: empties the FIFO
         odr = _ODR[self.sample_rate_hz]
-        self._w(_FIFO_CTRL3, (odr << 4) | odr)  # batch gyro and accel at the output rate
+        # BDR_GY (7:4) and BDR_XL (3:0): batch at the output rate; no gyro words without gyro
+        self._w(_FIFO_CTRL3, ((odr << 4) if self.has_gyro else 0) | odr)
         self._w(_FIFO_CTRL4, 0x06)  # continuous: the oldest data is overwritten when full
 
     def read_batch(self):
-        for attempt in range(3):
-            try:
-                return self._read_batch()
-            except OSError:
-                self.i2c_errors += 1
+        """As MPU6886.read_batch: the number of samples read into self.batch, self.lost says
+        what went wrong (> 0 overflow, -1 the bus). Allocates nothing."""
+        if self.ready:
+            for attempt in range(3):
+                try:
+                    return self._read_batch()
+                except OSError:
+                    self.i2c_errors += 1
         try:
             self.init()
         except (OSError, IMUError):
-            pass
-        return 0, -1
+            self.ready = False  # a reset that got through leaves the part powered down: retry
+        self.lost = -1
+        return 0
 
     def _read_batch(self):
+        self.lost = 0
         self.i2c.readfrom_mem_into(self.address, _FIFO_STATUS1, self._b2)
         if self._b2[1] & _OVR:
             self.overflows += 1
             self.reset_fifo()
-            return 0, 1
+            self.lost = 1
+            return 0
         words = ((self._b2[1] & 0x03) << 8) | self._b2[0]
-        if words > 2 * self.max_batch:
-            words = 2 * self.max_batch
+        top = len(self._views) - 1
+        if words > top:
+            words = top
         if words == 0:
-            return 0, 0
-        self.i2c.readfrom_mem_into(self.address, _FIFO_DATA_OUT_TAG, self._mv[:words * _WORD])
+            return 0
+        self.i2c.readfrom_mem_into(self.address, _FIFO_DATA_OUT_TAG, self._views[words])
+        return self._convert(words)
+
+    def _convert(self, words):
         raw = self._raw
         out = self.batch
         v = self._v
         o = self._o
         g = self._g
         tb = self.to_band
+        xs = self._xl_sens
         n = 0
-        for w in range(words):
-            i = w * _WORD
+        for i in range(0, words * _WORD, _WORD):
             tag = raw[i] >> 3
             if tag == _TAG_GYRO:
                 for axis in range(3):
@@ -149,11 +176,12 @@ class LSM6DSOX:
                         x -= 65536
                     g[axis] = x * self._g_sens // 10000  # mdps*100 per LSB -> 0.1 deg/s
             elif tag == _TAG_ACCEL:
-                for axis in range(3):
-                    x = raw[i + 1 + 2 * axis] | (raw[i + 2 + 2 * axis] << 8)
-                    if x & 0x8000:
-                        x -= 65536
-                    v[axis] = x * self._xl_sens // 1000  # mg
+                x = raw[i + 1] | (raw[i + 2] << 8)
+                y = raw[i + 3] | (raw[i + 4] << 8)
+                z = raw[i + 5] | (raw[i + 6] << 8)
+                v[0] = (x - ((x & 0x8000) << 1)) * xs // 1000  # mg
+                v[1] = (y - ((y & 0x8000) << 1)) * xs // 1000
+                v[2] = (z - ((z & 0x8000) << 1)) * xs // 1000
                 j = 6 * n
                 if tb is not None:
                     tb(v, o)
@@ -172,7 +200,7 @@ class LSM6DSOX:
                     out[j + 4] = g[1]
                     out[j + 5] = g[2]
                 n += 1
-        return n, 0
+        return n
 
     def wake_on_motion(self, threshold_mg=80):
         self._w(_FIFO_CTRL4, 0x00)
@@ -188,10 +216,10 @@ class LSM6DSOX:
         self._w(_CTRL2_G, 0x00)
 
 
-def open(board, rate_hz=52):  # noqa: A001 - the board's driver entry point
+def open(board, rate_hz=52, gyro=False):  # noqa: A001 - the board's driver entry point
     from machine import I2C, Pin  # type: ignore
 
     c = board.imu["i2c"]
     i2c = I2C(c["id"], scl=Pin(c["scl"]), sda=Pin(c["sda"]), freq=c.get("freq", 400000))
     return LSM6DSOX(i2c, board.imu["address"], board.imu["part"], rate_hz=rate_hz,
-                    to_band=board.to_band)
+                    to_band=board.to_band, gyro=gyro)

@@ -26,9 +26,17 @@ _FIFO_COUNTH = const(0x72)
 _FIFO_R_W = const(0x74)
 _WHO_AM_I = const(0x75)
 
-_FRAME = const(14)  # accel 6 + temperature 2 + gyro 6, in register order, big endian
+_FRAME_6AXIS = const(14)  # accel 6 + temperature 2 + gyro 6, in register order, big endian
 _FIFO_BYTES = const(1024)
 _OFLOW = const(0x10)  # INT_STATUS.FIFO_OFLOW_INT
+# FIFO_EN: the MPU6886 has two bits, GYRO (4: temperature + gyro) and ACCEL (3: accel +
+# temperature), and puts temperature in a frame whenever either is on (14 or 8 bytes); the
+# MPU6050 has one bit per source (7 TEMP, 6..4 XG..ZG, 3 ACCEL) and writes only those (6 bytes
+# accel only)
+_FIFO_EN_6AXIS = {"mpu6886": 0x18, "mpu6050": 0xF8}
+_FIFO_EN_ACCEL = const(0x08)
+_FRAME_ACCEL = {"mpu6886": 8, "mpu6050": 6}
+_GYRO_STANDBY = const(0x07)  # PWR_MGMT_2 STBY_XG | STBY_YG | STBY_ZG
 
 PARTS = {0x19: "mpu6886", 0x68: "mpu6050"}
 ACCEL_FS_G = (2, 4, 8, 16)
@@ -40,29 +48,38 @@ class IMUError(Exception):
 
 
 class MPU6886:
-    """One part on an I2C bus. `to_band` maps IMU axes to band axes (board.Board.to_band)."""
+    """One part on an I2C bus. `to_band` maps IMU axes to band axes (board.Board.to_band).
+    gyro=False: accelerometer only (gyro in standby, 8 or 6 bytes a FIFO frame instead of 14,
+    so a FIFO fill lasts about twice as long); the gyro columns of `batch` then stay 0.
+    batch: samples per read at most (None: what the FIFO holds)."""
 
     def __init__(self, i2c, address=0x68, part="mpu6886", rate_hz=50, accel_fs_g=8,
-                 gyro_fs_dps=1000, batch=64, to_band=None, sleep_ms=None):
+                 gyro_fs_dps=1000, batch=None, to_band=None, sleep_ms=None, gyro=True):
         self.i2c = i2c
         self.address = address
         self.part = part
         self.sample_rate_hz = 1000 // (1000 // rate_hz)  # what the divider really gives
         self.accel_fs_g = accel_fs_g
         self.gyro_fs_dps = gyro_fs_dps
-        self.has_gyro = True
+        self.has_gyro = gyro
         self.to_band = to_band
         self._sleep = sleep_ms
-        self.max_batch = min(batch, _FIFO_BYTES // _FRAME)
+        self._frame = _FRAME_6AXIS if gyro else _FRAME_ACCEL.get(part, 6)
+        fits = _FIFO_BYTES // self._frame
+        self.max_batch = fits if batch is None or batch > fits else batch
         self.batch = [0] * (6 * self.max_batch)  # ax, ay, az, gx, gy, gz per sample
-        self._raw = bytearray(_FRAME * self.max_batch)
-        self._mv = memoryview(self._raw)
+        self._raw = bytearray(self._frame * self.max_batch)
+        mv = memoryview(self._raw)
+        # one view per sample count, made once: slicing per batch would allocate
+        self._views = [mv[:k * self._frame] for k in range(self.max_batch + 1)]
         self._b1 = bytearray(1)
         self._b2 = bytearray(2)
         self._v = [0, 0, 0]
         self._o = [0, 0, 0]
         self.i2c_errors = 0
         self.overflows = 0
+        self.lost = 0  # of the last read_batch: > 0 overflowed, -1 I2C failure, 0 fine
+        self.ready = False  # set once init() has run to its end
         self.init()
 
     # -- registers -------------------------------------------------------------------------
@@ -75,6 +92,7 @@ class MPU6886:
         return self._b1[0]
 
     def init(self):
+        self.ready = False
         try:
             who = self._r(_WHO_AM_I)
         except OSError as e:
@@ -86,8 +104,10 @@ class MPU6886:
                            % (self.part, self.address, who, found or "unknown part"))
         self._w(_PWR_MGMT_1, 0x80)  # reset
         self._sleep_ms(10)
-        self._w(_PWR_MGMT_1, 0x01)  # awake, PLL clock
-        self._w(_PWR_MGMT_2, 0x00)
+        # awake; clock: CLKSEL 1 (MPU6886: the PLL if ready, else the internal oscillator; the
+        # MPU6050: the X gyro's PLL, which needs the gyro: accel only runs on the 8 MHz one)
+        self._w(_PWR_MGMT_1, 0x00 if self.part == "mpu6050" and not self.has_gyro else 0x01)
+        self._w(_PWR_MGMT_2, 0x00 if self.has_gyro else _GYRO_STANDBY)
         self._w(_CONFIG, 0x03)  # DLPF ~44 Hz: internal rate 1 kHz; FIFO overwrites when full
         self._w(_SMPLRT_DIV, 1000 // self.sample_rate_hz - 1)
         self._w(_ACCEL_CONFIG, ACCEL_FS_G.index(self.accel_fs_g) << 3)
@@ -98,6 +118,7 @@ class MPU6886:
         # gyro LSB per 0.1 dps, as a fraction: 32768 / fs LSB per dps
         self._gyro_num = 10 * self.gyro_fs_dps
         self.reset_fifo()
+        self.ready = True
 
     def _sleep_ms(self, ms):
         if self._sleep is None:
@@ -108,41 +129,78 @@ class MPU6886:
 
     def reset_fifo(self):
         self._w(_USER_CTRL, 0x04)  # FIFO_RST (self-clearing), FIFO off
-        # accel + gyro (+ temperature, always between them): 14 bytes a sample
-        self._w(_FIFO_EN, 0x18 if self.part == "mpu6886" else 0xF8)
+        self._w(_FIFO_EN, _FIFO_EN_6AXIS[self.part] if self.has_gyro else _FIFO_EN_ACCEL)
         self._w(_USER_CTRL, 0x40)  # FIFO on
         self._r(_INT_STATUS)  # clear a stale overflow flag
 
     # -- data ------------------------------------------------------------------------------
     def read_batch(self):
-        """Reads what the FIFO holds (up to the batch size) into self.batch.
-        Returns (n, lost): n samples; lost > 0 if the FIFO overflowed (samples were lost)."""
-        for attempt in range(3):
-            try:
-                return self._read_batch()
-            except OSError:
-                self.i2c_errors += 1
-        try:  # the bus or the part is wedged: start the part afresh
+        """Reads what the FIFO holds (up to the batch size) into self.batch and returns the
+        number of samples; self.lost says what went wrong: > 0 the FIFO overflowed (samples
+        lost), -1 the bus failed (three tries, then the part is started afresh, again at every
+        call until that succeeds). Allocates nothing."""
+        if self.ready:
+            for attempt in range(3):
+                try:
+                    return self._read_batch()
+                except OSError:
+                    self.i2c_errors += 1
+        try:  # the bus or the part is wedged (or a restart failed half-way): start afresh
             self.init()
         except (OSError, IMUError):
-            pass
-        return 0, -1
+            self.ready = False  # a reset that got through leaves the part asleep: retry
+        self.lost = -1
+        return 0
 
     def _read_batch(self):
-        lost = 0
+        self.lost = 0
         if self._r(_INT_STATUS) & _OFLOW:
             # the FIFO wrapped: frames may be misaligned, so start clean and say so
             self.overflows += 1
             self.reset_fifo()
-            return 0, 1
+            self.lost = 1
+            return 0
         self.i2c.readfrom_mem_into(self.address, _FIFO_COUNTH, self._b2)
-        count = (self._b2[0] << 8) | self._b2[1]
-        n = count // _FRAME
+        fsize = self._frame
+        n = ((self._b2[0] << 8) | self._b2[1]) // fsize
         if n > self.max_batch:
             n = self.max_batch
         if n == 0:
-            return 0, lost
-        self.i2c.readfrom_mem_into(self.address, _FIFO_R_W, self._mv[:n * _FRAME])
+            return 0
+        self.i2c.readfrom_mem_into(self.address, _FIFO_R_W, self._views[n])
+        if self.has_gyro:
+            self._convert_6axis(n)
+        else:
+            self._convert_accel(n, fsize)
+        return n
+
+    def _convert_accel(self, n, fsize):
+        raw = self._raw
+        out = self.batch
+        v = self._v
+        o = self._o
+        adiv = self._accel_div
+        tb = self.to_band
+        j = 0
+        for i in range(0, n * fsize, fsize):
+            x = (raw[i] << 8) | raw[i + 1]
+            y = (raw[i + 2] << 8) | raw[i + 3]
+            z = (raw[i + 4] << 8) | raw[i + 5]
+            v[0] = (x - ((x & 0x8000) << 1)) * 1000 // adiv
+            v[1] = (y - ((y & 0x8000) << 1)) * 1000 // adiv
+            v[2] = (z - ((z & 0x8000) << 1)) * 1000 // adiv
+            if tb is not None:
+                tb(v, o)
+                out[j] = o[0]
+                out[j + 1] = o[1]
+                out[j + 2] = o[2]
+            else:
+                out[j] = v[0]
+                out[j + 1] = v[1]
+                out[j + 2] = v[2]
+            j += 6
+
+    def _convert_6axis(self, n):
         raw = self._raw
         out = self.batch
         v = self._v
@@ -151,7 +209,7 @@ class MPU6886:
         gnum = self._gyro_num
         tb = self.to_band
         for k in range(n):
-            i = k * _FRAME
+            i = k * _FRAME_6AXIS
             j = k * 6
             for axis in range(3):
                 x = (raw[i + 2 * axis] << 8) | raw[i + 2 * axis + 1]
@@ -181,7 +239,6 @@ class MPU6886:
                 out[j + 3] = v[0]
                 out[j + 4] = v[1]
                 out[j + 5] = v[2]
-        return n, lost
 
     def wake_on_motion(self, threshold_mg=80):
         """Low-power accelerometer-only mode that raises INT on motion (before deep sleep)."""
@@ -202,10 +259,10 @@ class MPU6886:
         self._w(_PWR_MGMT_1, 0x40)  # sleep
 
 
-def open(board, rate_hz=50):  # noqa: A001 - the board's driver entry point
+def open(board, rate_hz=50, gyro=False):  # noqa: A001 - the board's driver entry point
     from machine import I2C, Pin  # type: ignore
 
     c = board.imu["i2c"]
     i2c = I2C(c["id"], scl=Pin(c["scl"]), sda=Pin(c["sda"]), freq=c.get("freq", 400000))
     return MPU6886(i2c, board.imu["address"], board.imu["part"], rate_hz=rate_hz,
-                   to_band=board.to_band)
+                   to_band=board.to_band, gyro=gyro)

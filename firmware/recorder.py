@@ -80,12 +80,23 @@ def footer(samples, dropped):
     return f"RB1 end samples={samples} dropped={dropped}\n"
 
 
+def samples_for(seconds, rate_hz):
+    """How many samples `seconds` (int or float; 0: no limit, -1) holds at rate_hz, the same
+    in single and double precision: a float is taken to the millisecond first (int(2.3 * 50)
+    is 114 in double precision and 115 in single)."""
+    if not seconds or seconds < 0:
+        return -1
+    if isinstance(seconds, int):
+        return seconds * rate_hz
+    return round(seconds * 1000) * rate_hz // 1000
+
+
 def run(seconds=0, source=None):
     """Stream until `seconds` of samples (0: until Ctrl-C). `source`: see imu_source()."""
     src = source if source is not None else imu_source()
     out = Streamer()
     sys.stdout.write(header(src.rate_hz, src.placement, src.board_name, src.gyro))
-    limit = int(seconds * src.rate_hz) if seconds else -1
+    limit = samples_for(seconds, src.rate_hz)
     index = 0
     dropped = 0
     try:
@@ -125,7 +136,7 @@ class imu_source:
         import settings
 
         self.b = board.load()
-        self.imu = self.b.open_imu(RATE_HZ)
+        self.imu = self.b.open_imu(RATE_HZ, gyro=True)  # recordings keep the gyro
         self.rate_hz = self.imu.sample_rate_hz
         self.gyro = self.imu.has_gyro
         self.placement = settings.placement(settings.load().get("side"))
@@ -138,7 +149,8 @@ class imu_source:
         import time
 
         time.sleep_ms(self.period_ms)  # type: ignore
-        return self.imu.read_batch()
+        n = self.imu.read_batch()
+        return n, self.imu.lost
 
     def close(self):
         self.imu.close()

@@ -1,7 +1,7 @@
 # The band's settings in /config.json: daily goal (reps per exercise), exercise mode, feedback,
 # and which thigh wears the band (for the log and for traces recorded on it); utc_offset_min
-# (local time = the RTC's UTC + this: where the day's count starts anew) and light_sleep (between
-# FIFO batches; it also deafens the USB REPL meanwhile, see app.App.nap).
+# (local time = the RTC's UTC + this: where the day's count starts anew). Light sleep between
+# FIFO batches is the band's own choice (on battery only, see app.App.nap), not a setting.
 import json
 
 try:
@@ -13,7 +13,7 @@ PATH = "/config.json"
 MODES = ("auto", "clamshell", "leg_lift")
 SIDES = ("left", "right", "unknown")
 DEFAULTS = {"goal": 100, "mode": "auto", "feedback": True, "side": "unknown",
-            "utc_offset_min": 0, "light_sleep": False}
+            "utc_offset_min": 0}
 
 
 def _valid(key, value):
@@ -21,7 +21,7 @@ def _valid(key, value):
         return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 1000
     if key == "mode":
         return value in MODES
-    if key in ("feedback", "light_sleep"):
+    if key == "feedback":
         return isinstance(value, bool)
     if key == "utc_offset_min":  # UTC-12:00 .. UTC+14:00
         return isinstance(value, int) and not isinstance(value, bool) and -720 <= value <= 840

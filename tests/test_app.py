@@ -35,7 +35,8 @@ def wear(trace, tmp_path, board="m5stickc_plus2", cfg=None, extra_ms=20_000, unt
     fake_machine.clock = clock
     fake_machine.events.clear()
     imu = mpu.MPU6886(fake_machine.bus, b.imu["address"], b.imu["part"],
-                      rate_hz=round(trace.sample_rate_hz), to_band=b.to_band, sleep_ms=clock.sleep_ms)
+                      rate_hz=round(trace.sample_rate_hz), to_band=b.to_band,
+                      sleep_ms=clock.sleep_ms, gyro=app_mod.USES_GYRO)  # as app.main() opens it
     log = replog.Log(str(tmp_path / log_dir))
     log.boot(fake_machine.reset_cause())
     fb = feedback_mod.Feedback(b, clock, fake_machine, True)
@@ -139,7 +140,7 @@ def test_watchdog_is_fed_once_a_batch_and_a_hung_batch_starves_it(tmp_path):
     assert app.wdt.feeds >= 60_000 // app.period_ms - 1 and app.wdt.starved == 0  # every batch
     # a batch that hangs (here: an I2C read stuck for longer than the timeout) feeds nothing
     # meanwhile: on the band the hardware watchdog resets it
-    app.imu.read_batch = lambda: (clock.sleep_ms(app_mod.WDT_MS + 1000), (0, 0))[1]
+    app.imu.read_batch = lambda: (clock.sleep_ms(app_mod.WDT_MS + 1000), 0)[1]
     app.step()
     assert app.wdt.starved == 1
 
@@ -235,14 +236,71 @@ def test_todays_counts_survive_a_reboot_but_not_the_night(tmp_path):
     assert tomorrow.day == [0, 0, 0] and tomorrow.day_no == app.day_no + 1
 
 
-def test_light_sleep_between_batches_counts_the_same(tmp_path):
+def lightsleeps():
+    return [e for e in fake_machine.events if e[0] == "lightsleep"]
+
+
+def test_light_sleep_between_batches_counts_the_same(tmp_path, monkeypatch):
+    """On battery the band naps in light sleep between batches; within HOST_LISTEN_MS of its
+    start (a board without a usb_sense pin) it stays awake for a host: same reps either way."""
     trace, _ = make_session(4, "mixed", rate_hz=50)
+    monkeypatch.setattr(app_mod, "HOST_LISTEN_MS", trace.duration_ms + 60_000)
     plain, log, _ = wear(trace, tmp_path, log_dir="a")
-    fake_machine.events.clear()
-    light, log2, _ = wear(trace, tmp_path, cfg={"light_sleep": True}, log_dir="b")
-    naps = [e for e in fake_machine.events if e[0] == "lightsleep"]
-    assert len(naps) > 100 and {ms for _, ms in naps} == {light.period_ms}
+    assert lightsleeps() == []
+    monkeypatch.setattr(app_mod, "HOST_LISTEN_MS", 30_000)
+    light, log2, clock = wear(trace, tmp_path, log_dir="b")
+    naps = lightsleeps()
+    # a FIFO batch's worth each, shorter only while a buzz plays (so it lasts what it should)
+    assert len(naps) > 100 and max(ms for _, ms in naps) == light.period_ms
+    assert sum(1 for _, ms in naps if ms < light.period_ms) <= 3 * (light.reps + light.sets)
+    # every nap from 30 s on is a light sleep, none before
+    assert abs(sum(ms for _, ms in naps) - (clock.ms - 30_000)) <= 2 * light.period_ms
     assert logged_reps(log2) == logged_reps(log) and light.reps == plain.reps > 10
+
+
+def test_usb_power_keeps_the_band_awake_and_wakes_it(tmp_path, monkeypatch):
+    """A board with a usb_sense pin naps only while USB power is off, and arms that pin to end
+    a light sleep (and deep sleep) as it rises."""
+    from host_tools.fakes import esp32 as fake_esp32
+
+    monkeypatch.setitem(sys.modules, "esp32", fake_esp32)
+    b = board_mod.load("esp32_devkitc_mpu6050", str(BOARDS_DIR))
+    sense = b.data["usb_sense"]
+    trace, _ = make_session(3, "distractors", rate_hz=50)
+    plugged = []
+
+    def plug_at_20s(app):
+        if not plugged and app.clock.ms > 20_000:
+            plugged.append(len(lightsleeps()))
+            fake_machine.Pin._levels[sense] = 1
+        return app.clock.ms > 40_000
+
+    monkeypatch.setitem(fake_machine.Pin._levels, sense, 0)
+    app, _, _ = wear(trace, tmp_path, board=b.name, until=plug_at_20s)
+    assert plugged[0] >= 20_000 // app.period_ms - 1  # on battery: every nap a light sleep
+    assert len(lightsleeps()) == plugged[0]  # plugged in: none
+    assert ("wake_ext1", ((sense,), fake_esp32.WAKEUP_ANY_HIGH)) in fake_machine.events
+
+
+@pytest.mark.parametrize("name", ["esp32_devkitc_mpu6050", "m5stickc_plus2"])
+def test_wake_on_motion_is_armed_where_the_board_names_the_imu_interrupt(tmp_path, monkeypatch,
+                                                                         name):
+    from host_tools.fakes import esp32 as fake_esp32
+
+    monkeypatch.setitem(sys.modules, "esp32", fake_esp32)
+    b = board_mod.load(name, str(BOARDS_DIR))
+    irq = b.imu.get("int")
+    trace, _ = make_session(3, "distractors", rate_hz=50)
+    with pytest.raises(fake_machine.SleepEnded):
+        wear(trace, tmp_path, board=name, extra_ms=app_mod.IDLE_SLEEP_MS + 60_000)
+    model = fake_machine.bus.devices[b.imu["address"]]
+    ext1 = [e[1] for e in fake_machine.events if e[0] == "wake_ext1"]
+    if irq is None:  # nothing to wake on: the IMU sleeps (PWR_MGMT_1 SLEEP)
+        assert model.regs[0x6B] & 0x40 and not any(irq in pins for pins, _ in ext1)
+    else:  # the IMU in its low-power motion mode, its INT pin a deep-sleep wake source
+        assert model.regs[0x6B] == 0x21 and model.regs[0x6C] == 0x07 and model.regs[0x38]
+        assert ext1 and irq in ext1[-1][0] and ext1[-1][1] == fake_esp32.WAKEUP_ANY_HIGH
+        assert ext1[-1][0] == tuple(p for p in (irq, b.data.get("usb_sense")) if p is not None)
 
 
 def test_with_light_sleep_a_press_ends_the_nap_and_is_polled(tmp_path, monkeypatch):
@@ -260,6 +318,8 @@ def test_with_light_sleep_a_press_ends_the_nap_and_is_polled(tmp_path, monkeypat
             fake_machine.Pin._levels[37] = 1
         return app.clock.ms > 12_000
 
-    app, _, _ = wear(trace, tmp_path, cfg={"light_sleep": True}, until=hold_the_button)
+    monkeypatch.setattr(app_mod, "HOST_LISTEN_MS", 0)  # on battery, no host: light sleep
+    app, _, _ = wear(trace, tmp_path, until=hold_the_button)
+    assert lightsleeps()
     assert ("wake_ext0", (37, fake_esp32.WAKEUP_ALL_LOW)) in fake_machine.events
     assert app.mode == "clamshell" and app.fb.played["mode"] == 1  # one press, one change

@@ -11,6 +11,11 @@ board = firmware.load("board")
 SAMPLE = (512, -250, 980, 1234, -567, 89)  # band frame: mg and 0.1 deg/s
 
 
+def read(imu):
+    n = imu.read_batch()
+    return n, imu.lost
+
+
 def rig(part="mpu6886", driver_part=None, board_name=None, sample=SAMPLE, **kw):
     clock = ManualClock(1000)
     b = board.load(board_name, str(BOARDS_DIR)) if board_name else None
@@ -39,7 +44,7 @@ def test_fifo_batch_in_band_units_at_every_range(part, accel_fs, gyro_fs):
     clock, model, imu = rig(part, accel_fs_g=accel_fs, gyro_fs_dps=gyro_fs, sample=sample)
     clock.ms += 1000  # one second at 50 Hz
     before = model.transactions
-    n, lost = imu.read_batch()
+    n, lost = read(imu)
     assert (n, lost) == (50, 0)
     assert model.transactions - before == 3  # status, count, one burst: no per-sample polling
     lsb_mg = 1000 * accel_fs / 32768 + 1
@@ -53,16 +58,16 @@ def test_fifo_batch_in_band_units_at_every_range(part, accel_fs, gyro_fs):
 def test_batches_larger_than_the_buffer_come_in_turns():
     clock, model, imu = rig(batch=20)
     clock.ms += 1000
-    assert imu.read_batch() == (20, 0)
-    assert imu.read_batch() == (20, 0)
-    assert imu.read_batch() == (10, 0)
-    assert imu.read_batch() == (0, 0)
+    assert read(imu) == (20, 0)
+    assert read(imu) == (20, 0)
+    assert read(imu) == (10, 0)
+    assert read(imu) == (0, 0)
 
 
 def test_board_rotation_is_undone():
     clock, model, imu = rig(board_name="m5stickc_plus2")
     clock.ms += 200
-    n, _ = imu.read_batch()
+    n, _ = read(imu)
     assert n == 10
     assert abs(imu.batch[0] - SAMPLE[0]) <= 1 and abs(imu.batch[1] - SAMPLE[1]) <= 1
     # in the IMU's own frame (band y = imu x), x holds band y = -250 mg: a negative int16
@@ -73,10 +78,10 @@ def test_board_rotation_is_undone():
 def test_fifo_overflow_is_reported_and_recovered():
     clock, model, imu = rig()
     clock.ms += 3000  # 150 samples * 14 bytes > 1024
-    n, lost = imu.read_batch()
+    n, lost = read(imu)
     assert (n, lost) == (0, 1) and imu.overflows == 1
     clock.ms += 400
-    n, lost = imu.read_batch()
+    n, lost = read(imu)
     assert (n, lost) == (20, 0)
     assert abs(imu.batch[0] - SAMPLE[0]) <= 1  # frames aligned again
 
@@ -85,12 +90,12 @@ def test_i2c_errors_are_retried_then_the_part_restarted():
     clock, model, imu = rig()
     clock.ms += 200
     model.fail_next = 2
-    assert imu.read_batch() == (10, 0) and imu.i2c_errors == 2
+    assert read(imu) == (10, 0) and imu.i2c_errors == 2
     model.fail_next = 3
     clock.ms += 200
-    assert imu.read_batch() == (0, -1)
+    assert read(imu) == (0, -1)
     clock.ms += 200
-    assert imu.read_batch() == (10, 0)  # re-initialised and counting again
+    assert read(imu) == (10, 0)  # re-initialised and counting again
 
 
 def test_wake_on_motion_setup_puts_the_part_in_cycle_mode():
@@ -99,3 +104,70 @@ def test_wake_on_motion_setup_puts_the_part_in_cycle_mode():
         imu.wake_on_motion(80)
         assert model.regs[0x6B] == 0x21 and model.regs[0x6C] == 0x07
         assert model.regs[0x38] & (0xE0 if part == "mpu6886" else 0x40)
+
+
+@pytest.mark.parametrize("part, frame", [("mpu6886", 8), ("mpu6050", 6)])
+def test_accel_only_fifo_frames_and_gyro_standby(part, frame):
+    """Without the gyro the part puts its gyro in standby (PWR_MGMT_2 STBY_XG/YG/ZG) and
+    the FIFO carries accel frames only (FIFO_EN ACCEL; the MPU6886 adds temperature): 8 or
+    6 bytes a sample instead of 14, so one FIFO fill holds about twice as many samples."""
+    clock, model, imu = rig(part, gyro=False)
+    assert model.regs[0x6C] == 0x07 and model.regs[0x23] == 0x08 and not imu.has_gyro
+    assert imu.max_batch == 1024 // frame >= 1.7 * (1024 // 14)
+    clock.ms += 1000
+    model._advance()  # the model catches up with the clock at each bus access
+    assert len(model.fifo) == 50 * frame
+    n, lost = read(imu)
+    assert (n, lost) == (50, 0) and not model.fifo
+    for k in range(n):
+        got = imu.batch[6 * k:6 * k + 6]
+        assert all(abs(got[i] - SAMPLE[i]) <= 1 for i in range(3)), got
+        assert got[3:] == [0, 0, 0]
+
+
+def test_the_gyro_frames_are_there_when_asked_for():
+    clock, model, imu = rig(gyro=True)
+    assert model.regs[0x6C] == 0x00 and model.regs[0x23] == 0x18 and imu.max_batch == 73
+    clock.ms += 200
+    model._advance()
+    assert len(model.fifo) == 10 * 14
+
+
+def fault_positions(make, clock):
+    """For each I2C call of the restart that follows three failed batch reads: fail that
+    call too, then let the bus be healthy. Returns the positions after which the driver never
+    reads samples again (blind), out of the calls the restart makes."""
+    probe_clock, probe_model, probe = make()
+    probe_clock.ms += 200
+    bus = probe.i2c
+    start = bus.calls
+    bus.fail_at(0, 1, 2)  # the three tries of one batch
+    assert probe.read_batch() == 0 and probe.lost == -1
+    restart_calls = bus.calls - start - 3
+    blind = []
+    for pos in range(restart_calls):
+        clk, model, imu = make()
+        clk.ms += 200
+        imu.i2c.fail_at(0, 1, 2, 3 + pos)
+        assert imu.read_batch() == 0 and imu.lost == -1
+        got = 0
+        for _ in range(5):  # a few batches later it must be counting again
+            clk.ms += 200
+            got += imu.read_batch()
+        if got == 0:
+            blind.append(pos)
+    return blind, restart_calls
+
+
+@pytest.mark.parametrize("part", ["mpu6886", "mpu6050"])
+def test_a_failed_restart_does_not_leave_the_imu_blind(part):
+    def make():
+        clock = ManualClock(1000)
+        model = MPU6886Model(clock, SampleSource([0], [[v] for v in SAMPLE]), part)
+        imu = mpu.MPU6886(FakeI2C({0x68: model}), 0x68, part, sleep_ms=clock.sleep_ms,
+                          gyro=False)
+        return clock, model, imu
+
+    blind, positions = fault_positions(make, None)
+    assert positions >= 10
+    assert blind == [], f"blind after {len(blind)} of {positions} fault positions: {blind}"

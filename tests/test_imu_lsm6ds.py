@@ -9,6 +9,11 @@ lsm = firmware.load("lsm6ds")
 SAMPLE = (512, -250, 980, 1234, -567, 89)
 
 
+def read(imu):
+    n = imu.read_batch()
+    return n, imu.lost
+
+
 def rig(part="lsm6dsox", sample=SAMPLE, **kw):
     clock = ManualClock(1000)
     model = LSM6DSOXModel(clock, SampleSource([0], [[v] for v in sample]), part)
@@ -27,7 +32,7 @@ def test_fifo_batch_at_every_range(accel_fs, gyro_fs):
     clock, model, imu = rig(sample=sample, accel_fs_g=accel_fs, gyro_fs_dps=gyro_fs)
     clock.ms += 1000
     before = model.transactions
-    n, lost = imu.read_batch()
+    n, lost = read(imu)
     assert (n, lost) == (52, 0) and model.transactions - before == 2
     tol_mg = 0.061 * accel_fs / 2 + 1
     tol_dds = 0.0875 * gyro_fs / 250 + 1
@@ -40,10 +45,40 @@ def test_fifo_batch_at_every_range(accel_fs, gyro_fs):
 def test_overrun_and_i2c_errors():
     clock, model, imu = rig()
     clock.ms += 6000  # 312 samples = 624 words > 512
-    assert imu.read_batch() == (0, 1)
+    assert read(imu) == (0, 1)
     clock.ms += 500
-    n, _ = imu.read_batch()
+    n, _ = read(imu)
     assert n == 26 and abs(imu.batch[0] - SAMPLE[0]) <= 1
     model.fail_next = 2
     clock.ms += 500
-    assert imu.read_batch()[0] == 26 and imu.i2c_errors == 2
+    assert read(imu)[0] == 26 and imu.i2c_errors == 2
+
+
+def test_accel_only_fifo_words():
+    """Without the gyro: CTRL2_G ODR_G = 0 (gyro powered down) and FIFO_CTRL3 BDR_GY = 0, so
+    the FIFO holds accel words only, one a sample."""
+    clock, model, imu = rig(gyro=False)
+    assert model.regs[0x11] >> 4 == 0 and model.regs[0x09] >> 4 == 0
+    assert model.regs[0x09] & 0x0F == 3 and model.regs[0x10] >> 4 == 3  # 52 Hz accel
+    clock.ms += 1000
+    model._advance()  # the model catches up with the clock at each bus access
+    assert len(model.fifo) == 52 and all(w[0] >> 3 == 0x02 for w in model.fifo)
+    n, lost = read(imu)
+    assert (n, lost) == (52, 0)
+    for k in range(n):
+        got = imu.batch[6 * k:6 * k + 6]
+        assert all(abs(got[i] - SAMPLE[i]) <= 1 for i in range(3)) and got[3:] == [0, 0, 0]
+
+
+def test_a_failed_restart_does_not_leave_the_imu_blind():
+    from test_imu_drivers import fault_positions
+
+    def make():
+        clock = ManualClock(1000)
+        model = LSM6DSOXModel(clock, SampleSource([0], [[v] for v in SAMPLE]))
+        imu = lsm.LSM6DSOX(FakeI2C({0x6A: model}), 0x6A, sleep_ms=clock.sleep_ms, gyro=False)
+        return clock, model, imu
+
+    blind, positions = fault_positions(make, None)
+    assert positions >= 8
+    assert blind == [], f"blind after {len(blind)} of {positions} fault positions: {blind}"

@@ -10,6 +10,11 @@
 # (bit4 FIFO_OFLOW_INT, cleared on read); FIFO_COUNT 0x72/0x73 big endian; FIFO_R_W 0x74 (a burst
 # read pops bytes); data registers 0x3B..0x48 big-endian int16 in register order (accel, temp,
 # gyro); a FIFO of 1024 bytes. Accel 32768/fs LSB per g; gyro 32768/fs LSB per deg/s.
+# What a FIFO frame holds follows FIFO_EN: the MPU6886 has GYRO_FIFO_EN (bit4) and
+# ACCEL_FIFO_EN (bit3) and writes temperature with either (accel+temp 8 bytes, temp+gyro 8,
+# all 14); the MPU6050 has TEMP (7), XG (6), YG (5), ZG (4), ACCEL (3) and writes only those,
+# in register order. PWR_MGMT_2 bits 2:0 put the gyro axes in standby (their registers hold
+# still; the MPU6886 still writes them to the FIFO if enabled), bits 5:3 the accel axes.
 try:
     import errno
     _EIO = errno.EIO
@@ -103,14 +108,44 @@ class MPU6886Model:
             self._put(frame, 2 * axis, a * 32768 // (afs * 1000))
             self._put(frame, 8 + 2 * axis, g * 32768 // (gfs * 10))
         self._put(frame, 6, 0)  # temperature: not modelled
+        stby = self.regs[0x6C]
+        for axis in range(3):  # an axis in standby does not update its output registers
+            if stby & (0x20 >> axis):
+                frame[2 * axis:2 * axis + 2] = self.regs[0x3B + 2 * axis:0x3D + 2 * axis]
+            if stby & (0x04 >> axis):
+                frame[8 + 2 * axis:10 + 2 * axis] = self.regs[0x43 + 2 * axis:0x45 + 2 * axis]
         self.regs[0x3B:0x49] = frame
-        if self.regs[0x6A] & 0x40 and self.regs[0x23] & 0x18:
-            if len(self.fifo) + 14 > _FIFO_SIZE:
+        if self.regs[0x6A] & 0x40:
+            data = self._fifo_frame(frame)
+            if not data:
+                return
+            if len(self.fifo) + len(data) > _FIFO_SIZE:
                 self.regs[0x3A] |= 0x10
                 if self.part == "mpu6886" and self.regs[0x1A] & 0x40:
                     return  # FIFO_MODE=1: new data dropped
-                self.fifo = self.fifo[14:]  # the oldest sample is overwritten
-            self.fifo.extend(frame)
+                self.fifo = self.fifo[len(data):]  # the oldest frame is overwritten
+            self.fifo.extend(data)
+
+    def _fifo_frame(self, frame):
+        en = self.regs[0x23]
+        if self.part == "mpu6886":
+            acc, gyr = en & 0x08, en & 0x10
+            if acc and gyr:
+                return frame
+            if acc:
+                return frame[0:8]
+            if gyr:
+                return frame[6:14]
+            return b""
+        out = bytearray()
+        if en & 0x08:
+            out.extend(frame[0:6])
+        if en & 0x80:
+            out.extend(frame[6:8])
+        for axis in range(3):
+            if en & (0x40 >> axis):
+                out.extend(frame[8 + 2 * axis:10 + 2 * axis])
+        return out
 
     @staticmethod
     def _put(buf, i, v):
@@ -169,12 +204,38 @@ class MPU6886Model:
 
 
 class FakeI2C:
-    """machine.I2C's memory interface over models attached by address."""
+    """machine.I2C's memory interface over models attached by address. Fault injection:
+    `fail_calls` holds call numbers (0 = the first call from now on) that fail with EIO before
+    reaching the device; `error_pct` fails that share of all calls (a fixed pseudo-random
+    sequence from `seed`, the same in every runtime). `calls` counts them."""
 
-    def __init__(self, devices):
+    def __init__(self, devices, error_pct=0, seed=1):
         self.devices = devices
+        self.calls = 0
+        self.fail_calls = ()
+        self.error_pct = error_pct
+        self.failed = 0
+        self._rng = seed & 0x7FFFFFFF or 1
+
+    def fail_at(self, *numbers):
+        """Fail the calls `numbers` counted from now (0: the next one)."""
+        self.fail_calls = tuple(self.calls + k for k in numbers)
+
+    def _fault(self):
+        k = self.calls
+        self.calls += 1
+        bad = k in self.fail_calls
+        if self.error_pct:
+            # Park-Miller, small ints only (48271 * x < 2**47: CPython-exact, and on
+            # MicroPython it is a big-int product but only in the fake)
+            self._rng = self._rng * 48271 % 2147483647
+            bad = bad or self._rng % 100 < self.error_pct
+        if bad:
+            self.failed += 1
+            raise OSError(_EIO)
 
     def _dev(self, addr):
+        self._fault()
         d = self.devices.get(addr)
         if d is None:
             raise OSError(_ENODEV)
@@ -282,9 +343,19 @@ class LSM6DSOXModel:
         accel = self._word(0x02, a, 1000 * 2, 61 * xl_fs)
         gyro = self._word(0x01, g, 10000 * 250, 875 * g_fs)
         self.regs[0x28:0x2E] = accel[1:]
-        self.regs[0x22:0x28] = gyro[1:]
+        if self.regs[0x11] >> 4:  # a powered-down gyro's output registers hold still
+            self.regs[0x22:0x28] = gyro[1:]
         if self.regs[0x0A] & 0x07 == 6:
-            for w in (gyro, accel) if self.regs[0x11] >> 4 else (accel,):
+            # FIFO_CTRL3: BDR_GY (7:4) and BDR_XL (3:0), 0 = not batched; a sensor powered
+            # down (ODR 0 in CTRL2_G / CTRL1_XL) makes no words either. Modelled: a batched
+            # sensor at its own output rate (the BDR value itself is not modelled).
+            bdr = self.regs[0x09]
+            words = []
+            if bdr >> 4 and self.regs[0x11] >> 4:
+                words.append(gyro)
+            if bdr & 0x0F:
+                words.append(accel)
+            for w in words:
                 if len(self.fifo) >= _LSM_WORDS:
                     self.fifo.pop(0)
                     self.ovr = True
