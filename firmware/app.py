@@ -13,7 +13,7 @@ WDT_MS = 8000
 # whose file names a usb_sense pin (VBUS through a divider) naps only while that pin is low and
 # wakes when it rises (USB enumeration takes far longer than the wake-up); a board without one
 # stays awake this long after it starts and after any button press, so a host can reach it.
-HOST_LISTEN_MS = 2 * 60 * 1000
+HOST_LISTEN_MS = 60 * 1000
 # The counter's own say on whether it reads the gyro (firmware/counter.py may set USES_GYRO);
 # without it the IMU runs its accelerometer alone (the gyro is most of the IMU's current).
 USES_GYRO = getattr(counter, "USES_GYRO", False)
@@ -78,6 +78,9 @@ class App:
         self.utc_offset_min = cfg.get("utc_offset_min", 0)
         self.rate = imu.sample_rate_hz
         self.counter = counter.Counter(self.rate, True, MODE_NUMBERS[self.mode])
+        # bound methods made once: `f = obj.method` allocates one each time it runs
+        self._cfeed = self.counter.feed
+        self._ticks_add = clock.ticks_add
         self.day = [0, 0, 0]  # reps today per exercise number
         self.day_no = None  # local day number (days since 2000-01-01); None: the clock is unknown
         self._day_end = None  # ticks_ms of the next local midnight
@@ -175,15 +178,19 @@ class App:
 
     def _feed(self, n):
         b = self.imu.batch
-        feed = self.counter.feed
-        add = self.clock.ticks_add
+        feed = self._cfeed
+        add = self._ticks_add
         rate = self.rate
         t_sec = self._t_sec
         sub = self._sub
+        gyro = self.imu.has_gyro
         j = 0
         for _ in range(n):
-            ev = feed(add(t_sec, sub * 1000 // rate), b[j], b[j + 1], b[j + 2], b[j + 3],
-                      b[j + 4], b[j + 5])
+            if gyro:
+                ev = feed(add(t_sec, sub * 1000 // rate), b[j], b[j + 1], b[j + 2], b[j + 3],
+                          b[j + 4], b[j + 5])
+            else:  # the gyro's columns are 0: the counter's defaults
+                ev = feed(add(t_sec, sub * 1000 // rate), b[j], b[j + 1], b[j + 2])
             sub += 1
             if sub == rate:
                 t_sec = add(t_sec, 1000)
@@ -248,6 +255,7 @@ class App:
         self.mode = MODE_CYCLE[(MODE_CYCLE.index(self.mode) + 1) % 3]
         self.drain()
         self.counter = counter.Counter(self.rate, True, MODE_NUMBERS[self.mode])
+        self._cfeed = self.counter.feed
         if MODE_NUMBERS[self.mode]:
             self.shown_ex = MODE_NUMBERS[self.mode]
         self.fb.mode()
@@ -267,7 +275,7 @@ class App:
         # a FIFO batch's worth, or less while a feedback pattern plays (its next step is due)
         due = self.fb.due_ms()
         if due is not None and due < self.period_ms:
-            return due if due > 1 else 1
+            return max(1, due)
         return self.period_ms
 
     def host_may_listen(self):

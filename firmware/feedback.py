@@ -70,7 +70,7 @@ class Feedback:
         if not self._steps:
             return None
         d = self.clock.ticks_diff(self._until, self.clock.ticks_ms())
-        return d if d > 0 else 0
+        return max(0, d)
 
     def rep(self):
         self.play("rep", REP)

@@ -37,6 +37,15 @@ class IMUError(Exception):
     pass
 
 
+def _axes(to_band):
+    """(byte offsets in a FIFO word of the IMU axes each band axis reads, then their signs),
+    from to_band (a signed permutation, see board.Board.to_band; None: the band's frame)."""
+    o = [1, 2, 3]
+    if to_band is not None:
+        to_band([1, 2, 3], o)
+    return tuple([1 + 2 * (abs(k) - 1) for k in o] + [1 if k > 0 else -1 for k in o])
+
+
 _FIFO_WORDS = const(512)  # what the driver plans for: the part holds more (up to 9 KB)
 
 
@@ -71,9 +80,8 @@ class LSM6DSOX:
         self._views = [mv[:k * _WORD] for k in range(per * self.max_batch + 1)]
         self._b1 = bytearray(1)
         self._b2 = bytearray(2)
-        self._v = [0, 0, 0]
-        self._o = [0, 0, 0]
-        self._g = [0, 0, 0]  # the last gyro word, paired with the next accel word
+        self._map = _axes(to_band)
+        self._g = [0, 0, 0]  # the last gyro word (band frame), paired with the next accel word
         self.i2c_errors = 0
         self.overflows = 0
         self.lost = 0  # of the last read_batch: > 0 overflowed, -1 I2C failure, 0 fine
@@ -159,47 +167,38 @@ class LSM6DSOX:
         return self._convert(words)
 
     def _convert(self, words):
+        # band axis k = sign k * IMU axis src k (see _axes): bytes picked straight from the
+        # word (little endian, sign-extended by (hi ^ 0x80) - 0x80), no call per sample
         raw = self._raw
         out = self.batch
-        v = self._v
-        o = self._o
-        g = self._g
-        tb = self.to_band
         xs = self._xl_sens
+        p0, p1, p2, s0, s1, s2 = self._map
         n = 0
+        j = 0
         for i in range(0, words * _WORD, _WORD):
             tag = raw[i] >> 3
-            if tag == _TAG_GYRO:
-                for axis in range(3):
-                    x = raw[i + 1 + 2 * axis] | (raw[i + 2 + 2 * axis] << 8)
-                    if x & 0x8000:
-                        x -= 65536
-                    g[axis] = x * self._g_sens // 10000  # mdps*100 per LSB -> 0.1 deg/s
-            elif tag == _TAG_ACCEL:
-                x = raw[i + 1] | (raw[i + 2] << 8)
-                y = raw[i + 3] | (raw[i + 4] << 8)
-                z = raw[i + 5] | (raw[i + 6] << 8)
-                v[0] = (x - ((x & 0x8000) << 1)) * xs // 1000  # mg
-                v[1] = (y - ((y & 0x8000) << 1)) * xs // 1000
-                v[2] = (z - ((z & 0x8000) << 1)) * xs // 1000
-                j = 6 * n
-                if tb is not None:
-                    tb(v, o)
-                    out[j] = o[0]
-                    out[j + 1] = o[1]
-                    out[j + 2] = o[2]
-                    tb(g, o)
-                    out[j + 3] = o[0]
-                    out[j + 4] = o[1]
-                    out[j + 5] = o[2]
-                else:
-                    out[j] = v[0]
-                    out[j + 1] = v[1]
-                    out[j + 2] = v[2]
-                    out[j + 3] = g[0]
-                    out[j + 4] = g[1]
-                    out[j + 5] = g[2]
+            if tag == _TAG_ACCEL:
+                out[j] = s0 * ((raw[i + p0] | (((raw[i + p0 + 1] ^ 0x80) - 0x80) << 8)) * xs
+                               // 1000)  # mg
+                out[j + 1] = s1 * ((raw[i + p1] | (((raw[i + p1 + 1] ^ 0x80) - 0x80) << 8)) * xs
+                                   // 1000)
+                out[j + 2] = s2 * ((raw[i + p2] | (((raw[i + p2 + 1] ^ 0x80) - 0x80) << 8)) * xs
+                                   // 1000)
+                g = self._g
+                out[j + 3] = g[0]
+                out[j + 4] = g[1]
+                out[j + 5] = g[2]
                 n += 1
+                j += 6
+            elif tag == _TAG_GYRO:  # paired with the next accel word
+                gs = self._g_sens
+                g = self._g
+                g[0] = s0 * ((raw[i + p0] | (((raw[i + p0 + 1] ^ 0x80) - 0x80) << 8)) * gs
+                             // 10000)  # mdps*100 per LSB -> 0.1 deg/s
+                g[1] = s1 * ((raw[i + p1] | (((raw[i + p1 + 1] ^ 0x80) - 0x80) << 8)) * gs
+                             // 10000)
+                g[2] = s2 * ((raw[i + p2] | (((raw[i + p2 + 1] ^ 0x80) - 0x80) << 8)) * gs
+                             // 10000)
         return n
 
     def wake_on_motion(self, threshold_mg=80):

@@ -47,6 +47,15 @@ class IMUError(Exception):
     pass
 
 
+def _axes(to_band):
+    """(byte offsets of the IMU axes each band axis reads, then their signs), from to_band
+    (a signed permutation, see board.Board.to_band; None: the IMU frame is the band's)."""
+    o = [1, 2, 3]
+    if to_band is not None:
+        to_band([1, 2, 3], o)
+    return tuple([2 * (abs(k) - 1) for k in o] + [1 if k > 0 else -1 for k in o])
+
+
 class MPU6886:
     """One part on an I2C bus. `to_band` maps IMU axes to band axes (board.Board.to_band).
     gyro=False: accelerometer only (gyro in standby, 8 or 6 bytes a FIFO frame instead of 14,
@@ -74,8 +83,7 @@ class MPU6886:
         self._views = [mv[:k * self._frame] for k in range(self.max_batch + 1)]
         self._b1 = bytearray(1)
         self._b2 = bytearray(2)
-        self._v = [0, 0, 0]
-        self._o = [0, 0, 0]
+        self._map = _axes(to_band)
         self.i2c_errors = 0
         self.overflows = 0
         self.lost = 0  # of the last read_batch: > 0 overflowed, -1 I2C failure, 0 fine
@@ -175,70 +183,40 @@ class MPU6886:
         return n
 
     def _convert_accel(self, n, fsize):
+        # band axis k = sign k * IMU axis src k (see _axes): the bytes are picked straight
+        # from the frame, big endian, sign-extended by (hi ^ 0x80) - 0x80, no call per sample
         raw = self._raw
         out = self.batch
-        v = self._v
-        o = self._o
         adiv = self._accel_div
-        tb = self.to_band
+        p0, p1, p2, s0, s1, s2 = self._map
+        i = 0
         j = 0
-        for i in range(0, n * fsize, fsize):
-            x = (raw[i] << 8) | raw[i + 1]
-            y = (raw[i + 2] << 8) | raw[i + 3]
-            z = (raw[i + 4] << 8) | raw[i + 5]
-            v[0] = (x - ((x & 0x8000) << 1)) * 1000 // adiv
-            v[1] = (y - ((y & 0x8000) << 1)) * 1000 // adiv
-            v[2] = (z - ((z & 0x8000) << 1)) * 1000 // adiv
-            if tb is not None:
-                tb(v, o)
-                out[j] = o[0]
-                out[j + 1] = o[1]
-                out[j + 2] = o[2]
-            else:
-                out[j] = v[0]
-                out[j + 1] = v[1]
-                out[j + 2] = v[2]
+        for _ in range(n):  # range(0, n * fsize, fsize) would allocate: its step is no constant
+            out[j] = s0 * (((((raw[i + p0] ^ 0x80) - 0x80) << 8) | raw[i + p0 + 1]) * 1000 // adiv)
+            out[j + 1] = s1 * (((((raw[i + p1] ^ 0x80) - 0x80) << 8) | raw[i + p1 + 1]) * 1000
+                               // adiv)
+            out[j + 2] = s2 * (((((raw[i + p2] ^ 0x80) - 0x80) << 8) | raw[i + p2 + 1]) * 1000
+                               // adiv)
+            i += fsize
             j += 6
 
     def _convert_6axis(self, n):
+        self._convert_accel(n, _FRAME_6AXIS)
         raw = self._raw
         out = self.batch
-        v = self._v
-        o = self._o
-        adiv = self._accel_div
         gnum = self._gyro_num
-        tb = self.to_band
-        for k in range(n):
-            i = k * _FRAME_6AXIS
-            j = k * 6
-            for axis in range(3):
-                x = (raw[i + 2 * axis] << 8) | raw[i + 2 * axis + 1]
-                if x & 0x8000:
-                    x -= 65536
-                v[axis] = x * 1000 // adiv
-            if tb is not None:
-                tb(v, o)
-                out[j] = o[0]
-                out[j + 1] = o[1]
-                out[j + 2] = o[2]
-            else:
-                out[j] = v[0]
-                out[j + 1] = v[1]
-                out[j + 2] = v[2]
-            for axis in range(3):
-                x = (raw[i + 8 + 2 * axis] << 8) | raw[i + 9 + 2 * axis]
-                if x & 0x8000:
-                    x -= 65536
-                v[axis] = x * gnum // 32768
-            if tb is not None:
-                tb(v, o)
-                out[j + 3] = o[0]
-                out[j + 4] = o[1]
-                out[j + 5] = o[2]
-            else:
-                out[j + 3] = v[0]
-                out[j + 4] = v[1]
-                out[j + 5] = v[2]
+        p0, p1, p2, s0, s1, s2 = self._map
+        i = 8  # the gyro's bytes follow accel and temperature
+        j = 3
+        for _ in range(n):
+            out[j] = s0 * (((((raw[i + p0] ^ 0x80) - 0x80) << 8) | raw[i + p0 + 1]) * gnum
+                           // 32768)
+            out[j + 1] = s1 * (((((raw[i + p1] ^ 0x80) - 0x80) << 8) | raw[i + p1 + 1]) * gnum
+                               // 32768)
+            out[j + 2] = s2 * (((((raw[i + p2] ^ 0x80) - 0x80) << 8) | raw[i + p2 + 1]) * gnum
+                               // 32768)
+            i += _FRAME_6AXIS
+            j += 6
 
     def wake_on_motion(self, threshold_mg=80):
         """Low-power accelerometer-only mode that raises INT on motion (before deep sleep)."""

@@ -132,14 +132,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="instead: the app's duty cycle and the M5StickC Plus2's battery life")
     parser.add_argument("--ref-us", type=float, metavar="US",
                         help="with --power: the reference loop's time per iteration on an ESP32 "
-                        "at 240 MHz, if you measured it (default: an assumption, printed)")
+                        "at 240 MHz, if you measured it (default: the range published pystone "
+                        "figures give, printed)")
+    parser.add_argument("--json", action="store_true",
+                        help="with --power: the scenarios, the measured loop and every input "
+                        "(with its source) as JSON")
 
 
 def run(args: argparse.Namespace) -> int:
     if getattr(args, "power", False):
         from host_tools.power import run_power
 
-        print(run_power(args.ref_us))
+        print(run_power(args.ref_us, as_json=args.json))
         return 0
     paths = args.paths or ([REPO_ROOT.parent / "shared" / "traces"]
                            if (REPO_ROOT.parent / "shared" / "traces").is_dir() else [])

@@ -1,14 +1,17 @@
 """`repband bench --power`: the app's duty cycle and the M5StickC Plus2's battery life.
 
 What is measured (MicroPython, here): the band's app (app.App.step: FIFO burst through the real
-MPU6886 driver, the counter, feedback, the LCD on events) over a recorded trace, batch by batch,
-with the IMU's FIFO bytes recorded beforehand so only firmware runs; per batch its time, its heap
-allocation and the bytes it moves on I2C, and the same fixed reference loop `repband bench` uses.
+MPU6886 driver, set up as app.main() sets it up, the counter, feedback, the LCD on events) over a
+recorded trace, batch by batch, with the IMU's FIFO bytes recorded beforehand so only firmware
+runs; per batch its time, its heap allocation (collector off) and the bytes it moves on I2C, and
+the same fixed reference loop `repband bench` uses.
 
-What is assumed: how fast an ESP32 runs that reference loop (no ESP32 here), and the currents of
-the parts (ESP32, IMU, LCD, buzzer, the board itself). Every input says whether it is a datasheet
-figure or an assumption; the table is computed from them (`battery_table`), so changing one input
-changes the table.
+What is assumed: how fast an ESP32 runs that reference loop (no ESP32 here: a range from
+published pystone figures), and the currents of the parts (ESP32, IMU, LCD, buzzer, the board
+itself). Every input says where it comes from (a named datasheet, a measurement, a published
+figure or a stated assumption); the scenarios are computed from them (`scenario_rows`), so
+changing one input changes the figures. Each figure is a range, low to high: the ESP32 as slow
+as the slowest published pystone figure, and as fast as the fastest.
 """
 
 from __future__ import annotations
@@ -26,20 +29,21 @@ _MP_APP_LOOP = """
 import gc, time, machine, fakeband
 from array import array
 PER_READ = %(per_read)d
-BATCH = %(batch)d
+FRAME = %(frame)d
+BATCH = %(batch)s
 WARM = 20
 machine.record = False  # the fakes' own bookkeeping is not the firmware's
 runs = [0]
 
 def band(name):
     data = open('/lib/' + name, 'rb').read()
-    bus = fakeband.ReplayI2C(data, PER_READ)
+    bus = fakeband.ReplayI2C(data, PER_READ, frame=FRAME)
     runs[0] += 1
     app, clock = fakeband.build('%(board)s', '/applog%%d' %% runs[0], bus, %(rate)d, batch=BATCH)
     for _ in range(WARM):
         app.step()
         clock.ms += app.period_ms
-    return app, clock, bus, len(data) // (PER_READ * 14) - WARM
+    return app, clock, bus, len(data) // (PER_READ * FRAME) - WARM
 
 # 1. heap per batch, batch by batch, over the trace
 app, clock, bus, K = band('fifo.bin')
@@ -61,53 +65,93 @@ gc.enable()
 q = [als[k] for k in range(i) if not evs[k]]
 e = [als[k] for k in range(i) if evs[k]]
 
-# 2. time: the ticks here count whole milliseconds, so runs of batches are timed, not batches
-def timed(name):
-    app, clock, bus, K = band(name)
-    spi = app.display.spi if app.display is not None else None
-    spi0 = spi.written if spi is not None else 0
-    wire0 = bus.wire_bytes
-    n = 0
-    gc.collect()
-    gc.disable()  # a collection landing in one run and not another is noise, not the loop
-    t0 = time.ticks_us()
-    while n < K and not bus.done():
-        app.step()
-        clock.ms += app.period_ms
-        n += 1
-    us = time.ticks_diff(time.ticks_us(), t0)
-    gc.enable()
-    return (n, us, bus.wire_bytes - wire0,
-            (spi.written if spi is not None else 0) - spi0, app.reps + app.sets)
-
-def fastest(name):  # the least disturbed of a few runs
-    runs = [timed(name) for _ in range(3)]
-    return min(runs, key=lambda r: r[1])
-
-ex = fastest('fifo.bin')
-still = fastest('still.bin')
-
+# 2. time, in iterations of the reference loop: blocks of BLOCK batches, each between two
+# runs of the reference loop, so what slows the shared machine slows both (the ticks here count
+# whole milliseconds: a block takes tens of them)
 def reference(t, ax, ay, az, lo, hi):
     s = 0
     for i in range(lo, hi):
         s += t[i] + ax[i] + ay[i] + az[i]
     return s
 
-nr = 200000
+nr = 40000
 r = array('i', range(nr))
-reference(r, r, r, r, 0, nr)  # warm up (the WebAssembly engine compiles hot code late)
-t0 = time.ticks_us()
-reference(r, r, r, r, 0, nr)
-t_ref = time.ticks_diff(time.ticks_us(), t0)
+for _ in range(5):
+    reference(r, r, r, r, 0, nr)  # warm up (the WebAssembly engine compiles hot code late)
+
+def ref_us():
+    t0 = time.ticks_us()
+    reference(r, r, r, r, 0, nr)
+    return time.ticks_diff(time.ticks_us(), t0)
+
+BLOCK = 32
+
+def timed(name, costs):
+    # appends each block's cost a batch (in reference iterations) to costs; returns the run's
+    # batches, its total cost, the bytes on I2C and SPI, and its events
+    app, clock, bus, K = band(name)
+    spi = app.display.spi if app.display is not None else None
+    spi0 = spi.written if spi is not None else 0
+    wire0 = bus.wire_bytes
+    n = 0
+    total = 0.0
+    gc.collect()
+    gc.disable()  # a collection landing in one block and not another is noise, not the loop
+    before = ref_us()
+    while n < K and not bus.done():
+        k = 0
+        t0 = time.ticks_us()
+        while k < BLOCK and n < K and not bus.done():
+            app.step()
+            clock.ms += app.period_ms
+            n += 1
+            k += 1
+        us = time.ticks_diff(time.ticks_us(), t0)
+        after = ref_us()
+        cost = us * nr / ((before + after) / 2)
+        total += cost
+        if k == BLOCK:
+            costs.append(cost / k)
+        before = after
+    gc.enable()
+    return (n, total, bus.wire_bytes - wire0,
+            (spi.written if spi is not None else 0) - spi0, app.reps + app.sets)
+
+def median(x):
+    x = sorted(x)
+    return x[len(x) // 2]
+
+quiet = []
+st = [timed("still.bin", quiet) for _ in range(5)]
+quiet_cost = median(quiet)
+runs = [timed('fifo.bin', []) for _ in range(3)]
+extra = median([(x[1] - x[0] * quiet_cost) / x[4] for x in runs]) if runs[0][4] else 0.0
+ex = runs[0]
 print('P', i, PER_READ, app.period_ms, len(q), min(q), max(q), len(e), max(e or [0]),
-      app.reps, app.sets, *ex, *still, t_ref, nr)
+      app.reps, app.sets, ex[0], ex[2], ex[3], ex[4], st[0][0], st[0][2], len(quiet),
+      int(quiet_cost * 1000), int(extra * 1000))
 """
 
 
-def fifo_bytes(trace: traceio.Trace, board_name: str, period_ms: int, rate_hz: int = BAND_RATE_HZ
-               ) -> bytes:
+def _driver(board_name: str, gyro: bool, batch: int | None = None):
+    """The MPU6886 driver as app.main() opens it on `board_name` (on the register model), to read
+    its frame size and batch size from."""
+    from host_tools.fakes.imu_models import FakeI2C, ManualClock, MPU6886Model, SampleSource
+
+    board = firmware.load("board").load(board_name, str(BOARDS_DIR))
+    clock = ManualClock(0)
+    model = MPU6886Model(clock, SampleSource([0], [[0]] * 6), board.imu["part"],
+                         board.imu["to_band"])
+    return firmware.load("mpu6886").MPU6886(
+        FakeI2C({board.imu["address"]: model}), board.imu["address"], board.imu["part"],
+        rate_hz=BAND_RATE_HZ, to_band=board.to_band, sleep_ms=clock.sleep_ms, gyro=gyro,
+        batch=batch)
+
+
+def fifo_bytes(trace: traceio.Trace, board_name: str, period_ms: int, rate_hz: int = BAND_RATE_HZ,
+               gyro: bool = False) -> bytes:
     """The FIFO bytes an MPU6886 on `board_name` would hold over `trace`, read every period_ms
-    (the register model on CPython, set up by the real driver)."""
+    (the register model on CPython, set up by the real driver, with or without the gyro)."""
     from host_tools.fakes.imu_models import FakeI2C, ManualClock, MPU6886Model, SampleSource
 
     board = firmware.load("board").load(board_name, str(BOARDS_DIR))
@@ -115,13 +159,15 @@ def fifo_bytes(trace: traceio.Trace, board_name: str, period_ms: int, rate_hz: i
     t, *cols = (c.tolist() for c in traceio.counter_ints(trace))
     clock = ManualClock(0)
     model = MPU6886Model(clock, SampleSource(t, cols), board.imu["part"], board.imu["to_band"])
-    mpu.MPU6886(FakeI2C({board.imu["address"]: model}), board.imu["address"], board.imu["part"],
-                rate_hz=rate_hz, to_band=board.to_band, sleep_ms=clock.sleep_ms)
+    imu = mpu.MPU6886(FakeI2C({board.imu["address"]: model}), board.imu["address"],
+                      board.imu["part"], rate_hz=rate_hz, to_band=board.to_band,
+                      sleep_ms=clock.sleep_ms, gyro=gyro)
+    frame = imu._frame
     out = bytearray()
     while clock.ms < t[-1]:
         clock.ms += period_ms
         cnt = model.read(0x72, 2)
-        k = ((cnt[0] << 8) | cnt[1]) // 14 * 14
+        k = ((cnt[0] << 8) | cnt[1]) // frame * frame
         out += model.read(0x74, k)
     return bytes(out)
 
@@ -136,37 +182,49 @@ def still_trace(seconds: int = 200) -> traceio.Trace:
 
 
 def app_loop_figures(trace: traceio.Trace | None = None, board: str = "m5stickc_plus2",
-                     batch: int = 64) -> dict:
-    """The app's loop measured in MicroPython (see the module doc). `batch` is the driver's
-    buffer in samples; the app reads about half of it each period."""
+                     batch: int | None = None, gyro: bool | None = None) -> dict:
+    """The app's loop measured in MicroPython (see the module doc). `batch`: the driver's
+    buffer in samples (None: the app's, the whole FIFO); the app reads about half of it each
+    period. gyro None: as the app opens the IMU (app.USES_GYRO)."""
     from host_tools.bench import _default_trace
     from host_tools.mpy_runtime import run_micropython
 
+    gyro = _app().USES_GYRO if gyro is None else gyro
     trace = trace or _default_trace()
-    per_read = batch // 2
-    period_ms = batch * 500 // BAND_RATE_HZ
+    imu = _driver(board, gyro, batch)
+    per_read = imu.max_batch // 2
+    period_ms = imu.max_batch * 500 // BAND_RATE_HZ  # as app.App sets period_ms
     files = {n: (FAKES_DIR / n).read_bytes()
              for n in ("machine.py", "imu_models.py", "vclock.py")}
     files.update({p.name: p.read_bytes() for p in BOARDS_DIR.glob("*.json")})
-    files["fifo.bin"] = fifo_bytes(trace, board, period_ms)
-    files["still.bin"] = fifo_bytes(still_trace(), board, period_ms)
-    script = _MP_APP_LOOP % {"per_read": per_read, "batch": batch, "board": board,
-                             "rate": BAND_RATE_HZ}
+    files["fifo.bin"] = fifo_bytes(trace, board, period_ms, gyro=gyro)
+    files["still.bin"] = fifo_bytes(still_trace(), board, period_ms, gyro=gyro)
+    script = _MP_APP_LOOP % {"per_read": per_read, "frame": imu._frame, "batch": repr(batch),
+                             "board": board, "rate": BAND_RATE_HZ}
+    if gyro != _app().USES_GYRO:  # the app opens the IMU as the counter needs; measure the other
+        script = script.replace("import gc, time, machine, fakeband",
+                                "import gc, time, machine, app, fakeband\n"
+                                "app.USES_GYRO = %r" % gyro)
     out = run_micropython(script, files, heap_bytes=64 << 20)
     line = next(x for x in out.splitlines() if x.startswith("P "))
     (batches, per, period, quiet, q_min, q_max, events, e_max, reps, sets,
-     ex_n, ex_us, ex_wire, ex_spi, ex_events, st_n, st_us, st_wire, _, _, t_ref, n_ref
+     ex_n, ex_wire, ex_spi, ex_events, st_n, st_wire, blocks, quiet_milli, extra_milli
      ) = map(int, line.split()[1:])
-    quiet_us = st_us / st_n
+    from host_tools.replay import replay_trace
+
+    replayed = replay_trace(trace)["sets"]
+    in_sets_ms = sum(x["end_ms"] - x["start_ms"] for x in replayed)
     return {
-        "trace": str(trace.path), "board": board, "batches": batches,
-        "samples_per_batch": per, "period_ms": period,
+        "set_ms_per_rep": in_sets_ms / max(1, sum(x["reps"] for x in replayed)),
+        "trace": str(trace.path), "board": board, "gyro": gyro, "batches": batches,
+        "samples_per_batch": per, "period_ms": period, "fifo_frame_bytes": imu._frame,
         "quiet_batches": quiet, "event_batches": events, "reps": reps, "sets": sets,
         # heap bytes allocated by one batch without an event (min and max over all of them)
         "quiet_batch_alloc_bytes": [q_min, q_max], "event_batch_alloc_max_bytes": e_max,
-        "quiet_batch_us_here": quiet_us,
-        "event_extra_us_here": (ex_us - ex_n * quiet_us) / ex_events if ex_events else 0.0,
-        "reference_iteration_us_here": t_ref / n_ref,
+        # time: the median block of a quiet batch, and the median run's extra per event, in
+        # iterations of the reference loop (timed beside them, see the script)
+        "quiet_batch_in_reference_loops": quiet_milli / 1000, "timed_blocks": blocks,
+        "event_extra_in_reference_loops": max(0.0, extra_milli / 1000),
         "i2c_bytes_per_batch": st_wire / st_n,
         "spi_bytes_per_event": ex_spi / ex_events if ex_events else 0.0,
     }
@@ -178,39 +236,69 @@ def app_loop_figures(trace: traceio.Trace | None = None, board: str = "m5stickc_
 class Input:
     value: float
     unit: str
-    source: str  # "datasheet: ..." (a fact from a named document) or "assumption: ..."
+    source: str  # "datasheet: ...", "published: ...", "measured: ..." or "assumption: ..."
 
 
-def power_inputs() -> dict[str, Input]:
+# The ESP32's speed: one iteration of the bench's reference loop at 240 MHz, from published
+# pystone figures (1000-1660 pystones/s, MicroPython issues 5673 and 6565) and one pystone =
+# 12.5 such iterations (measured on MicroPython's unix port: ../shared/docs/micropython-notes.md)
+PYSTONES_PER_S = (1000.0, 1660.0)
+LOOPS_PER_PYSTONE = 12.5
+SPEEDS = ("slow", "fast")
+# ESP32 datasheet (v4.x, table "power consumption by power modes"), modem-sleep, dual-core
+# chip, mA at each CPU clock the app may set
+MODEM_SLEEP_MA = {80: (20, 31), 160: (27, 44), 240: (30, 68)}  # the ends of every range: the ESP32 as slow / as fast as published
+
+
+def power_inputs(board_name: str = "m5stickc_plus2", fig: dict | None = None
+                 ) -> dict[str, Input]:
     d = "datasheet: "
     a = "assumption: "
-    plus2 = json.loads((BOARDS_DIR / "m5stickc_plus2.json").read_text())
+    pub = "published: "
+    board = json.loads((BOARDS_DIR / f"{board_name}.json").read_text())
+    pystone = (f"{pub}ESP32 MicroPython pystone {PYSTONES_PER_S[0]:.0f}-{PYSTONES_PER_S[1]:.0f}/s "
+               f"at 240 MHz (MicroPython issues 5673 and 6565), 1 pystone = "
+               f"{LOOPS_PER_PYSTONE} reference-loop iterations (measured on MicroPython's unix "
+               "port, 32-bit, single precision; ../shared/docs/micropython-notes.md)")
+    app = _app()
+    mhz = app.CPU_HZ // 1000000
+    run = MODEM_SLEEP_MA[mhz]
     return {
         # the ESP32 (ESP32-PICO-V3-02 on the Plus2), radio off
-        "esp32_run_80mhz_ma": Input(25.0, "mA", d + "ESP32 datasheet, power consumption by power "
-                                    "modes: modem-sleep (CPU on, radio off) 20-31 mA at 80 MHz; "
-                                    "the middle of the range"),
-        "esp32_idle_80mhz_ma": Input(20.0, "mA", a + "CPU idle in time.sleep_ms (FreeRTOS idle, "
-                                     "clocks on, no light sleep): the low end of the datasheet's "
-                                     "80 MHz modem-sleep range"),
+        "esp32_run_ma": Input(sum(run) / 2, "mA", d + "ESP32 datasheet, power consumption by "
+                              f"power modes: modem-sleep (CPU on, radio off) {run[0]}-{run[1]} mA "
+                              f"at {mhz} MHz (dual core); the middle of the range"),
+        "esp32_idle_ma": Input(float(run[0]), "mA", a + f"CPU idle in time.sleep_ms at {mhz} MHz "
+                               "(FreeRTOS idle, clocks on, no light sleep): the low end of the "
+                               f"datasheet's {mhz} MHz modem-sleep range"),
         "esp32_light_sleep_ma": Input(0.8, "mA", d + "ESP32 datasheet: light-sleep 0.8 mA"),
         "esp32_deep_sleep_ma": Input(0.01, "mA", d + "ESP32 datasheet: deep-sleep, RTC timer + "
                                      "RTC memory 10 uA (ext0 wake keeps RTC IO on: a little more)"),
         "wake_ms": Input(1.0, "ms", a + "light-sleep wake-up and going back, per batch, at the "
                          "running current"),
-        "ref_iteration_us_240mhz": Input(8.0, "us", a + "ESP32 at 240 MHz runs one iteration of "
-                                         "the bench reference loop (4 array loads, 4 adds, ~19 "
-                                         "bytecodes) in 8 us, ~0.4 us a bytecode; scaled by "
-                                         "240/MHz; measure it on a band to replace this"),
-        "cpu_mhz": Input(_app().CPU_HZ / 1e6, "MHz", "app.CPU_HZ (the app sets it at start)"),
-        "i2c_hz": Input(float(plus2["imu"]["i2c"]["freq"]), "Hz", "the board file's I2C clock; "
-                        "9 bit times a byte"),
-        "spi_hz": Input(float(_display().SPI_HZ), "Hz", "display.SPI_HZ"),
+        "ref_iteration_us_240mhz_slow": Input(1e6 / (PYSTONES_PER_S[0] * LOOPS_PER_PYSTONE), "us",
+                                              pystone + ": the slow end"),
+        "ref_iteration_us_240mhz_fast": Input(1e6 / (PYSTONES_PER_S[1] * LOOPS_PER_PYSTONE), "us",
+                                              pystone + ": the fast end"),
+        "cpu_mhz": Input(app.CPU_HZ / 1e6, "MHz", "firmware: app.CPU_HZ (the app sets it at "
+                         "start); CPU time scaled by 240/MHz"),
+        "i2c_hz": Input(float(board["imu"]["i2c"]["freq"]), "Hz", f"the board file ({board_name}"
+                        ".json: imu.i2c.freq); 9 bit times a byte"),
+        "spi_hz": Input(float(_display().SPI_HZ), "Hz", "firmware: display.SPI_HZ"),
+        "host_listen_ms": Input(float(app.HOST_LISTEN_MS), "ms", "firmware: app.HOST_LISTEN_MS "
+                                "(a board without usb_sense stays awake this long after each "
+                                "start for a host; the Plus2 has none)"
+                                if "usb_sense" not in board else "firmware: app.HOST_LISTEN_MS "
+                                "(not used: this board senses USB power)"),
         # the IMU
         "imu_6axis_ma": Input(3.8, "mA", d + "MPU-6000/6050 product spec rev 3.4, 6.3: gyro + "
                               "accel 3.8 mA; used for the MPU6886 (its own figure not checked)"),
+        "imu_accel_ma": Input(0.5, "mA", d + "MPU-6000/6050 product spec rev 3.4, 6.3: "
+                              "accelerometer only (gyro in standby) 500 uA; used for the MPU6886"),
         "imu_wom_ma": Input(0.07, "mA", d + "MPU-6050 spec 6.3: accel low-power mode at 20 Hz "
                             "70 uA (1.25 Hz: 10 uA); used for the MPU6886's wake-on-motion"),
+        "imu_sleep_ma": Input(0.005, "mA", d + "MPU-6050 spec 6.3: full-chip idle (sleep) 5 uA; "
+                              "the IMU in deep sleep where no pin can take its interrupt"),
         # the rest of the board
         "lcd_backlight_ma": Input(15.0, "mA", a + "Plus2 backlight LED at full brightness "
                                   "(not in a datasheet we have)"),
@@ -219,33 +307,42 @@ def power_inputs() -> dict[str, Input]:
         "buzzer_ma": Input(20.0, "mA", a + "passive buzzer on a 2.7 kHz PWM, while it sounds"),
         "board_ma": Input(0.1, "mA", a + "Plus2 always-on parts on battery: regulator "
                           "quiescent, battery divider on G38, BM8563 RTC, pull-ups"),
-        "battery_mah": Input(float(plus2["battery_mah"]), "mAh", "the board file "
-                             "(m5stickc_plus2.json: battery_mah)"),
+        "battery_mah": Input(float(board.get("battery_mah", 200)), "mAh",
+                             f"the board file ({board_name}.json: battery_mah)"),
         "usable_fraction": Input(0.85, "", a + "share of the battery the band can use before "
                                  "brown-out"),
         # the wearer's day
         "reps_per_session": Input(100.0, "", a + "one 15-minute session = half the day's goal "
                                   "(100 per exercise, two exercises)"),
         "session_min": Input(15.0, "min", a + "two sessions a day"),
-        "sessions_per_day": Input(2.0, "", a + "two sessions a day"),
+        "sessions_per_day": Input(2.0, "", a + "two sessions a day, each started with a button "
+                                  "press (on the Plus2 only the button ends deep sleep)"),
         "sets_per_session": Input(6.0, "", a + "sets in a session"),
+        "set_s_per_rep": (Input(fig["set_ms_per_rep"] / 1000, "s", "measured: a set's length "
+                                f"per rep over {fig['trace']} (replay)") if fig else
+                          Input(3.0, "s", a + "a set's length per rep")),
+        "idle_after_min": Input(app.IDLE_SLEEP_MS / 60000, "min", "firmware: app.IDLE_SLEEP_MS "
+                                "(counting goes on this long after the last rep, then deep "
+                                "sleep)"),
         "awake_hours_worst": Input(16.0, "h", a + "worst case: the app counting all waking "
                                    "hours (e.g. motion wakes it all day)"),
     }
 
 
-def duty_cycle(fig: dict, inputs: dict[str, Input]) -> dict:
+def duty_cycle(fig: dict, inputs: dict[str, Input], speed: str = "slow") -> dict:
     """Awake time per batch on the band from the measured loop: CPU (measured as a multiple of
-    the reference loop, times the assumed ESP32 speed) + I2C transfer + wake-up."""
+    the reference loop, times the ESP32's time for it at `speed`, scaled to the clock) + I2C
+    transfer + wake-up."""
     v = {k: i.value for k, i in inputs.items()}
-    ref_us = v["ref_iteration_us_240mhz"] * 240 / v["cpu_mhz"]
-    ratio = fig["quiet_batch_us_here"] / fig["reference_iteration_us_here"]
+    ref_us = v[f"ref_iteration_us_240mhz_{speed}"] * 240 / v["cpu_mhz"]
+    ratio = fig["quiet_batch_in_reference_loops"]
     cpu_ms = ratio * ref_us / 1000
     i2c_ms = fig["i2c_bytes_per_batch"] * 9 / v["i2c_hz"] * 1000
     awake_ms = cpu_ms + i2c_ms + v["wake_ms"]
-    event_ms = (fig["event_extra_us_here"] / fig["reference_iteration_us_here"] * ref_us / 1000
+    event_ms = (fig["event_extra_in_reference_loops"] * ref_us / 1000
                 + fig["spi_bytes_per_event"] * 8 / v["spi_hz"] * 1000)
-    return {"period_ms": fig["period_ms"], "samples_per_batch": fig["samples_per_batch"],
+    return {"speed": speed, "period_ms": fig["period_ms"],
+            "samples_per_batch": fig["samples_per_batch"],
             "batch_in_reference_loops": ratio, "cpu_ms": cpu_ms, "i2c_ms": i2c_ms,
             "wake_ms": v["wake_ms"], "awake_ms": awake_ms,
             "duty": awake_ms / fig["period_ms"], "event_ms": event_ms}
@@ -254,63 +351,106 @@ def duty_cycle(fig: dict, inputs: dict[str, Input]) -> dict:
 @dataclass(frozen=True)
 class Scenario:
     name: str
+    what: str
     counting_h: float  # hours a day the app runs (the rest: deep sleep)
     exercise_h: float  # of those, hours of exercise (LCD and buzzer busy)
-    light_sleep: bool
+    light_sleep: bool  # between batches, once no host may be listening (on battery)
+    gyro: bool  # the IMU's gyro powered and in the FIFO
+    starts_per_day: float  # app starts (each listens host_listen_ms awake before light sleep)
+
+    def settings(self) -> dict:
+        return {"imu": "accel + gyro" if self.gyro else "accelerometer only",
+                "between_batches": ("light sleep on battery" if self.light_sleep
+                                    else "awake (time.sleep_ms): a host attached all along")}
 
 
 def scenarios(inputs: dict[str, Input]) -> list[Scenario]:
     v = {k: i.value for k, i in inputs.items()}
-    ex_h = v["sessions_per_day"] * v["session_min"] / 60
-    # after each session the app runs IDLE_SLEEP_MS (5 min) more before deep sleep
-    run_h = v["sessions_per_day"] * (v["session_min"] + 5) / 60
-    out = []
-    for ls in (True, False):
-        out.append(Scenario("worn all day, 2 x 15 min exercise", run_h, ex_h, ls))
-        out.append(Scenario("counting all waking hours", v["awake_hours_worst"], ex_h, ls))
-    out.append(Scenario("standby (deep sleep, IMU wake-on-motion)", 0.0, 0.0, True))
-    return out
+    gyro = bool(_app().USES_GYRO)
+    n = v["sessions_per_day"]
+    ex_h = n * v["session_min"] / 60
+    run_h = n * (v["session_min"] + v["idle_after_min"]) / 60  # then deep sleep
+    worn = (f"worn all waking hours, {n:.0f} sessions of {v['session_min']:.0f} min a day, each "
+            f"started with a button press; counting ends {v['idle_after_min']:.0f} min after the "
+            "last rep (deep sleep until the next press)")
+    return [
+        Scenario("daily", worn + "; the band's default settings", run_h, ex_h, True, gyro, n),
+        Scenario("daily, gyro on", worn + "; the gyro powered (as before accelerometer-only)",
+                 run_h, ex_h, True, True, n),
+        Scenario("daily, awake between batches", worn + "; no light sleep (what a band "
+                 "attached to a host does; the default before)", run_h, ex_h, False, gyro, n),
+        Scenario("counting all waking hours", f"the app counting {v['awake_hours_worst']:.0f} h "
+                 "a day (e.g. motion waking it all day), default settings",
+                 v["awake_hours_worst"], ex_h, True, gyro, n),
+        Scenario("standby", "deep sleep all day (not worn)", 0.0, 0.0, True, gyro, 0.0),
+    ]
 
 
-def state_currents(duty: dict, inputs: dict[str, Input], light_sleep: bool) -> dict[str, float]:
+def state_currents(duty: dict, inputs: dict[str, Input], sc: Scenario,
+                   board_name: str = "m5stickc_plus2") -> dict[str, float]:
     """Average mA of the band in each state."""
     v = {k: i.value for k, i in inputs.items()}
-    between = v["esp32_light_sleep_ma"] if light_sleep else v["esp32_idle_80mhz_ma"]
+    board = json.loads((BOARDS_DIR / f"{board_name}.json").read_text())
+    imu = v["imu_6axis_ma"] if sc.gyro else v["imu_accel_ma"]
     d = duty["duty"]
-    counting = d * v["esp32_run_80mhz_ma"] + (1 - d) * between + v["imu_6axis_ma"] + v["board_ma"]
+
+    def counting(between: float) -> float:
+        return d * v["esp32_run_ma"] + (1 - d) * between + imu + v["board_ma"]
+
+    light = counting(v["esp32_light_sleep_ma"] if sc.light_sleep else v["esp32_idle_ma"])
+    awake = counting(v["esp32_idle_ma"])
     session_ms = v["session_min"] * 60000
     reps = v["reps_per_session"]
-    lit = min(1.0, reps * _lit_ms() / session_ms)
+    # the backlight is on from a set's first rep to LIT_MS after its last (each event
+    # restarts display.LIT_MS): the set's length, from the measured trace's sets, plus LIT_MS
+    lit = min(1.0, (reps * v["set_s_per_rep"] * 1000 + v["sets_per_session"] * _lit_ms())
+              / session_ms)
     buzz = (reps * _pattern_ms("REP") + v["sets_per_session"] * _pattern_ms("SET_END")
             + _pattern_ms("GOAL")) / session_ms
+    between = v["esp32_light_sleep_ma"] if sc.light_sleep else v["esp32_idle_ma"]
     events = reps * duty["event_ms"] / session_ms  # extra CPU and SPI per rep, at run current
     exercise_extra = (lit * (v["lcd_backlight_ma"] + v["lcd_panel_on_ma"])
                       + (1 - lit) * v["lcd_panel_sleep_ma"]
-                      + buzz * v["buzzer_ma"] + events * (v["esp32_run_80mhz_ma"] - between))
+                      + buzz * v["buzzer_ma"] + events * (v["esp32_run_ma"] - between))
+    wakes_on_motion = "int" in board["imu"]
     return {
-        "counting, no exercise (LCD asleep)": counting + v["lcd_panel_sleep_ma"],
-        "counting, exercising (LCD lit after reps, buzzer)": counting + exercise_extra,
-        "deep sleep (IMU wake-on-motion)": v["esp32_deep_sleep_ma"] + v["imu_wom_ma"]
-        + v["board_ma"] + v["lcd_panel_sleep_ma"],
+        "counting, no exercise (LCD asleep)": light + v["lcd_panel_sleep_ma"],
+        "counting, exercising (LCD lit after reps, buzzer)": light + exercise_extra,
+        "listening for a host after a start (awake between batches)":
+            awake + v["lcd_panel_sleep_ma"],
+        "deep sleep (" + ("IMU wake-on-motion" if wakes_on_motion else "IMU asleep") + ")":
+            v["esp32_deep_sleep_ma"] + (v["imu_wom_ma"] if wakes_on_motion else v["imu_sleep_ma"])
+            + v["board_ma"] + v["lcd_panel_sleep_ma"],
     }
 
 
-def battery_table(duty: dict, inputs: dict[str, Input]) -> list[dict]:
-    """Per scenario: the day's average current and how long the battery lasts."""
+def day_mah(duty: dict, inputs: dict[str, Input], sc: Scenario) -> float:
+    """mAh a day in scenario `sc`: the states weighted by their hours."""
+    v = {k: i.value for k, i in inputs.items()}
+    idle, exercising, listening, deep = state_currents(duty, inputs, sc).values()
+    listen_h = min(sc.counting_h, sc.starts_per_day * v["host_listen_ms"] / 3.6e6)
+    if not sc.light_sleep or "not used" in inputs["host_listen_ms"].source:
+        listen_h = 0.0  # awake all along anyway, or the board senses USB power instead
+    return (sc.exercise_h * exercising + (sc.counting_h - sc.exercise_h) * idle
+            + listen_h * (listening - idle) + (24 - sc.counting_h) * deep)
+
+
+def scenario_rows(fig: dict, inputs: dict[str, Input]) -> list[dict]:
+    """Per scenario: its settings, the day's average current and how long the battery lasts,
+    each as a range [low, high] over the ESP32's published speed range."""
     v = {k: i.value for k, i in inputs.items()}
     usable = v["battery_mah"] * v["usable_fraction"]
+    duties = {s: duty_cycle(fig, inputs, s) for s in SPEEDS}
+    default = _app().USES_GYRO
     rows = []
     for sc in scenarios(inputs):
-        st = state_currents(duty, inputs, sc.light_sleep)
-        idle_count = st["counting, no exercise (LCD asleep)"]
-        exercising = st["counting, exercising (LCD lit after reps, buzzer)"]
-        deep = st["deep sleep (IMU wake-on-motion)"]
-        mah_day = (sc.exercise_h * exercising + (sc.counting_h - sc.exercise_h) * idle_count
-                   + (24 - sc.counting_h) * deep)
-        avg = mah_day / 24
-        between = "light sleep" if sc.light_sleep else "sleep_ms (idle)"
-        rows.append({"scenario": sc.name, "between_batches": between if sc.counting_h else "-",
-                     "avg_ma": avg, "hours": usable / avg})
+        ma = {s: day_mah(duties[s], inputs, sc) / 24 for s in SPEEDS}
+        rows.append({
+            "name": sc.name, "what": sc.what, "settings": sc.settings(),
+            "default_settings": sc.light_sleep and sc.gyro == default,
+            "average_ma": [round(ma["fast"], 3), round(ma["slow"], 3)],
+            "battery_days": [round(usable / ma["slow"] / 24, 1), round(usable / ma["fast"] / 24, 1)],
+        })
     return rows
 
 
@@ -330,53 +470,82 @@ def _pattern_ms(name: str) -> int:
     return sum(on + off for on, off in getattr(firmware.load("feedback"), name))
 
 
-def format_report(fig: dict, duty: dict, inputs: dict[str, Input]) -> str:
-    lines = [f"App loop measured in MicroPython over {fig['trace']} on {fig['board']}:",
+def _days(r: list[float]) -> str:
+    return f"{r[0]:.0f}-{r[1]:.0f} days" if r[0] >= 3 else f"{24 * r[0]:.0f}-{24 * r[1]:.0f} h"
+
+
+def format_report(fig: dict, inputs: dict[str, Input]) -> str:
+    slow, fast = (duty_cycle(fig, inputs, s) for s in SPEEDS)
+    lines = [f"App loop measured in MicroPython over {fig['trace']} on {fig['board']} "
+             f"({'accel + gyro' if fig['gyro'] else 'accelerometer only'}, "
+             f"{fig['fifo_frame_bytes']} FIFO bytes a sample):",
              f"  {fig['batches']} batches of {fig['samples_per_batch']} samples every "
              f"{fig['period_ms']} ms ({fig['reps']} reps, {fig['sets']} sets); heap per batch "
              f"without an event {fig['quiet_batch_alloc_bytes'][0]}-"
              f"{fig['quiet_batch_alloc_bytes'][1]} bytes, with one up to "
              f"{fig['event_batch_alloc_max_bytes']}",
-             f"  one batch = {duty['batch_in_reference_loops']:.0f} reference-loop iterations; "
+             f"  one batch = {slow['batch_in_reference_loops']:.0f} reference-loop iterations; "
              f"{fig['i2c_bytes_per_batch']:.0f} bytes on I2C; an event adds "
              f"{fig['spi_bytes_per_event']:.0f} bytes on SPI",
              "",
-             f"Duty cycle on the ESP32 at {inputs['cpu_mhz'].value:.0f} MHz (estimate): awake "
-             f"{duty['awake_ms']:.1f} ms of every {duty['period_ms']} ms = {100 * duty['duty']:.1f} %"
-             f" (CPU {duty['cpu_ms']:.1f} ms, I2C {duty['i2c_ms']:.1f} ms, wake-up "
-             f"{duty['wake_ms']:.1f} ms); a rep adds {duty['event_ms']:.1f} ms",
-             "  with the ESP32 twice as fast or twice as slow as assumed: "
-             + " / ".join(f"{100 * duty_cycle(fig, _scaled(inputs, k))['duty']:.1f} %"
-                          for k in (0.5, 2.0)),
+             f"Duty cycle on the ESP32 at {inputs['cpu_mhz'].value:.0f} MHz (estimate, the ESP32 "
+             f"as fast / as slow as published): awake {fast['awake_ms']:.1f}-"
+             f"{slow['awake_ms']:.1f} ms of every {slow['period_ms']} ms = "
+             f"{100 * fast['duty']:.1f}-{100 * slow['duty']:.1f} % (CPU {fast['cpu_ms']:.1f}-"
+             f"{slow['cpu_ms']:.1f} ms, I2C {slow['i2c_ms']:.1f} ms, wake-up "
+             f"{slow['wake_ms']:.1f} ms); a rep adds {fast['event_ms']:.1f}-"
+             f"{slow['event_ms']:.1f} ms",
              ""]
-    for ls in (True, False):
-        st = state_currents(duty, inputs, ls)
-        lines.append("State currents, " + ("light sleep between batches:" if ls else
-                                           "time.sleep_ms between batches (the default):"))
-        lines += [f"  {k:<52} {ma:7.2f} mA" for k, ma in st.items()]
+    daily = scenarios(inputs)[0]
+    lines.append("State currents, daily scenario, the ESP32 at the slow end:")
+    lines += [f"  {k:<60} {ma:7.2f} mA" for k, ma in state_currents(slow, inputs, daily).items()]
     lines += ["", f"Battery life, M5StickC Plus2 ({inputs['battery_mah'].value:.0f} mAh, "
-              f"{100 * inputs['usable_fraction'].value:.0f} % usable):", "",
-              "| scenario | between batches | average | battery life |", "|---|---|---|---|"]
-    for r in battery_table(duty, inputs):
-        life = f"{r['hours']:.0f} h" if r["hours"] < 72 else f"{r['hours'] / 24:.0f} days"
-        lines.append(f"| {r['scenario']} | {r['between_batches']} | {r['avg_ma']:.2f} mA | {life} |")
+              f"{100 * inputs['usable_fraction'].value:.0f} % usable), low-high:", "",
+              "| scenario | IMU | between batches | average | battery life |",
+              "|---|---|---|---|---|"]
+    for r in scenario_rows(fig, inputs):
+        st = r["settings"]
+        name = r["name"] + (" (default settings)" if r["default_settings"] and r["name"] != "standby"
+                            else "")
+        lines.append(f"| {name} | {st['imu']} | {st['between_batches']} | "
+                     f"{r['average_ma'][0]:.2f}-{r['average_ma'][1]:.2f} mA | "
+                     f"{_days(r['battery_days'])} |")
     lines += ["", "Inputs:"]
     lines += [f"  {k} = {i.value:g} {i.unit}  ({i.source})" for k, i in inputs.items()]
     return "\n".join(lines)
 
 
-def _scaled(inputs: dict[str, Input], k: float) -> dict[str, Input]:
+def _with_ref(inputs: dict[str, Input], ref_us: float) -> dict[str, Input]:
     out = dict(inputs)
-    ref = inputs["ref_iteration_us_240mhz"]
-    out["ref_iteration_us_240mhz"] = replace(ref, value=ref.value * k)
+    for s in SPEEDS:
+        key = f"ref_iteration_us_240mhz_{s}"
+        out[key] = replace(inputs[key], value=ref_us, source="given (--ref-us)")
     return out
 
 
-def run_power(ref_us: float | None = None) -> str:
-    inputs = power_inputs()
-    if ref_us is not None:
-        inputs["ref_iteration_us_240mhz"] = replace(inputs["ref_iteration_us_240mhz"],
-                                                    value=ref_us, source="given (--ref-us)")
+def power_figures(ref_us: float | None = None) -> dict:
+    """What `repband bench --power --json` prints: the scenarios, the measured loop (its
+    source) and every input with its source."""
     fig = app_loop_figures()
-    return format_report(fig, duty_cycle(fig, inputs), inputs)
+    inputs = power_inputs(fig=fig)
+    if ref_us is not None:
+        inputs = _with_ref(inputs, ref_us)
+    return {
+        "scenarios": scenario_rows(fig, inputs),
+        "duty_cycle": {s: duty_cycle(fig, inputs, s) for s in SPEEDS},
+        "measured": dict(fig, source="measured: app.App.step in MicroPython (this machine), "
+                         "gc.mem_alloc() with the collector off, time as a multiple of the "
+                         "reference loop"),
+        "inputs": {k: {"value": i.value, "unit": i.unit, "source": i.source}
+                   for k, i in inputs.items()},
+    }
 
+
+def run_power(ref_us: float | None = None, as_json: bool = False) -> str:
+    if as_json:
+        return json.dumps(power_figures(ref_us), indent=1)
+    fig = app_loop_figures()
+    inputs = power_inputs(fig=fig)
+    if ref_us is not None:
+        inputs = _with_ref(inputs, ref_us)
+    return format_report(fig, inputs)

@@ -133,11 +133,11 @@ def test_the_gyro_frames_are_there_when_asked_for():
     assert len(model.fifo) == 10 * 14
 
 
-def fault_positions(make, clock):
+def fault_positions(make):
     """For each I2C call of the restart that follows three failed batch reads: fail that
     call too, then let the bus be healthy. Returns the positions after which the driver never
     reads samples again (blind), out of the calls the restart makes."""
-    probe_clock, probe_model, probe = make()
+    probe_clock, _, probe = make()
     probe_clock.ms += 200
     bus = probe.i2c
     start = bus.calls
@@ -146,7 +146,7 @@ def fault_positions(make, clock):
     restart_calls = bus.calls - start - 3
     blind = []
     for pos in range(restart_calls):
-        clk, model, imu = make()
+        clk, _, imu = make()
         clk.ms += 200
         imu.i2c.fail_at(0, 1, 2, 3 + pos)
         assert imu.read_batch() == 0 and imu.lost == -1
@@ -168,6 +168,6 @@ def test_a_failed_restart_does_not_leave_the_imu_blind(part):
                           gyro=False)
         return clock, model, imu
 
-    blind, positions = fault_positions(make, None)
+    blind, positions = fault_positions(make)
     assert positions >= 10
     assert blind == [], f"blind after {len(blind)} of {positions} fault positions: {blind}"

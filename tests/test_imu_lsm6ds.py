@@ -79,6 +79,27 @@ def test_a_failed_restart_does_not_leave_the_imu_blind():
         imu = lsm.LSM6DSOX(FakeI2C({0x6A: model}), 0x6A, sleep_ms=clock.sleep_ms, gyro=False)
         return clock, model, imu
 
-    blind, positions = fault_positions(make, None)
+    blind, positions = fault_positions(make)
     assert positions >= 8
     assert blind == [], f"blind after {len(blind)} of {positions} fault positions: {blind}"
+
+
+@pytest.mark.parametrize("gyro", [True, False])
+def test_a_rotated_part_is_turned_back_into_the_band_frame(gyro):
+    from host_tools import BOARDS_DIR
+
+    board = firmware.load("board").load("m5stickc_plus2", str(BOARDS_DIR))  # a rotated IMU
+    clock = ManualClock(1000)
+    model = LSM6DSOXModel(clock, SampleSource([0], [[v] for v in SAMPLE]),
+                          to_band=board.imu["to_band"])
+    imu = lsm.LSM6DSOX(FakeI2C({0x6A: model}), 0x6A, sleep_ms=clock.sleep_ms, gyro=gyro,
+                       to_band=board.to_band)
+    clock.ms += 200
+    n = imu.read_batch()
+    assert n == 10
+    got = imu.batch[:6]
+    assert all(abs(got[i] - SAMPLE[i]) <= 1 for i in range(3)), got
+    if gyro:
+        assert all(abs(got[3 + i] - SAMPLE[3 + i]) <= 1 for i in range(3)), got
+    else:
+        assert got[3:] == [0, 0, 0]
