@@ -69,3 +69,45 @@ def test_the_app_logs_the_reps_replay_counts(shared_traces, tmp_path):
 def test_unknown_board_is_a_clear_error(tmp_path):
     with pytest.raises(VirtualBandError, match="unknown board 'm5nope'; known boards: "):
         VirtualBand(board="m5nope", flash_dir=tmp_path).start()
+
+
+NAPS = ("import machine; print('naps', sum(1 for e in machine.events if e[0] == 'lightsleep'))")
+
+
+def naps(port):
+    out = mpremote(port, "resume", "exec", NAPS)  # resume: no soft reset, the app's events stay
+    return int(out.split("naps")[1].split()[0])
+
+
+def test_a_host_attached_keeps_the_repl_answering_with_light_sleep_on(shared_traces, tmp_path):
+    """USB power on the board's usb_sense pin: the band never naps in light sleep (which would
+    stop its UART), so the host's first Ctrl-C is heard while the app counts."""
+    trace = shared_traces / "uci-pt" / "s1-e4-u3-test.csv"
+    with VirtualBand(board="esp32_devkitc_mpu6050", trace=trace, flash_dir=tmp_path / "f",
+                     speed=4, install=True) as vb:
+        vb.wait_for(b"Ctrl-C stops")
+        vb.wait_for(b"", 1)
+        assert naps(vb.pty_path) == 0
+        assert b"stopped, log flushed" in vb.output  # the app heard the first Ctrl-C
+
+
+def test_on_battery_the_band_naps_deaf_and_plugging_in_wakes_it(shared_traces, tmp_path):
+    """No USB power: every nap is a light sleep, and what is sent meanwhile is lost; plugging
+    the cable in ends the nap (usb_sense is a wake source) and the REPL answers."""
+    import time
+
+    trace = shared_traces / "uci-pt" / "s1-e4-u3-test.csv"
+    # at speed 2 a nap lasts 850 ms of wall time and the band is awake a few ms a batch: a byte
+    # sent at a random moment lands in a nap all but always
+    with VirtualBand(board="esp32_devkitc_mpu6050", trace=trace, flash_dir=tmp_path / "f",
+                     speed=2, install=True) as vb:
+        vb.wait_for(b"Ctrl-C stops")
+        vb.unplug()
+        time.sleep(4)  # 8 s of the band's time: several batches, each a light sleep
+        with open(vb._input, "ab") as usb:  # a Ctrl-C straight into the band's UART, unplugged
+            usb.write(b"\x03")
+        time.sleep(1)
+        assert b"stopped, log flushed" not in vb.output  # lost: it arrived during a light sleep
+        port = vb.plug_in()
+        assert naps(port) >= 3
+        assert b"stopped, log flushed" in vb.output

@@ -62,6 +62,7 @@ class UsbLink:
         self.bytes_to_host = 0
         self.plugged = True
         self._cut_at: int | None = None
+        self._on_hang_up = None
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._to_band, args=(to_band,), daemon=True)
         self._thread.start()
@@ -102,8 +103,9 @@ class UsbLink:
         self.bytes_to_host += n
         return n
 
-    def unplug(self, after_bytes: int | None = None) -> None:
+    def unplug(self, after_bytes: int | None = None, on_hang_up=None) -> None:
         with self._lock:
+            self._on_hang_up = on_hang_up
             if after_bytes is None:
                 self._hang_up()
             else:
@@ -115,6 +117,8 @@ class UsbLink:
         if not self.plugged:
             return
         self.plugged = False
+        if self._on_hang_up is not None:
+            self._on_hang_up()  # the cable is out: no USB power either
         null = os.open(os.devnull, os.O_RDWR)
         for fd in (self._master, self._slave):
             os.dup2(null, fd)
@@ -166,7 +170,7 @@ class VirtualBand:
         self.flash_dir.mkdir(parents=True, exist_ok=True)
         lib = self.work / "lib"
         lib.mkdir(exist_ok=True)
-        for name in ("imu_models.py", "vclock.py", "machine.py"):
+        for name in ("imu_models.py", "vclock.py", "machine.py", "esp32.py"):
             shutil.copyfile(FAKES / name, lib / name)
         shutil.copyfile(HERE.parent / "mp" / "drive.py", lib / "drive.py")
         board = json.loads(board_file.read_text())
@@ -183,13 +187,16 @@ class VirtualBand:
         (lib / "trace.bin").write_bytes(pack(trace))
         self.trace_ms = int(trace.t_ms[-1])
         (lib / "band.json").write_text(json.dumps({
-            "imu": board["imu"],
+            "imu": board["imu"], "usb_sense": board.get("usb_sense"),
             # the app's first batch comes a moment after boot; a few seconds more let the
             # last set end (the counter closes a set after 12 s without a rep)
             "trace_end_ms": start_ms + self.trace_ms + 15_000, "uid": self.uid}))
         self._input = self.work / "usb-in"
         self._input.write_bytes(b"")
-        cfg = {"input": str(self._input), "flash_dir": str(self.flash_dir), "lib_dir": str(lib),
+        self._usb = self.work / "usb-power"  # the cable: 1 plugged in (USB power), 0 not
+        self._usb.write_text("1")
+        cfg = {"input": str(self._input), "usb": str(self._usb), "flash_dir": str(self.flash_dir),
+               "lib_dir": str(lib),
                "bootstrap": str(HERE / "bootstrap.py"), "speed": self.speed, "heap": 64 << 20,
                "start_ms": start_ms}  # the band's clock at power-on
         (self.work / "band.json").write_text(json.dumps(cfg))
@@ -207,13 +214,14 @@ class VirtualBand:
     def unplug(self, after_bytes: int | None = None) -> None:
         """Pull the USB cable now, or once `after_bytes` more bytes have gone to the host."""
         if self.link:
-            self.link.unplug(after_bytes)
+            self.link.unplug(after_bytes, on_hang_up=lambda: self._usb.write_text("0"))
 
     def plug_in(self) -> str:
         """Plug the cable in again (the band kept running): returns the new port."""
         if self.link:
             self.link.close()
         self.link = UsbLink(self._input)
+        self._usb.write_text("1")
         return self.link.path
 
     def _from_band(self) -> None:

@@ -16,6 +16,13 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
 let inputFd = fs.openSync(cfg.input, "r");
 let inputPos = 0;
 const pending = [];
+function dropInput() {  // bytes that arrive while the band's UART is stopped (light sleep)
+  const st = fs.fstatSync(inputFd);
+  if (st.size > inputPos) inputPos = st.size;
+}
+function usbPower() {  // the cable: the host side writes 1 (plugged in) or 0 into cfg.usb
+  try { return fs.readFileSync(cfg.usb, "utf8").trim() === "1" ? 1 : 0; } catch (e) { return 0; }
+}
 function pollInput() {
   const buf = Buffer.alloc(4096);
   for (;;) {
@@ -85,6 +92,20 @@ const vband = {
     const k = pending.indexOf(3);
     if (k >= 0) { pending.splice(0, k + 1); return 1; }
     return 0;
+  },
+  usb_power() { return usbPower(); },
+  // light sleep: time passes (paced like sleeps), input received while awake stays queued (a
+  // Ctrl-C among it interrupts, as the UART's interrupt would have), input arriving meanwhile
+  // is lost; returns 1 if USB power is present (a wake source), + 2 for that Ctrl-C
+  nap(ms, now_ms, epoch_s) {
+    clock.ms = now_ms;
+    clock.epoch_s = epoch_s;
+    pollInput();
+    const k = pending.indexOf(3);
+    if (k >= 0) { pending.splice(0, k + 1); return usbPower() + 2; }
+    if (cfg.speed > 0 && ms > 0) Atomics.wait(sleeper, 0, 0, ms / cfg.speed);
+    dropInput();
+    return usbPower();
   },
   rename(a, b) {
     try { mp.FS.rename(a, b); return 0; } catch (e) { return e.errno || 5; }

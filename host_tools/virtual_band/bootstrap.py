@@ -11,6 +11,7 @@ import vclock  # noqa: E402
 import imu_models  # noqa: E402
 import drive  # noqa: E402 (host_tools/mp/drive.py)
 import machine  # noqa: E402 (the fake: /lib/machine.py)
+import esp32  # noqa: E402 (the fake: /lib/esp32.py, wake sources)
 
 # Emscripten errno values -> the standard ones a band (and mpremote) uses
 _ERRNO = {44: 2, 20: 17, 54: 20, 31: 21, 28: 22, 55: 39, 2: 13, 63: 1, 8: 9, 51: 28, 29: 5}
@@ -92,8 +93,29 @@ def _pace(ms):
     if not _worn[0] and clock.ms >= _cfg["trace_end_ms"]:
         _worn[0] = True
         print("[virtual band] the trace has been worn to its end")
+    if _usb is not None:
+        machine.Pin._levels[_usb] = vband_js.usb_power()
     if vband_js.pace(ms, clock.ms, clock.epoch_s):
         raise KeyboardInterrupt
+
+
+def _nap(ms):
+    # machine.lightsleep on the virtual band: the UART is stopped, so what the host sends
+    # meanwhile is lost (as on an ESP32: esp-idf's light sleep gates the UART's clock); an
+    # armed wake source (the button, USB power on usb_sense) ends the nap early
+    slept = 0
+    while slept < ms:
+        step = ms - slept if ms - slept < 20 else 20
+        got = vband_js.nap(step, clock.ms, clock.epoch_s)
+        if got & 2:
+            raise KeyboardInterrupt  # it came while the band was awake
+        usb = got & 1
+        clock.ms += step
+        slept += step
+        if _usb is not None:
+            machine.Pin._levels[_usb] = usb
+        if esp32.woken():
+            break
 
 
 with open("/lib/band.json") as f:
@@ -116,6 +138,11 @@ if _imu["part"].startswith("lsm6ds"):
 else:
     _model = imu_models.MPU6886Model(clock, _source, _imu["part"], _imu["to_band"])
 machine.bus = imu_models.FakeI2C({_imu["address"]: _model})
+machine.clock = clock
+machine.nap = _nap
+_usb = _cfg.get("usb_sense")  # the board's USB-power pin: high while the cable is in
+if _usb is not None:
+    machine.Pin._levels[_usb] = vband_js.usb_power()
 
 vfs.umount("/")
 vfs.mount(BandFlash(vfs.VfsPosix("/flash")), "/")
