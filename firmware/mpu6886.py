@@ -73,6 +73,7 @@ class MPU6886:
         self.has_gyro = gyro
         self.to_band = to_band
         self._sleep = sleep_ms
+        self.i2c_errors = 0
         self._frame = _FRAME_6AXIS if gyro else _FRAME_ACCEL.get(part, 6)
         fits = _FIFO_BYTES // self._frame
         self.max_batch = fits if batch is None or batch > fits else batch
@@ -84,7 +85,6 @@ class MPU6886:
         self._b1 = bytearray(1)
         self._b2 = bytearray(2)
         self._map = _axes(to_band)
-        self.i2c_errors = 0
         self.overflows = 0
         self.lost = 0  # of the last read_batch: > 0 overflowed, -1 I2C failure, 0 fine
         self.ready = False  # set once init() has run to its end
@@ -92,8 +92,17 @@ class MPU6886:
 
     # -- registers -------------------------------------------------------------------------
     def _w(self, reg, value):
+        # set-up writes are retried (a bus glitch must not leave a register half set up);
+        # the batch reads are retried as a whole in read_batch
         self._b1[0] = value
-        self.i2c.writeto_mem(self.address, reg, self._b1)
+        for attempt in range(3):
+            try:
+                self.i2c.writeto_mem(self.address, reg, self._b1)
+                return
+            except OSError:
+                self.i2c_errors += 1
+                if attempt == 2:
+                    raise
 
     def _r(self, reg):
         self.i2c.readfrom_mem_into(self.address, reg, self._b1)
@@ -102,7 +111,11 @@ class MPU6886:
     def init(self):
         self.ready = False
         try:
-            who = self._r(_WHO_AM_I)
+            try:
+                who = self._r(_WHO_AM_I)
+            except OSError:
+                self.i2c_errors += 1
+                who = self._r(_WHO_AM_I)  # once more: a glitch is not a missing part
         except OSError as e:
             raise IMUError("no %s answers at I2C address 0x%02x (%s): check the wiring and the "
                            "board file" % (self.part, self.address, e))

@@ -9,7 +9,7 @@ import pytest
 
 from host_tools import BOARDS_DIR, firmware, traceio
 from host_tools.fakes import machine as fake_machine
-from host_tools.fakes.imu_models import FakeI2C, MPU6886Model, SampleSource
+from host_tools.fakes.imu_models import FakeI2C, LSM6DSOXModel, MPU6886Model, SampleSource
 from host_tools.fakes.vclock import VirtualClock
 from host_tools.replay import replay_trace
 from host_tools.synth import make_session
@@ -18,25 +18,32 @@ app_mod = firmware.load("app")
 board_mod = firmware.load("board")
 feedback_mod = firmware.load("feedback")
 mpu = firmware.load("mpu6886")
+lsm6ds = firmware.load("lsm6ds")
 replog = firmware.load("replog")
 counter = firmware.load("counter")
 
 
 def wear(trace, tmp_path, board="m5stickc_plus2", cfg=None, extra_ms=20_000, until=None,
-         epoch_s=0, log_dir="log"):
+         epoch_s=0, log_dir="log", error_pct=0):
     """Run the app on a band wearing `trace` until the trace is over (+ extra_ms). epoch_s: the
-    RTC (Unix seconds at virtual time 0); 0 = never set by a host."""
+    RTC (Unix seconds at virtual time 0); 0 = never set by a host. error_pct: that share of
+    I2C calls fails."""
     b = board_mod.load(board, str(BOARDS_DIR))
     clock = VirtualClock(0)
     clock.epoch_s = epoch_s
     t, *cols = (c.tolist() for c in traceio.counter_ints(trace))
-    model = MPU6886Model(clock, SampleSource(t, cols), b.imu["part"], to_band=b.imu["to_band"])
-    fake_machine.bus = FakeI2C({b.imu["address"]: model})
+    lsm = b.imu["part"].startswith("lsm6ds")
+    model = (LSM6DSOXModel if lsm else MPU6886Model)(clock, SampleSource(t, cols), b.imu["part"],
+                                                     to_band=b.imu["to_band"])
+    fake_machine.bus = FakeI2C({b.imu["address"]: model}, error_pct=error_pct)
     fake_machine.clock = clock
     fake_machine.events.clear()
-    imu = mpu.MPU6886(fake_machine.bus, b.imu["address"], b.imu["part"],
-                      rate_hz=round(trace.sample_rate_hz), to_band=b.to_band,
-                      sleep_ms=clock.sleep_ms, gyro=app_mod.USES_GYRO)  # as app.main() opens it
+    rate = round(trace.sample_rate_hz)
+    driver = (lsm6ds.LSM6DSOX if lsm else mpu.MPU6886)
+    imu = driver(fake_machine.bus, b.imu["address"], b.imu["part"],
+                 rate_hz=rate + 1 if lsm and rate == 25 else rate,  # its ODRs: 26, 52 Hz
+                 to_band=b.to_band, sleep_ms=clock.sleep_ms,
+                 gyro=app_mod.USES_GYRO)  # as app.main() opens it
     log = replog.Log(str(tmp_path / log_dir))
     log.boot(fake_machine.reset_cause())
     fb = feedback_mod.Feedback(b, clock, fake_machine, True)
@@ -323,3 +330,25 @@ def test_with_light_sleep_a_press_ends_the_nap_and_is_polled(tmp_path, monkeypat
     assert lightsleeps()
     assert ("wake_ext0", (37, fake_esp32.WAKEUP_ALL_LOW)) in fake_machine.events
     assert app.mode == "clamshell" and app.fb.played["mode"] == 1  # one press, one change
+
+
+REAL = ("s1-e4-u3-test", "s2-e4-u3-test", "s1-e4-u3-template_session",
+        "s2-e4-u3-template_session")  # the real recordings in the band frame with reps
+
+
+@pytest.mark.parametrize("board", ["m5stickc_plus2", "esp32s3_lsm6dsox"])
+def test_reps_are_counted_through_ten_percent_i2c_errors(tmp_path, shared_traces, board):
+    """10 % of I2C calls fail (a failed read is retried, a failed restart retried next batch):
+    the app counts what replay counts on real recordings, and logs I2C faults as it goes."""
+    got = want = faults = calls = failed = 0
+    for k, name in enumerate(REAL):
+        trace = traceio.read_trace(shared_traces / "uci-pt" / f"{name}.csv")
+        want += len(replay_trace(trace)["reps"])
+        app, log, _ = wear(trace, tmp_path, board=board, log_dir=f"l{k}", error_pct=10)
+        got += len(logged_reps(log))
+        faults += sum(1 for r in log.records() if r[1] == replog.FAULT)
+        calls += fake_machine.bus.calls
+        failed += fake_machine.bus.failed
+    assert 0.08 * calls < failed < 0.12 * calls
+    print(f"{board}: {got} of {want} reps counted at 10 % I2C errors ({faults} FAULT records)")
+    assert want > 70 and got >= want - 2, (got, want)
