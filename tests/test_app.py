@@ -352,3 +352,51 @@ def test_reps_are_counted_through_ten_percent_i2c_errors(tmp_path, shared_traces
     assert 0.08 * calls < failed < 0.12 * calls
     print(f"{board}: {got} of {want} reps counted at 10 % I2C errors ({faults} FAULT records)")
     assert want > 70 and got >= want - 2, (got, want)
+
+
+def test_the_sample_clock_stays_in_small_ints_after_hours_awake():
+    """After 6 h 10 min counting at 50 Hz (1.1 M samples) a quiet batch still allocates
+    nothing on MicroPython: t0 + s * 1000 // rate left the 31-bit small ints after ~6 h (every
+    sample then allocated a big int); the ticks-based clock never does."""
+    from host_tools import power
+    from host_tools.mpy_runtime import run_micropython
+
+    imu = power._driver("m5stickc_plus2", app_mod.USES_GYRO)
+    files = {n: (power.FAKES_DIR / n).read_bytes()
+             for n in ("machine.py", "imu_models.py", "vclock.py")}
+    files.update({p.name: p.read_bytes() for p in BOARDS_DIR.glob("*.json")})
+    files["still.bin"] = power.fifo_bytes(power.still_trace(), "m5stickc_plus2",
+                                          imu.max_batch * 500 // 50, gyro=app_mod.USES_GYRO)
+    script = """
+import gc, machine, fakeband
+machine.record = False
+data = open('/lib/still.bin', 'rb').read()
+bus = fakeband.ReplayI2C(data, %d, frame=%d)
+app, clock = fakeband.build('m5stickc_plus2', '/l', bus, 50)
+for _ in range(3):
+    app.step()
+    clock.ms += app.period_ms
+awake_ms = (6 * 3600 + 600) * 1000
+clock.ms += awake_ms
+app.samples += awake_ms * 50 // 1000
+app._t_sec = clock.ticks_ms()
+app.step()
+gc.collect()
+gc.disable()
+a = gc.mem_alloc()
+app.step()
+got = gc.mem_alloc() - a
+gc.enable()
+ts = []
+f = app.counter.feed
+def spy(t, *a):
+    ts.append(t)
+    return f(t, *a)
+app.counter.feed = app._cfeed = spy
+app.step()
+print('A', got, min(ts), max(ts), len(ts))
+""" % (imu.max_batch // 2, imu._frame)
+    out = run_micropython(script, files, heap_bytes=64 << 20)
+    got, lo, hi, n = map(int, next(x for x in out.splitlines() if x.startswith("A ")).split()[1:])
+    assert n == imu.max_batch // 2 and 0 <= lo <= hi < 1 << 30
+    assert got == 0  # no big int per sample (nor anything else)

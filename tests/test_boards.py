@@ -47,3 +47,22 @@ def test_boards_load_in_micropython():
                           "    b = board.load(n, '/lib')\n    print(b.name, b.to_band([1, 2, 3], [0, 0, 0]))\n",
                           files)
     assert [line.split()[0] for line in out.splitlines()] == NAMES
+
+
+@pytest.mark.parametrize("bad", [1.0, True, "1"])
+def test_a_non_integer_in_the_axis_map_is_refused(tmp_path, bad):
+    """1.0 == 1 and True == 1 in Python: such a map would pass a value check and then index
+    the sample with a float (the counter raised)."""
+    data = json.loads((BOARDS_DIR / "m5stickc_plus2.json").read_text())
+    data["imu"]["to_band"] = [[0, -1, 0], [bad, 0, 0], [0, 0, 1]]
+    (tmp_path / "bad.json").write_text(json.dumps(data | {"name": "bad"}))
+    with pytest.raises(board.BoardError, match="signed permutation"):
+        board.load("bad", str(tmp_path))
+
+
+def test_pins_must_be_gpio_numbers(tmp_path):
+    data = json.loads((BOARDS_DIR / "esp32_devkitc_mpu6050.json").read_text())
+    data["usb_sense"] = "35"
+    (tmp_path / "bad.json").write_text(json.dumps(data | {"name": "bad"}))
+    with pytest.raises(board.BoardError, match="usb_sense must be a GPIO number"):
+        board.load("bad", str(tmp_path))

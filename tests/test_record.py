@@ -181,3 +181,20 @@ def test_recording_reproduces_the_worn_trace(tmp_path: Path) -> None:
         assert all(abs(a - b) <= 1 for a, b in zip(g[1:4], s[1:4])), (i, g, s)  # mg
         assert all(abs(a - b) <= 2 for a, b in zip(g[4:], s[4:])), (i, g, s)  # 0.1 deg/s
     assert any("recording from" in line for line in said)
+
+
+def test_seconds_to_samples_does_not_hang_on_float_rounding() -> None:
+    """recorder.run(seconds) stops after the same number of samples in single precision (the
+    ESP32's floats) as in double: int(2.3 * 50) is 114 in double precision and 115 in single."""
+    import numpy as np
+
+    from host_tools import firmware
+
+    recorder = firmware.load("recorder")
+    assert recorder.samples_for(2.3, 50) == 115
+    for tenths in range(1, 3000):
+        for rate in (20, 25, 50, 52, 100):
+            want = tenths * rate // 10
+            assert recorder.samples_for(tenths / 10, rate) == want, (tenths, rate)
+            assert recorder.samples_for(np.float32(tenths / 10), rate) == want, (tenths, rate)
+    assert recorder.samples_for(3, 50) == 150 and recorder.samples_for(0, 50) == -1
