@@ -14,6 +14,11 @@ WDT_MS = 8000
 # wakes when it rises (USB enumeration takes far longer than the wake-up); a board without one
 # stays awake this long after it starts and after any button press, so a host can reach it.
 HOST_LISTEN_MS = 60 * 1000
+# The screen lights (display.LIT_MS) when a set starts counting, when it ends, at the day's goal
+# and at a button press; every rep is a buzz. Lit at every rep, the backlight stays on through
+# whole sets: about half the band's charge on a default day (repband bench --power, scenario
+# "daily, screen lit at every rep"), for a screen the wearer lying on the side does not see.
+SHOW_EVERY_REP = False
 # The counter's own say on whether it reads the gyro (firmware/counter.py may set USES_GYRO);
 # without it the IMU runs its accelerometer alone (the gyro is most of the IMU's current).
 USES_GYRO = getattr(counter, "USES_GYRO", False)
@@ -239,13 +244,15 @@ class App:
                 self.fb.rep()
             if ex:
                 self.shown_ex = ex
-            self._show()
+            if SHOW_EVERY_REP or c.set_reps <= 1 or self.day[ex] == self.goal:
+                self._show()
         elif ev == counter.EV_SET:
             self.log.set_done(c.set_start_ms, c.set_end_ms, c.set_reps, c.set_exercise)
             self.log.daily(self.day_no or 0, self.day[1], self.day[2])
             self._daily_dirty = False
             self.sets += 1
             self.fb.set_end()
+            self._show()
 
     def _show(self):
         if self.display is not None:

@@ -182,7 +182,8 @@ def still_trace(seconds: int = 200) -> traceio.Trace:
 
 
 def app_loop_figures(trace: traceio.Trace | None = None, board: str = "m5stickc_plus2",
-                     batch: int | None = None, gyro: bool | None = None) -> dict:
+                     batch: int | None = None, gyro: bool | None = None,
+                     show_every_rep: bool | None = None) -> dict:
     """The app's loop measured in MicroPython (see the module doc). `batch`: the driver's
     buffer in samples (None: the app's, the whole FIFO); the app reads about half of it each
     period. gyro None: as the app opens the IMU (app.USES_GYRO)."""
@@ -201,10 +202,11 @@ def app_loop_figures(trace: traceio.Trace | None = None, board: str = "m5stickc_
     files["still.bin"] = fifo_bytes(still_trace(), board, period_ms, gyro=gyro)
     script = _MP_APP_LOOP % {"per_read": per_read, "frame": imu._frame, "batch": repr(batch),
                              "board": board, "rate": BAND_RATE_HZ}
-    if gyro != _app().USES_GYRO:  # the app opens the IMU as the counter needs; measure the other
-        script = script.replace("import gc, time, machine, fakeband",
-                                "import gc, time, machine, app, fakeband\n"
-                                "app.USES_GYRO = %r" % gyro)
+    every = _app().SHOW_EVERY_REP if show_every_rep is None else show_every_rep
+    # the app as it is, or with another of its choices (to measure what that one costs)
+    script = script.replace("import gc, time, machine, fakeband",
+                            "import gc, time, machine, app, fakeband\n"
+                            "app.USES_GYRO = %r\napp.SHOW_EVERY_REP = %r" % (gyro, every))
     out = run_micropython(script, files, heap_bytes=64 << 20)
     line = next(x for x in out.splitlines() if x.startswith("P "))
     (batches, per, period, quiet, q_min, q_max, events, e_max, reps, sets,
@@ -216,7 +218,8 @@ def app_loop_figures(trace: traceio.Trace | None = None, board: str = "m5stickc_
     in_sets_ms = sum(x["end_ms"] - x["start_ms"] for x in replayed)
     return {
         "set_ms_per_rep": in_sets_ms / max(1, sum(x["reps"] for x in replayed)),
-        "trace": str(trace.path), "board": board, "gyro": gyro, "batches": batches,
+        "trace": str(trace.path), "board": board, "gyro": gyro, "show_every_rep": every,
+        "batches": batches,
         "samples_per_batch": per, "period_ms": period, "fifo_frame_bytes": imu._frame,
         "quiet_batches": quiet, "event_batches": events, "reps": reps, "sets": sets,
         # heap bytes allocated by one batch without an event (min and max over all of them)
@@ -357,9 +360,16 @@ class Scenario:
     light_sleep: bool  # between batches, once no host may be listening (on battery)
     gyro: bool  # the IMU's gyro powered and in the FIFO
     starts_per_day: float  # app starts (each listens host_listen_ms awake before light sleep)
+    every_rep: bool = False  # the screen lit at every rep (app.SHOW_EVERY_REP)
+
+    @property
+    def fig(self) -> str:  # which measurement of the app's loop it runs on
+        return "gyro" if self.gyro else "every_rep" if self.every_rep else "default"
 
     def settings(self) -> dict:
         return {"imu": "accel + gyro" if self.gyro else "accelerometer only",
+                "screen": "lit at every rep" if self.every_rep else
+                          "lit at a set's start and end, the goal, a press",
                 "between_batches": ("light sleep on battery" if self.light_sleep
                                     else "awake (time.sleep_ms): a host attached all along")}
 
@@ -367,6 +377,7 @@ class Scenario:
 def scenarios(inputs: dict[str, Input]) -> list[Scenario]:
     v = {k: i.value for k, i in inputs.items()}
     gyro = bool(_app().USES_GYRO)
+    every = bool(_app().SHOW_EVERY_REP)
     n = v["sessions_per_day"]
     ex_h = n * v["session_min"] / 60
     run_h = n * (v["session_min"] + v["idle_after_min"]) / 60  # then deep sleep
@@ -374,15 +385,19 @@ def scenarios(inputs: dict[str, Input]) -> list[Scenario]:
             f"started with a button press; counting ends {v['idle_after_min']:.0f} min after the "
             "last rep (deep sleep until the next press)")
     return [
-        Scenario("daily", worn + "; the band's default settings", run_h, ex_h, True, gyro, n),
-        Scenario("daily, gyro on", worn + "; the gyro powered (as before accelerometer-only)",
-                 run_h, ex_h, True, True, n),
+        Scenario("daily", worn + "; the band's default settings", run_h, ex_h, True, gyro, n,
+                 every),
+        Scenario("daily, screen lit at every rep", worn + "; the screen lit at every rep (the "
+                 "default before)", run_h, ex_h, True, gyro, n, True),
+        Scenario("daily, gyro on", worn + "; the gyro powered and in the FIFO (the default "
+                 "before)", run_h, ex_h, True, True, n, every),
         Scenario("daily, awake between batches", worn + "; no light sleep (what a band "
-                 "attached to a host does; the default before)", run_h, ex_h, False, gyro, n),
+                 "attached to a host does; the default before)", run_h, ex_h, False, gyro, n,
+                 every),
         Scenario("counting all waking hours", f"the app counting {v['awake_hours_worst']:.0f} h "
                  "a day (e.g. motion waking it all day), default settings",
-                 v["awake_hours_worst"], ex_h, True, gyro, n),
-        Scenario("standby", "deep sleep all day (not worn)", 0.0, 0.0, True, gyro, 0.0),
+                 v["awake_hours_worst"], ex_h, True, gyro, n, every),
+        Scenario("standby", "deep sleep all day (not worn)", 0.0, 0.0, True, gyro, 0.0, every),
     ]
 
 
@@ -401,10 +416,12 @@ def state_currents(duty: dict, inputs: dict[str, Input], sc: Scenario,
     awake = counting(v["esp32_idle_ma"])
     session_ms = v["session_min"] * 60000
     reps = v["reps_per_session"]
-    # the backlight is on from a set's first rep to LIT_MS after its last (each event
-    # restarts display.LIT_MS): the set's length, from the measured trace's sets, plus LIT_MS
-    lit = min(1.0, (reps * v["set_s_per_rep"] * 1000 + v["sets_per_session"] * _lit_ms())
-              / session_ms)
+    # each show keeps the backlight on display.LIT_MS more. Lit at every rep: from a set's first
+    # rep to LIT_MS after its end (its length from the measured trace's sets); else LIT_MS at
+    # its first rep (or the set's length, if shorter) and LIT_MS at its end
+    set_ms = reps / v["sets_per_session"] * v["set_s_per_rep"] * 1000
+    per_set = set_ms + _lit_ms() if sc.every_rep else min(set_ms, _lit_ms()) + _lit_ms()
+    lit = min(1.0, v["sets_per_session"] * per_set / session_ms)
     buzz = (reps * _pattern_ms("REP") + v["sets_per_session"] * _pattern_ms("SET_END")
             + _pattern_ms("GOAL")) / session_ms
     between = v["esp32_light_sleep_ma"] if sc.light_sleep else v["esp32_idle_ma"]
@@ -435,19 +452,24 @@ def day_mah(duty: dict, inputs: dict[str, Input], sc: Scenario) -> float:
             + listen_h * (listening - idle) + (24 - sc.counting_h) * deep)
 
 
-def scenario_rows(fig: dict, inputs: dict[str, Input]) -> list[dict]:
+def scenario_rows(figs: dict, inputs: dict[str, Input]) -> list[dict]:
     """Per scenario: its settings, the day's average current and how long the battery lasts,
-    each as a range [low, high] over the ESP32's published speed range."""
+    each as a range [low, high] over the ESP32's published speed range. figs: the app's loop
+    as measured by app_loop_figures, by Scenario.fig ("default", "gyro", "every_rep"), or one
+    measurement for all."""
     v = {k: i.value for k, i in inputs.items()}
     usable = v["battery_mah"] * v["usable_fraction"]
-    duties = {s: duty_cycle(fig, inputs, s) for s in SPEEDS}
-    default = _app().USES_GYRO
+    if "period_ms" in figs:
+        figs = {"default": figs, "gyro": figs, "every_rep": figs}
+    app = _app()
     rows = []
     for sc in scenarios(inputs):
-        ma = {s: day_mah(duties[s], inputs, sc) / 24 for s in SPEEDS}
+        fig = figs[sc.fig]
+        ma = {s: day_mah(duty_cycle(fig, inputs, s), inputs, sc) / 24 for s in SPEEDS}
         rows.append({
             "name": sc.name, "what": sc.what, "settings": sc.settings(),
-            "default_settings": sc.light_sleep and sc.gyro == default,
+            "default_settings": (sc.light_sleep and sc.gyro == app.USES_GYRO
+                                 and sc.every_rep == app.SHOW_EVERY_REP),
             "average_ma": [round(ma["fast"], 3), round(ma["slow"], 3)],
             "battery_days": [round(usable / ma["slow"] / 24, 1), round(usable / ma["fast"] / 24, 1)],
         })
@@ -474,7 +496,8 @@ def _days(r: list[float]) -> str:
     return f"{r[0]:.0f}-{r[1]:.0f} days" if r[0] >= 3 else f"{24 * r[0]:.0f}-{24 * r[1]:.0f} h"
 
 
-def format_report(fig: dict, inputs: dict[str, Input]) -> str:
+def format_report(figs: dict, inputs: dict[str, Input]) -> str:
+    fig = figs.get("default", figs)
     slow, fast = (duty_cycle(fig, inputs, s) for s in SPEEDS)
     lines = [f"App loop measured in MicroPython over {fig['trace']} on {fig['board']} "
              f"({'accel + gyro' if fig['gyro'] else 'accelerometer only'}, "
@@ -494,20 +517,20 @@ def format_report(fig: dict, inputs: dict[str, Input]) -> str:
              f"{100 * fast['duty']:.1f}-{100 * slow['duty']:.1f} % (CPU {fast['cpu_ms']:.1f}-"
              f"{slow['cpu_ms']:.1f} ms, I2C {slow['i2c_ms']:.1f} ms, wake-up "
              f"{slow['wake_ms']:.1f} ms); a rep adds {fast['event_ms']:.1f}-"
-             f"{slow['event_ms']:.1f} ms",
+             f"{slow['event_ms']:.1f} ms (events: reps and set ends)",
              ""]
     daily = scenarios(inputs)[0]
     lines.append("State currents, daily scenario, the ESP32 at the slow end:")
     lines += [f"  {k:<60} {ma:7.2f} mA" for k, ma in state_currents(slow, inputs, daily).items()]
     lines += ["", f"Battery life, M5StickC Plus2 ({inputs['battery_mah'].value:.0f} mAh, "
               f"{100 * inputs['usable_fraction'].value:.0f} % usable), low-high:", "",
-              "| scenario | IMU | between batches | average | battery life |",
-              "|---|---|---|---|---|"]
-    for r in scenario_rows(fig, inputs):
+              "| scenario | IMU | screen | between batches | average | battery life |",
+              "|---|---|---|---|---|---|"]
+    for r in scenario_rows(figs, inputs):
         st = r["settings"]
         name = r["name"] + (" (default settings)" if r["default_settings"] and r["name"] != "standby"
                             else "")
-        lines.append(f"| {name} | {st['imu']} | {st['between_batches']} | "
+        lines.append(f"| {name} | {st['imu']} | {st['screen']} | {st['between_batches']} | "
                      f"{r['average_ma'][0]:.2f}-{r['average_ma'][1]:.2f} mA | "
                      f"{_days(r['battery_days'])} |")
     lines += ["", "Inputs:"]
@@ -523,19 +546,29 @@ def _with_ref(inputs: dict[str, Input], ref_us: float) -> dict[str, Input]:
     return out
 
 
+def measure_all() -> dict:
+    """The app's loop as it is, and with each default it changed undone (the gyro on, the
+    screen lit at every rep), so each scenario runs on its own measurement."""
+    app = _app()
+    return {"default": app_loop_figures(),
+            "gyro": app_loop_figures(gyro=True),
+            "every_rep": app_loop_figures(show_every_rep=True)}
+
+
 def power_figures(ref_us: float | None = None) -> dict:
     """What `repband bench --power --json` prints: the scenarios, the measured loop (its
     source) and every input with its source."""
-    fig = app_loop_figures()
+    figs = measure_all()
+    fig = figs["default"]
     inputs = power_inputs(fig=fig)
     if ref_us is not None:
         inputs = _with_ref(inputs, ref_us)
+    src = ("measured: app.App.step in MicroPython (this machine), gc.mem_alloc() with the "
+           "collector off, time as a multiple of the reference loop")
     return {
-        "scenarios": scenario_rows(fig, inputs),
+        "scenarios": scenario_rows(figs, inputs),
         "duty_cycle": {s: duty_cycle(fig, inputs, s) for s in SPEEDS},
-        "measured": dict(fig, source="measured: app.App.step in MicroPython (this machine), "
-                         "gc.mem_alloc() with the collector off, time as a multiple of the "
-                         "reference loop"),
+        "measured": {k: dict(f, source=src) for k, f in figs.items()},
         "inputs": {k: {"value": i.value, "unit": i.unit, "source": i.source}
                    for k, i in inputs.items()},
     }
@@ -544,8 +577,8 @@ def power_figures(ref_us: float | None = None) -> dict:
 def run_power(ref_us: float | None = None, as_json: bool = False) -> str:
     if as_json:
         return json.dumps(power_figures(ref_us), indent=1)
-    fig = app_loop_figures()
-    inputs = power_inputs(fig=fig)
+    figs = measure_all()
+    inputs = power_inputs(fig=figs["default"])
     if ref_us is not None:
         inputs = _with_ref(inputs, ref_us)
-    return format_report(fig, inputs)
+    return format_report(figs, inputs)

@@ -102,16 +102,18 @@ def test_every_window_is_inside_the_visible_panel(plus2_run):
 
 
 def test_the_count_row_is_redrawn_when_the_count_changes(plus2_run):
-    reps, _, _, events = plus2_run
+    reps, sets, _, events = plus2_run
     cmds = commands(events, dc_pin=14)
     count_row = 40 + (240 - 120) // 2 + 24  # display.Display.rows[1] plus the y offset
     pushes = [cmds[k + 1][1] for k, (c, d, _) in enumerate(cmds)
               if c == RASET and int.from_bytes(d[:2], "big") == count_row]
     assert reps > 10
-    assert len(pushes) == reps + 1  # the 0 at start, then once a rep: never per sample
+    # the 0 at start, then a set's first rep and its end (app.SHOW_EVERY_REP off: the backlight
+    # would stay on through whole sets): never per sample
+    assert len(pushes) == 1 + 2 * sets
     # each shows another number than the one before (leg lifts, then clamshells from 1 again)
     assert all(a[1] != b[1] for a, b in zip(pushes, pushes[1:]))
-    assert len({crc for _, crc in pushes}) == 12  # 0..11
+    assert len({crc for _, crc in pushes}) == 3  # 0, 1, 11: two sets of 11, counted apart
 
 
 def test_backlight_and_panel_sleep_between_events(plus2_run):
