@@ -16,7 +16,7 @@ WDT_MS = 8000
 HOST_LISTEN_MS = 60 * 1000
 # The screen lights (display.LIT_MS) when a set starts counting, when it ends, at the day's goal
 # and at a button press; every rep is a buzz. Lit at every rep, the backlight stays on through
-# whole sets: about half the band's charge on a default day (repband bench --power, scenario
+# whole sets: over a third of the band's charge on a default day (repband bench --power, scenario
 # "daily, screen lit at every rep"), for a screen the wearer lying on the side does not see.
 SHOW_EVERY_REP = False
 # The counter's own say on whether it reads the gyro (firmware/counter.py may set USES_GYRO);
