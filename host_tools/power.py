@@ -210,7 +210,7 @@ def app_loop_figures(trace: traceio.Trace | None = None, board: str = "m5stickc_
     out = run_micropython(script, files, heap_bytes=64 << 20)
     line = next(x for x in out.splitlines() if x.startswith("P "))
     (batches, per, period, quiet, q_min, q_max, events, e_max, reps, sets,
-     ex_n, ex_wire, ex_spi, ex_events, st_n, st_wire, blocks, quiet_milli, extra_milli
+     _, _, ex_spi, ex_events, st_n, st_wire, blocks, quiet_milli, extra_milli
      ) = map(int, line.split()[1:])
     from host_tools.replay import replay_trace
 
@@ -549,7 +549,6 @@ def _with_ref(inputs: dict[str, Input], ref_us: float) -> dict[str, Input]:
 def measure_all() -> dict:
     """The app's loop as it is, and with each default it changed undone (the gyro on, the
     screen lit at every rep), so each scenario runs on its own measurement."""
-    app = _app()
     return {"default": app_loop_figures(),
             "gyro": app_loop_figures(gyro=True),
             "every_rep": app_loop_figures(show_every_rep=True)}

@@ -105,7 +105,7 @@ def _nap(ms):
     # armed wake source (the button, USB power on usb_sense) ends the nap early
     slept = 0
     while slept < ms:
-        step = ms - slept if ms - slept < 20 else 20
+        step = min(20, ms - slept)
         got = vband_js.nap(step, clock.ms, clock.epoch_s)
         if got & 2:
             raise KeyboardInterrupt  # it came while the band was awake
