@@ -67,6 +67,7 @@ class App:
         self.display = display
         self.goal = cfg["goal"]
         self.mode = cfg["mode"]
+        self.side = cfg.get("side", "unknown")
         self.utc_offset_min = cfg.get("utc_offset_min", 0)
         self.light_sleep = cfg.get("light_sleep", False) and machine is not None
         self.rate = imu.sample_rate_hz
@@ -90,6 +91,7 @@ class App:
         self.button = None
         self._epoch = epoch_offset(clock)
         self._start_day()
+        self._log_daily()  # the settings this boot counts with, before its first rep
         if machine is not None:
             self.wdt = machine.WDT(timeout=WDT_MS)
             if board is not None and "mode" in board.data.get("buttons", {}):
@@ -128,7 +130,7 @@ class App:
         if day == self.day_no:
             return  # the tick counter ran ahead of the RTC: midnight is a moment away
         if self._daily_dirty:
-            self.log.daily(self.day_no, self.day[1], self.day[2])
+            self._log_daily()
         self.day_no = day
         self.day[0] = self.day[1] = self.day[2] = 0
         self._daily_dirty = False
@@ -195,18 +197,26 @@ class App:
             self._show()
         elif ev == counter.EV_SET:
             self.log.set_done(c.set_start_ms, c.set_end_ms, c.set_reps, c.set_exercise)
-            self.log.daily(self.day_no or 0, self.day[1], self.day[2])
-            self._daily_dirty = False
+            self._log_daily()
             self.sets += 1
             self.fb.set_end()
+
+    def _log_daily(self):
+        # The day's counts and the settings they were counted with: the host keeps each rep's
+        # side and mode, and each day's goal, as they were then (not as the settings are now).
+        side = replog.SIDES.index(self.side) if self.side in replog.SIDES else 0
+        self.log.daily(self.day_no or 0, self.day[1], self.day[2], self.goal, side,
+                       MODE_NUMBERS[self.mode])
+        self._daily_dirty = False
 
     def _show(self):
         if self.display is not None:
             self.display.show(MODE_NUMBERS[self.mode], self.day, self.shown_ex, self.goal)
 
     def cycle_mode(self):
+        self.drain()  # the open set ends in the mode it was counted in
         self.mode = MODE_CYCLE[(MODE_CYCLE.index(self.mode) + 1) % 3]
-        self.drain()
+        self._log_daily()  # from here on, reps are counted in the new mode
         self.counter = counter.Counter(self.rate, True, MODE_NUMBERS[self.mode])
         if MODE_NUMBERS[self.mode]:
             self.shown_ex = MODE_NUMBERS[self.mode]
