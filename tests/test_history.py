@@ -1,0 +1,85 @@
+"""History stays true, end to end: a virtual band (the real firmware in MicroPython) worn on
+three dates, synced by the real sync over a real pty into a real SQLite file. On day 2 the band
+moves from the right thigh to the left and its goal from 60 to 50 (`repband config set`, between
+a morning and an afternoon session); `repband progress --csv` still shows day 1 exactly as it
+was, and day 2 with its right and its left reps apart, each with the goal it was counted with."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import pytest
+
+from host_tools import cli, replay, synth, sync, traceio
+from host_tools.virtual_band import VirtualBand
+
+BOARD = "m5stickc_plus2"
+
+
+def progress_csv(capsys: pytest.CaptureFixture[str], db: Path, out: Path) -> list[dict]:
+    assert cli.main(["progress", "--db", str(db), "--csv", str(out)]) == 0
+    capsys.readouterr()
+    with open(out, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_three_days_side_and_goal_changed_on_day_two(tmp_path: Path, capsys) -> None:
+    trace_path, _ = synth.write_session(tmp_path / "clams.csv",
+                                        *synth.make_session(5, "clamshell", rate_hz=50))
+    reps = replay.replay_trace(traceio.read_trace(trace_path))["reps"]
+    n = len(reps)  # what the band's own counter makes of the trace, each time it wears it
+    assert n >= 5 and {r["exercise"] for r in reps} == {"clamshell"}
+    flash, db = tmp_path / "flash", tmp_path / "repband.db"
+    flash.mkdir()
+    (flash / "config.json").write_text(json.dumps({"board": BOARD, "side": "right", "goal": 60}))
+    day1 = date.today() - timedelta(days=12)
+    day2, day3 = day1 + timedelta(days=1), day1 + timedelta(days=2)
+
+    def wear(day: date, hour: int, then=None) -> None:
+        start = int(datetime.combine(day, time(hour)).timestamp())
+        with VirtualBand(BOARD, trace_path, flash, speed=0, install=True,
+                         start_epoch_s=start) as vb:
+            vb.wait_trace_done()
+            # the laptop's clock that day: a few minutes after the trace (the band sleeps
+            # 5 min after its last rep; its clock stops there)
+            laptop = lambda: start + vb.trace_ms / 1000 + 330  # noqa: E731
+            summary = sync.sync(vb.pty_path, db, clock=laptop)
+            assert summary.new_reps == n
+            if then:
+                then(vb.pty_path)
+
+    def move_to_the_left_leg(port: str) -> None:
+        assert cli.main(["config", "set", "side=left", "goal=50", "--port", port]) == 0
+        assert "saved side=left, goal=50" in capsys.readouterr().out
+
+    wear(day1, 8)
+    before = progress_csv(capsys, db, tmp_path / "1.csv")
+    assert min(r["date"] for r in before) == day1.isoformat()  # no rows before the first day
+    (day1_row,) = [r for r in before if r["date"] == day1.isoformat()]
+    assert (day1_row["exercise"], day1_row["side"], day1_row["reps"], day1_row["goal"]) == \
+        ("clamshell", "right", str(n), "60")
+
+    wear(day2, 8, then=move_to_the_left_leg)
+    wear(day2, 14)
+    wear(day3, 8)
+    rows = progress_csv(capsys, db, tmp_path / "3.csv")
+    got = {(r["date"], r["side"]): r for r in rows if r["exercise"] == "clamshell"}
+    assert got[(day1.isoformat(), "right")] == day1_row  # exactly as it was
+    want = {  # (day, side): (reps, goal in force)
+        (day1, "right"): (n, 60), (day1, "left"): (0, 60),
+        (day2, "right"): (n, 60), (day2, "left"): (n, 50),
+        (day3, "right"): (0, 50), (day3, "left"): (n, 50),
+    }
+    for (d, side), (reps_, goal) in want.items():
+        row = got[(d.isoformat(), side)]
+        assert (int(row["reps"]), int(row["goal"])) == (reps_, goal), (d, side, row)
+        assert row["goal_reached"] == str(int(reps_ >= goal))
+    assert {r["date"] for r in rows} == {d.isoformat() for d in (day1, day2, day3)} | {
+        (day3 + timedelta(days=i)).isoformat() for i in range(1, (date.today() - day3).days + 1)}
+    # the terminal view keeps the legs apart too
+    assert cli.main(["progress", "--db", str(db), "--days", "30"]) == 0
+    text = capsys.readouterr().out
+    assert "Left vs right" in text and f"right {2 * n:5d} reps" in text
