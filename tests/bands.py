@@ -55,7 +55,7 @@ def write_day(flash: Path, reps: int, seed: int = 1, day: date | None = None) ->
             n += k
             counts[ex] += k
             log.set_done(start, t, k, ex)
-            log.daily((day - DAY_2000).days, counts[1], counts[2])
+            log.daily((day - DAY_2000).days, counts[1], counts[2], 100, 2, 0)  # right, auto
             t += rng.randint(30_000, 300_000)
         log.close()
         epoch += t // 1000 + rng.randint(600, 3600)

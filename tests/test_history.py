@@ -83,3 +83,27 @@ def test_three_days_side_and_goal_changed_on_day_two(tmp_path: Path, capsys) -> 
     assert cli.main(["progress", "--db", str(db), "--days", "30"]) == 0
     text = capsys.readouterr().out
     assert "Left vs right" in text and f"right {2 * n:5d} reps" in text
+
+
+def test_sessions_lists_each_set_with_its_side_and_angle(tmp_path: Path, capsys) -> None:
+    from bands import write_day
+
+    from host_tools import store
+
+    db = tmp_path / "r.db"
+    day = date.today() - timedelta(days=1)
+    records = write_day(tmp_path / "flash", reps=60, seed=3, day=day)
+    with store.open_store(db) as st:
+        with st.db:
+            st.band("b1", "devkit")
+            st.add_records("b1", records, 0)
+        sets = st.set_rows(day, day)
+    assert sets and sum(s[5] for s in sets) == sum(1 for r in records if r[1] == 2)
+    assert cli.main(["sessions", "--db", str(db), "--day", day.isoformat()]) == 0
+    out = capsys.readouterr().out
+    lines = [ln for ln in out.splitlines() if ln.startswith("  ") and ln.strip()[:1].isdigit()]
+    assert len(lines) == len(sets)
+    for line, s in zip(lines, sets):
+        assert f" {s[5]:4d} " in line and s[2].replace("_", " ") in line
+    assert cli.main(["sessions", "--db", str(db), "--day", date.today().isoformat()]) == 0
+    assert capsys.readouterr().out.startswith("no sets on")
