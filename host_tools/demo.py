@@ -135,10 +135,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--db", type=Path, help="sync into this database (default: a temporary one)"
     )
     parser.add_argument(
-        "--out", type=Path, default=Path("out"), help="where to write the plot/report"
+        "--out", type=Path, default=Path("out"), help="where to write the plot/report (default: out)"
     )
     parser.add_argument(
-        "--board", default=DEFAULT_BOARD, help=f"board to emulate ({DEFAULT_BOARD})"
+        "--board", default=DEFAULT_BOARD, help=f"board to emulate (default: {DEFAULT_BOARD})"
     )
     parser.add_argument(
         "--speed",
@@ -146,7 +146,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=0,
         help="virtual time speed-up (default: as fast as it goes)",
     )
-    parser.add_argument("--seed", type=int, default=1, help="seed of the synthetic day")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the synthetic day (default: 1)")
 
 
 def run(args: argparse.Namespace) -> int:

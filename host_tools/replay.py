@@ -130,9 +130,11 @@ def replay_traces(paths: Iterable[str | Path], mode: str = "auto", runtime: str 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", metavar="TRACE_OR_DIR")
     parser.add_argument("--exercise", choices=MODES, default="auto",
-                        help="count this exercise, or recognise it (auto, needs the band frame)")
+                        help="count this exercise, or recognise it (auto, needs the band frame; "
+                             "default: auto)")
     parser.add_argument("--runtime", choices=RUNTIMES, default="cpython",
-                        help="run the counter on CPython or inside MicroPython (Node.js)")
+                        help="run the counter on CPython or inside MicroPython (Node.js; default: "
+                             "cpython)")
 
 
 def run(args: argparse.Namespace) -> int:
