@@ -120,7 +120,8 @@ def pack(rtype, fields):
 
 
 def fields_at(data, i, rtype):
-    return struct.unpack_from(format_of(rtype, data[i + 2]), data, i + _HEAD)
+    # (a record scan() found: its length fits one of its layouts)
+    return struct.unpack_from(format_of(rtype, data[i + 2]) or FORMATS[rtype], data, i + _HEAD)
 
 
 def decode(data):

@@ -28,6 +28,8 @@ COMMANDS = {
     "label": ("host_tools.label", "help write a trace's .labels.json"),
     "config": ("host_tools.config", "read and set the band's settings"),
     "demo": ("host_tools.demo", "wear a trace on the virtual band, sync, show progress"),
+    "status": ("host_tools.status", "the band now: firmware, side, clock, battery, log space, "
+                                    "records to sync, last sync"),
     "sessions": ("host_tools.sessions", "each set of a day: start time, exercise, side, reps, "
                                         "angle, tempo"),
 }

@@ -107,3 +107,30 @@ def test_sessions_lists_each_set_with_its_side_and_angle(tmp_path: Path, capsys)
         assert f" {s[5]:4d} " in line and s[2].replace("_", " ") in line
     assert cli.main(["sessions", "--db", str(db), "--day", date.today().isoformat()]) == 0
     assert capsys.readouterr().out.startswith("no sets on")
+
+
+def test_status_before_and_after_a_sync(tmp_path: Path, capsys) -> None:
+    trace_path, _ = synth.write_session(tmp_path / "clams.csv",
+                                        *synth.make_session(5, "clamshell", rate_hz=50))
+    db = tmp_path / "repband.db"
+    start = int(datetime.combine(date.today(), time(8)).timestamp())
+    with VirtualBand(BOARD, trace_path, tmp_path / "flash", speed=0, install=True,
+                     start_epoch_s=start, uid="240ac4000002") as vb:
+        vb.wait_trace_done()
+
+        def status() -> dict[str, str]:
+            assert cli.main(["status", "--port", vb.pty_path, "--db", str(db)]) == 0
+            out = capsys.readouterr().out
+            return {ln[:10].strip(): ln[11:] for ln in out.splitlines()}
+
+        before = status()
+        assert before["band"] == f"240ac4000002 ({BOARD})"
+        assert before["firmware"].startswith("repband ") and before["last sync"] == "never"
+        assert before["clock"].startswith(date.today().isoformat())  # --start set it
+        assert before["battery"] == "not readable on this board"
+        waiting = int(before["to sync"].split()[0])
+        assert waiting > 0 and "KB in" in before["log"]
+        assert sync.sync(vb.pty_path, db).new_records >= waiting
+        after = status()
+        assert after["last sync"] != "never"
+        assert int(after["to sync"].split()[0]) < waiting  # what the app logged since its restart
