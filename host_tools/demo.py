@@ -97,7 +97,12 @@ def demo(
                 + (f"; worn on the {side} thigh" if side else "") + "; band restarted"
             )
             step(4, "the band is counting the trace's reps")
-            vb.wait_trace_done()
+            from host_tools.status_line import working
+
+            total_min = vb.trace_ms / 60000
+            with working(lambda: f"        worn {min(vb.worn_ms(), vb.trace_ms) / 60000:.1f} of "
+                                 f"{total_min:.1f} min of the trace (virtual time)"):
+                vb.wait_trace_done()
             step(5, f"syncing the band's log: repband sync --port {port} --db {db_path}")
             summary = sync.sync(port, db_path)
             say(f"        {summary}")

@@ -292,6 +292,11 @@ def _goal_text(g: int | None) -> str:
     return "?" if g is None else str(g)
 
 
+def short_label(key: Key) -> str:
+    ex, side = key
+    return f"{EXERCISE_LABEL.get(ex, ex)} {side[0].upper() if side != 'unknown' else '?'}"
+
+
 def render(prog: Progress, width: int | None = None) -> str:
     """The terminal view: today, streaks, the window day by day, left vs right, weeks, ROM.
     Lines fit `width` columns (default: the terminal's, 80 when piped)."""
@@ -331,10 +336,13 @@ def render(prog: Progress, width: int | None = None) -> str:
         w(f"  {label(k):<{name_w}}  |{sparkline(prog.counts[k][-room:], top)}|"
           f"  max {max(prog.counts[k])}\n")
     cols = [(k, max(12, len(label(k)))) for k in keys]
+    if 14 + sum(c + 2 for _, c in cols) > width:  # too wide: 'clamshell R' in the headers
+        cols = [(k, max(12, len(short_label(k)))) for k in keys]
     per_line = max(1, (width - 14) // (max(c for _, c in cols) + 2))
+    head = label if all(c == max(12, len(label(k))) for k, c in cols) else short_label
     for j in range(0, len(cols), per_line):
         part = cols[j:j + per_line]
-        w("\n  date        " + "".join(f"{label(k):>{c}}  " for k, c in part) + "\n")
+        w("\n  date        " + "".join(f"{head(k):>{c}}  " for k, c in part) + "\n")
         for i, d in enumerate(prog.days):
             if not any(prog.counts[k][i] for k, _ in part):
                 continue
@@ -346,28 +354,31 @@ def render(prog: Progress, width: int | None = None) -> str:
             w(f"  {d.isoformat()}  {cells}\n")
     sides = {ex: v for ex, v in prog.sides().items() if len(v) == 2}
     if sides:
-        w("\nLeft vs right (the whole period)\n")
+        w("\nLeft vs right (the whole period: reps, median angle)\n")
         for ex, by_side in sides.items():
             cells = []
             for side in ("right", "left"):
                 n, ang = by_side[side]
                 cells.append(f"{side} {n:5d} reps" + (f", {ang:4.1f}°" if ang is not None else ""))
-            w(f"  {EXERCISE_LABEL.get(ex, ex):<10} {'   '.join(cells)}   ({angle_name(ex)})\n")
+            w(f"  {EXERCISE_LABEL.get(ex, ex):<10} {'   '.join(cells)}\n")
     weeks = prog.weeks()
     if len(weeks) > 1:
         w("\nWeekly totals (weeks from Monday; change from the week before)\n")
-        for monday, per in weeks[-8:]:
-            cells = []
-            for k in keys:
-                i = weeks.index((monday, per))
-                before = weeks[i - 1][1][k] if i else None
-                change = f" ({per[k] - before:+d})" if before is not None else ""
-                cells.append(f"{label(k)} {per[k]}{change}")
-            w(f"  {monday.isoformat()}  " + ", ".join(cells) + "\n")
+        for j in range(0, len(cols), per_line):
+            part = cols[j:j + per_line]
+            w("  week of    " + "".join(f"{head(k):>{c}}  " for k, c in part) + "\n")
+            for i, (monday, per) in enumerate(weeks):
+                if i < len(weeks) - 8:
+                    continue  # the last eight weeks
+                whole = i and weeks[i - 1][0] >= prog.days[0]  # the week before began in it
+                cells = ""
+                for k, c in part:
+                    change = f" ({per[k] - weeks[i - 1][1][k]:+d})" if whole else ""
+                    cells += f"{str(per[k]) + change:>{c}}  "
+                w(f"  {monday.isoformat()}  {cells}\n")
     trends = [(k, prog.rom_trend(k)) for k in keys]
     if any(a is not None or b is not None for _, (a, b) in trends):
-        w("\nRange of motion (median angle per day; first vs last third of the days with "
-          "detail)\n")
+        w("\nRange of motion (median angle a day: first vs last third of the days)\n")
         for k, (early, late) in trends:
             if early is None or late is None:
                 continue
