@@ -454,7 +454,7 @@ def plot_png(prog: Progress, size_in: tuple[float, float] = (9, 5.5), dpi: int =
     width = 0.8 / max(1, len(keys))
     for j, k in enumerate(keys):
         xs = [i - 0.4 + width * (j + 0.5) for i in x]
-        ax1.bar(xs, prog.counts[k], width=width, label=label(k))
+        ax1.bar(xs, prog.counts[k], width=width, label=label(k), color=f"C{j}")
     goal_days = [max((g for g in (prog.goals[k][i] for k in keys) if g is not None), default=None)
                  for i in x]
     if any(g is not None for g in goal_days):
@@ -462,32 +462,31 @@ def plot_png(prog: Progress, size_in: tuple[float, float] = (9, 5.5), dpi: int =
         ax1.step([i - 0.5 for i in x] + [x[-1] + 0.5], ys + ys[-1:], where="post",
                  color="black", linestyle="--", linewidth=1, label="daily goal")
     top = max([max(prog.counts[k]) for k in keys] + [g or 0 for g in goal_days] + [1])
-    ax1.set_ylim(0, top * 1.25)
+    ax1.set_ylim(0, top * 1.15)
     ax1.set_ylabel("reps per day")
-    ax1.set_title(f"{prog.days[0].isoformat()} to {prog.today.isoformat()}")
-    if keys:
-        ax1.legend(loc="upper left", fontsize=8, ncol=len(keys) + 1)
+    if keys:  # above the plot, where it hides nothing
+        ax1.legend(loc="lower left", bbox_to_anchor=(0, 1.0), fontsize=8, ncol=len(keys) + 1,
+                   frameon=False, borderaxespad=0.2)
     any_rom = False
     top_angle = 0.0
-    for k in keys:
+    for j, k in enumerate(keys):  # each series the colour of its bars (the legend above)
         vals = prog.rom_median_deg[k]
         if any(v is not None for v in vals):
             any_rom = True
             top_angle = max(top_angle, max(v for v in vals if v is not None))
             ys = [float("nan") if v is None else v for v in vals]  # a gap where no detail
-            ax2.plot(x, ys, marker="o", markersize=3, label=label(k))
-    ax2.set_ylim(0, max(10.0, top_angle * 1.6))  # from zero; room above for the legend
-    names = sorted({angle_name(k[0]) for k in keys})
+            ax2.plot(x, ys, marker="o", markersize=3, label=label(k), color=f"C{j}")
+    ax2.set_ylim(0, max(10.0, top_angle * 1.15))  # from zero
     ax2.set_ylabel("median angle (°)")
     if any_rom:
-        ax2.legend(loc="upper left", fontsize=7, ncol=len(keys), title=", ".join(names),
-                   title_fontsize=7)
+        names = " and ".join(sorted({angle_name(k[0]) for k in keys if k[0] != "unknown"}))
+        ax2.set_title(names or "thigh swing", fontsize=8, loc="left")
     else:
         ax2.text(0.5, 0.5, "no per-rep detail", transform=ax2.transAxes, ha="center")
     step = max(1, len(x) // 10)
     ax2.set_xticks(x[::step])
     ax2.set_xticklabels([d.strftime("%m-%d") for d in prog.days][::step])
-    ax2.set_xlim(-0.6, len(x) - 0.4)
+    ax2.set_xlim(-0.6, max(len(x), 7) - 0.4)  # a short period keeps bars of a week's width
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)

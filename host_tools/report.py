@@ -77,8 +77,14 @@ def render_html(prog: Progress, *, patient: str | None = None, prescription: str
         met, ndays = prog.adherence(k)
         unknown = prog.unknown_goal_days(k)
         early, late = prog.rom_trend(k)
-        rom = (f"{ANGLE_SHORT.get(k[0], 'swing')} {early:.0f}&deg; &rarr; {late:.0f}&deg;"
-               if early is not None and late is not None else "&mdash;")
+        detail_days = sum(1 for v in prog.rom_median_deg[k] if v is not None)
+        name = ANGLE_SHORT.get(k[0], "swing")
+        if early is None or late is None:
+            rom = "&mdash;"
+        elif detail_days < 2:
+            rom = f"{name} {late:.0f}&deg;"
+        else:
+            rom = f"{name} {early:.0f}&deg; &rarr; {late:.0f}&deg;"
         parts.append(
             f"<tr><td>{e(label(k))}</td><td>{met} of {ndays} "
             f"({100 * met / ndays:.0f}%)" + (f", {unknown} goal unknown" if unknown else "")

@@ -274,14 +274,18 @@ class Store:
         """The goal in force on each day, as the band logged it, per (day, side): the last DAILY
         record of the day counted on that side ('' for the day's last whatever the side). With
         several bands, the highest. Days with no such record are left out (unknown)."""
-        out: dict[tuple[date, str], int] = {}
-        for day, side, goal in self.db.execute(
-                "SELECT day, COALESCE(side, 'unknown'), goal FROM dailies WHERE goal IS NOT NULL "
-                "AND day BETWEEN ? AND ?" + _band_filter(uid, "AND") + " ORDER BY uid, seq",
+        per_band: dict[str, dict[tuple[date, str], int]] = {}
+        for u, day, side, goal in self.db.execute(
+                "SELECT uid, day, COALESCE(side, 'unknown'), goal FROM dailies WHERE goal IS NOT "
+                "NULL AND day BETWEEN ? AND ?" + _band_filter(uid, "AND") + " ORDER BY uid, seq",
                 (since.isoformat(), until.isoformat(), *_args(uid))):
             d = date.fromisoformat(day)
             for key in ((d, side), (d, "")):
-                out[key] = goal  # later records win, band by band
+                per_band.setdefault(u, {})[key] = goal  # the band's later records win
+        out: dict[tuple[date, str], int] = {}
+        for goals in per_band.values():
+            for key, goal in goals.items():
+                out[key] = max(goal, out.get(key, 0))
         return out
 
     def first_day(self, uid: str | None = None) -> date | None:
