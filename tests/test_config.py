@@ -111,5 +111,5 @@ def test_the_laptops_own_settings_need_no_band_and_get_takes_a_key(tmp_path, cap
     assert "the laptop: saved patient=Ada Lovelace, prescription=3 x 15" in capsys.readouterr().out
     assert cli.main(["config", "get", "patient", "--db", db, "--port", "/dev/nonexistent"]) == 0
     assert capsys.readouterr().out == "Ada Lovelace\n"
-    assert cli.main(["config", "get", "patiant", "--db", db]) == 1
+    assert cli.main(["config", "get", "patiant", "--db", db]) != 0
     assert "did you mean patient?" in capsys.readouterr().err

@@ -134,3 +134,25 @@ def test_status_before_and_after_a_sync(tmp_path: Path, capsys) -> None:
         after = status()
         assert after["last sync"] != "never"
         assert int(after["to sync"].split()[0]) < waiting  # what the app logged since its restart
+
+
+def test_progress_for_one_band_of_several(tmp_path: Path, capsys) -> None:
+    from bands import write_day
+
+    from host_tools import progress, store
+
+    db = tmp_path / "r.db"
+    day = date.today() - timedelta(days=2)
+    with store.open_store(db) as st:
+        for uid, seed, reps in (("aaaa01", 1, 40), ("bbbb02", 2, 90)):
+            records = write_day(tmp_path / uid, reps=reps, seed=seed, day=day)
+            with st.db:
+                st.band(uid, "devkit", "right", 100)
+                st.add_records(uid, records, 0)
+    both = progress.load(db)
+    one = progress.load(db, band="bbbb")  # the start of its chip id is enough
+    assert one.bands == ["bbbb02"] and both.bands == ["aaaa01", "bbbb02"]
+    total = lambda p: sum(sum(v) for v in p.counts.values())  # noqa: E731
+    assert total(one) >= 90 and total(both) == total(one) + total(progress.load(db, band="aaaa01"))
+    assert cli.main(["progress", "--db", str(db), "--band", "cccc"]) != 0
+    assert "no such band in the database (bands: aaaa01, bbbb02)" in capsys.readouterr().err
