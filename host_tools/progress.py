@@ -152,8 +152,9 @@ def compute(
 
     Goals: with `day_goals` ((day, side) -> goal as the band logged it; (day, "") for the day
     whatever the side), each day has the goal in force then, today the band's setting now
-    (`goals`, per exercise) until it logs one, and a day with none recorded has None. Without
-    it, every day has `goals` (DEFAULT_GOAL where missing)."""
+    (`goals`, per exercise, as the last sync saw it; else what the band logged today), and a
+    day with none recorded has None. Without it, every day has `goals` (DEFAULT_GOAL where
+    missing)."""
     if days < 1:
         raise RepbandError(f"--days must be at least 1 (got {days})")
     counts, roms = list(counts), list(roms)
@@ -183,10 +184,9 @@ def compute(
     def goal(key: Key, d: date) -> int | None:
         if day_goals is None:
             return int(goals.get(key[0], DEFAULT_GOAL))
-        g = day_goals.get((d, key[1]), day_goals.get((d, "")))
-        if g is None and d == today:
-            g = goals.get(key[0])
-        return g
+        if d == today and key[0] in goals:
+            return goals[key[0]]  # today: the goal set now (a change counts from today)
+        return day_goals.get((d, key[1]), day_goals.get((d, "")))
 
     def medians(k: Key, angle) -> list[float | None]:
         lists = rom_lists.get(k, [[]] * n)

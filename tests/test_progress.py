@@ -123,7 +123,7 @@ def test_each_day_is_judged_against_its_own_goal() -> None:
     # the goal was 60 on the first two days, 50 since; the first day has none recorded
     goals = {(days[2], ""): 60, (days[1], "right"): 50, (days[0], ""): 50}
     prog = progress.compute(counts, [], today=TODAY, days=30, day_goals=goals,
-                            goals={"clamshell": 100}, first_day=days[3])
+                            goals={"clamshell": 50}, first_day=days[3])
     key = ("clamshell", "right")
     assert prog.days == list(reversed(days))  # from the first day, not 30 days back
     assert prog.goals[key] == [None, 60, 50, 50]
