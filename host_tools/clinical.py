@@ -36,5 +36,6 @@ def clinical_angle_deg(exercise: str, swing_deg: float) -> float:
     """The joint angle of a rep whose thigh swung `swing_deg` (the band's ROM), in degrees."""
     if exercise == "clamshell":
         half = math.radians(swing_deg) / 2
-        return math.degrees(2 * math.atan(math.tan(half) * math.cos(math.radians(HIP_FLEXION_DEG))))
+        twist = 2 * math.atan(math.tan(half) * math.cos(math.radians(HIP_FLEXION_DEG)))
+        return math.degrees(twist)
     return swing_deg

@@ -168,7 +168,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         nargs="?",
         default="get",
         choices=("get", "set"),
-        help="get [KEY ...] (default): show the settings, or these; set KEY=VALUE ...: change them",
+        help="get [KEY ...] (default): show the settings, or these; "
+             "set KEY=VALUE ...: change them",
     )
     parser.add_argument(
         "assignments",

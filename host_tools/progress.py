@@ -57,7 +57,7 @@ class Progress:
     days: list[date]  # oldest first, ending today; from the first day with data, if later
     counts: dict[Key, list[int]]  # reps per day, aligned with `days`
     goals: dict[Key, list[int | None]]  # the goal in force each day (None: not recorded)
-    rom_median_deg: dict[Key, list[float | None]]  # median clinical angle per day (None: no detail)
+    rom_median_deg: dict[Key, list[float | None]]  # median clinical angle a day (None: no detail)
     bands: list[str] = field(default_factory=list)
     swing_median_deg: dict[Key, list[float | None]] = field(default_factory=dict)  # as measured
     window_days: int = 0  # the window asked for (days may start later: the band began then)

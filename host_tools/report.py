@@ -98,7 +98,8 @@ def render_html(prog: Progress, *, patient: str | None = None, prescription: str
                      "<th>right: angle</th><th>left: reps</th><th>left: angle</th></tr>")
         for ex, by_side in sides.items():
             cells = "".join(
-                f"<td>{by_side[s][0]}</td><td>{_deg(by_side[s][1])}</td>" for s in ("right", "left"))
+                f"<td>{by_side[s][0]}</td><td>{_deg(by_side[s][1])}</td>"
+                for s in ("right", "left"))
             parts.append(f"<tr><td>{e(EXERCISE_LABEL.get(ex, ex))} ({angle_name(ex)})</td>"
                          f"{cells}</tr>")
         parts.append("</table>")
@@ -198,7 +199,7 @@ def print_with_chromium(html_path: Path, *, pdf: Path | None = None,
                                       url]))
         for out, cmd in jobs:
             out.unlink(missing_ok=True)
-            r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+            r = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
             if r.returncode or not out.exists():
                 last = (r.stderr.strip().splitlines() or ["?"])[-1]
                 raise RepbandError(f"chromium could not print {html_path} ({last})")

@@ -17,7 +17,8 @@ SESSION_GAP_MIN = 30  # sets further apart than this are separate sessions
 
 def render(rows: list[tuple], since: date, until: date) -> str:
     if not rows:
-        span = since.isoformat() if since == until else f"{since.isoformat()} to {until.isoformat()}"
+        span = since.isoformat() if since == until else \
+            f"{since.isoformat()} to {until.isoformat()}"
         return f"no sets on {span}\n"
     out = []
     day = None
@@ -28,25 +29,26 @@ def render(rows: list[tuple], since: date, until: date) -> str:
         if start.date() != day:
             day = start.date()
             out.append(f"{day.strftime('%a %Y-%m-%d')}\n  {'start':8} {'exercise':10} {'side':7} "
-                       f"{'reps':>4}  {'angle':>18}  {'tempo':>9}")
+                       f"{'reps':>4}  {'angle':<22} {'tempo':>9}")
             last_end = None
         if last_end is None or (start - last_end) > timedelta(minutes=SESSION_GAP_MIN):
             session += 1
             out.append(f"  session {session}")
         last_end = start + timedelta(milliseconds=dur)
-        ang = (f"{clinical_angle_deg(ex, rom):4.0f}° {angle_name(ex)[4:] if ex != 'unknown' else 'swing'}"
-               if rom is not None else "—")
+        what = angle_name(ex)[4:] if ex != "unknown" else "swing"  # "abduction", ...
+        ang = f"{clinical_angle_deg(ex, rom):3.0f}° {what}" if rom is not None else "—"
         tempo = f"{dur / 1000 / reps:5.1f} s/rep" if reps else ""
         when = start.strftime("%H:%M:%S") if placed else "~" + start.strftime("%H:%M")
-        out.append(f"  {when:8} {EXERCISE_LABEL.get(ex, ex):10} {side:7} {reps:4d}  {ang:>18}  "
+        out.append(f"  {when:8} {EXERCISE_LABEL.get(ex, ex):10} {side:7} {reps:4d}  {ang:<22} "
                    f"{tempo:>9}")
-    out.append("(angle: median of the set's reps, hip abduction for leg lifts, hip external "
-               "rotation for clamshells; ~: time from the sync, the band's clock was unset)")
+    out.append("(angle: median of the set's reps, hip abduction for leg lifts, hip external\n"
+               " rotation for clamshells; ~: time from the sync, the band's clock was unset)")
     return "\n".join(out) + "\n"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", type=Path, help="database file (default: the one repband sync uses)")
+    parser.add_argument("--db", type=Path,
+                        help="database file (default: the one repband sync uses)")
     parser.add_argument("--day", type=date.fromisoformat, metavar="YYYY-MM-DD",
                         help="the day to show (default: today)")
     parser.add_argument("--days", type=int, default=1,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from host_tools import cli, replay, synth, sync, traceio
+from host_tools import cli, replay, sync, synth, traceio
 from host_tools.virtual_band import VirtualBand
 
 BOARD = "m5stickc_plus2"

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import base64
-import re
-from datetime import date, timedelta
-from html.parser import HTMLParser
 import os
 import shutil
+from datetime import date, timedelta
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest

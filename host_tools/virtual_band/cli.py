@@ -67,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
                         if tty:
                             sys.stderr.write("\r\033[K")
                         print(f"the band has worn {args.trace} to its end "
-                              f"({vb.trace_ms / 60000:.1f} min); it goes on lying still", flush=True)
+                              f"({vb.trace_ms / 60000:.1f} min); it goes on lying still",
+                              flush=True)
                     elif tty:
                         worn = min(vb.worn_ms(), vb.trace_ms)
                         sys.stderr.write(f"\rwearing {args.trace}: {worn / 60000:5.1f} of "
