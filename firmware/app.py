@@ -80,6 +80,7 @@ class App:
         self.display = display
         self.goal = cfg["goal"]
         self.mode = cfg["mode"]
+        self.side = cfg.get("side", "unknown")
         self.utc_offset_min = cfg.get("utc_offset_min", 0)
         self.rate = imu.sample_rate_hz
         self.counter = counter.Counter(self.rate, True, MODE_NUMBERS[self.mode])
@@ -112,6 +113,7 @@ class App:
         self.usb = None
         self._epoch = epoch_offset(clock)
         self._start_day()
+        self._log_daily()  # the settings this boot counts with, before its first rep
         if machine is not None:
             self.wdt = machine.WDT(timeout=WDT_MS)
             d = board.data if board is not None else {}
@@ -152,7 +154,7 @@ class App:
         if day == self.day_no:
             return  # the tick counter ran ahead of the RTC: midnight is a moment away
         if self._daily_dirty:
-            self.log.daily(self.day_no, self.day[1], self.day[2])
+            self._log_daily()
         self.day_no = day
         self.day[0] = self.day[1] = self.day[2] = 0
         self._daily_dirty = False
@@ -248,19 +250,27 @@ class App:
                 self._show()
         elif ev == counter.EV_SET:
             self.log.set_done(c.set_start_ms, c.set_end_ms, c.set_reps, c.set_exercise)
-            self.log.daily(self.day_no or 0, self.day[1], self.day[2])
-            self._daily_dirty = False
+            self._log_daily()
             self.sets += 1
             self.fb.set_end()
             self._show()
+
+    def _log_daily(self):
+        # The day's counts and the settings they were counted with: the host keeps each rep's
+        # side and mode, and each day's goal, as they were then (not as the settings are now).
+        side = replog.SIDES.index(self.side) if self.side in replog.SIDES else 0
+        self.log.daily(self.day_no or 0, self.day[1], self.day[2], self.goal, side,
+                       MODE_NUMBERS[self.mode])
+        self._daily_dirty = False
 
     def _show(self):
         if self.display is not None:
             self.display.show(MODE_NUMBERS[self.mode], self.day, self.shown_ex, self.goal)
 
     def cycle_mode(self):
+        self.drain()  # the open set ends in the mode it was counted in
         self.mode = MODE_CYCLE[(MODE_CYCLE.index(self.mode) + 1) % 3]
-        self.drain()
+        self._log_daily()  # from here on, reps are counted in the new mode
         self.counter = counter.Counter(self.rate, True, MODE_NUMBERS[self.mode])
         self._cfeed = self.counter.feed
         if MODE_NUMBERS[self.mode]:

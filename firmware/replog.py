@@ -34,21 +34,27 @@ _ID_BYTES = const(8)
 BOOT = const(1)  # boot_no u32, reset_cause u8
 REP = const(2)  # t_ms u32 (since boot), exercise u8, rom_cdeg u16, duration_ms u32
 SET = const(3)  # start_ms u32, end_ms u32, reps u16, exercise u8
-DAILY = const(4)  # day u32 (days since 2000-01-01, host clock), clamshell u16, leg_lift u16
+DAILY = const(4)  # day u32 (days since 2000-01-01, host clock), clamshell u16, leg_lift u16,
+# goal u16, side u8, mode u8: the settings the day's counts are counted with (older firmware
+# wrote the first three fields only; such records still decode, as 3-tuples)
 FAULT = const(5)  # code u16, detail i32
 CLOCK = const(6)  # epoch_s u32 (set by the host), t_ms u32 (since boot) at that moment
 ACK = const(7)  # never stored: the ack file's own layout (seq u32 + crc32)
 
-FORMATS = {BOOT: "<IB", REP: "<IBHI", SET: "<IIHB", DAILY: "<IHH", FAULT: "<Hi", CLOCK: "<II"}
+FORMATS = {BOOT: "<IB", REP: "<IBHI", SET: "<IIHB", DAILY: "<IHHHBB", FAULT: "<Hi", CLOCK: "<II"}
+OLD_FORMATS = {DAILY: "<IHH"}  # shorter layouts older firmware wrote, still read
 NAMES = {BOOT: "boot", REP: "rep", SET: "set", DAILY: "daily", FAULT: "fault", CLOCK: "clock"}
 FIELDS = {
     BOOT: ("boot_no", "reset_cause"),
     REP: ("t_ms", "exercise", "rom_cdeg", "duration_ms"),
     SET: ("start_ms", "end_ms", "reps", "exercise"),
-    DAILY: ("day", "clamshell", "leg_lift"),
+    DAILY: ("day", "clamshell", "leg_lift", "goal", "side", "mode"),
     FAULT: ("code", "detail"),
     CLOCK: ("epoch_s", "t_ms"),
 }
+
+SIDES = ("unknown", "left", "right")  # DAILY side codes (settings.SIDES by name)
+MODES = ("auto", "clamshell", "leg_lift")  # DAILY mode codes (app.MODE_NUMBERS)
 
 FAULT_DETAIL_DROPPED = const(1)  # flash low: per-rep detail of finished sets dropped (detail = count)
 FAULT_FLASH_FULL = const(2)  # flash full even so: a record could not be written
@@ -83,8 +89,7 @@ def scan(data):
             continue
         n = data[i + 2]
         rtype = data[i + 3]
-        fmt = FORMATS.get(rtype)
-        if fmt is None or struct.calcsize(fmt) != n or i + _HEAD + n + _TAIL > end:
+        if format_of(rtype, n) is None or i + _HEAD + n + _TAIL > end:
             i += 1
             continue
         crc = struct.unpack_from("<I", data, i + _HEAD + n)[0]
@@ -95,8 +100,28 @@ def scan(data):
         i += _HEAD + n + _TAIL
 
 
+def format_of(rtype, n):
+    """The struct format of a `rtype` record whose payload is n bytes (None: no such record)."""
+    fmt = FORMATS.get(rtype)
+    if fmt is not None and struct.calcsize(fmt) != n:
+        fmt = OLD_FORMATS.get(rtype)
+        if fmt is not None and struct.calcsize(fmt) != n:
+            fmt = None
+    return fmt
+
+
+def pack(rtype, fields):
+    """The payload of a record with these fields (an old, shorter layout if they are fewer)."""
+    fmt = FORMATS[rtype]
+    old = OLD_FORMATS.get(rtype)
+    if old is not None and len(fields) < len(FIELDS[rtype]):
+        fmt = old
+    return struct.pack(fmt, *fields)
+
+
 def fields_at(data, i, rtype):
-    return struct.unpack_from(FORMATS[rtype], data, i + _HEAD)
+    # (a record scan() found: its length fits one of its layouts)
+    return struct.unpack_from(format_of(rtype, data[i + 2]) or FORMATS[rtype], data, i + _HEAD)
 
 
 def decode(data):
@@ -280,8 +305,10 @@ class Log:
         self.flush()  # a finished set is durable at once
         return s
 
-    def daily(self, day, clamshell, leg_lift):
-        return self.append(DAILY, day, clamshell, leg_lift)
+    def daily(self, day, clamshell, leg_lift, goal, side, mode):
+        """The day's counts so far and the settings they are counted with (side and mode as
+        SIDES/MODES codes)."""
+        return self.append(DAILY, day, clamshell, leg_lift, goal, side, mode)
 
     def fault(self, code, detail):
         s = self.append(FAULT, code, detail)
@@ -384,7 +411,7 @@ class Log:
                                     for b, s, e in covered):
                 dropped += 1
                 continue
-            keep.extend(encode(rtype, seq, struct.pack(FORMATS[rtype], *fields)))
+            keep.extend(encode(rtype, seq, pack(rtype, fields)))
         if dropped:
             tmp = self._path("compact.tmp")
             with open(tmp, "wb") as f:

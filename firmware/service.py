@@ -126,3 +126,47 @@ def _epoch_offset():
         return 946684800 if time.gmtime(0)[0] == 2000 else 0
     except Exception:
         return 0
+
+
+def status():
+    """'RB-STATUS {json}': the band's clock (Unix s, null while unset), its log on flash (bytes
+    in segments, free bytes, records not yet acknowledged) and the battery (mV, null where the
+    board file names no battery ADC)."""
+    import os
+    import time
+
+    out = {"clock_s": None, "log_bytes": 0, "free_bytes": None, "segments": 0, "unacked": None,
+           "battery_mv": None}
+    t = time.time() + _epoch_offset()
+    if t >= 1704067200:  # 2024-01-01: an RTC behind this was never set by a host
+        out["clock_s"] = t
+    try:
+        log = replog.Log(LOG_ROOT)
+        segs = log.segments()
+        out["segments"] = len(segs)
+        out["log_bytes"] = sum(os.stat(LOG_ROOT + "/" + n)[6] for n in segs)
+        out["unacked"] = log.next_seq - 1 - log.acked
+        st = os.statvfs(LOG_ROOT)
+        out["free_bytes"] = st[0] * st[3]
+    except (OSError, AttributeError):
+        pass
+    out["battery_mv"] = _battery_mv()
+    print("RB-STATUS " + json.dumps(out))
+
+
+def _battery_mv():
+    # A board file may name its battery sense pin: "battery_adc": {"pin": N, "divider": k}
+    # (battery voltage = k x the pin's); none of ours does yet (not checked on a schematic).
+    try:
+        name = _board()
+        with open("/boards/%s.json" % name) as f:
+            adc = json.load(f).get("battery_adc")
+        if not adc:
+            return None
+        import machine  # type: ignore
+
+        a = machine.ADC(machine.Pin(adc["pin"]))
+        a.atten(machine.ADC.ATTN_11DB)
+        return a.read_uv() * adc.get("divider", 2) // 1000
+    except Exception:
+        return None

@@ -1,4 +1,4 @@
-"""The `repband` command: a thin layer over host_tools modules.
+"""repband: count clamshells and side-lying leg lifts on a thigh-worn band, and see how it went.
 
 Each subcommand lives in its own module, which defines `add_arguments(parser)` and
 `run(args) -> int`. Errors a user can cause are raised as RepbandError and printed on one line;
@@ -28,7 +28,21 @@ COMMANDS = {
     "label": ("host_tools.label", "help write a trace's .labels.json"),
     "config": ("host_tools.config", "read and set the band's settings"),
     "demo": ("host_tools.demo", "wear a trace on the virtual band, sync, show progress"),
+    "status": ("host_tools.status", "the band now: firmware, side, clock, battery, log space, "
+                                    "records to sync, last sync"),
+    "sessions": ("host_tools.sessions", "each set of a day: start time, exercise, side, reps, "
+                                        "angle, tempo"),
 }
+
+
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version("repband")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def _chosen(argv: list[str]) -> str | None:
@@ -39,9 +53,16 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     """Only the chosen command's module is imported (so `repband --help` and each command start
     fast, and a command whose module is not built yet is just left out)."""
     parser = argparse.ArgumentParser(prog="repband", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", help="print repband's version and exit",
+                        version=f"repband {version()} (band firmware {_firmware_version()})")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     chosen = _chosen(argv)
+    if chosen is not None and chosen not in COMMANDS:
+        from host_tools import did_you_mean
+
+        parser.error(f"unknown command {chosen!r}{did_you_mean(chosen, list(COMMANDS))} "
+                     f"(commands: {', '.join(COMMANDS)})")
     for name, (module_name, help_text) in COMMANDS.items():
         if importlib.util.find_spec(module_name.rsplit(".", 1)[0]) is None:
             continue
@@ -56,6 +77,15 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
             module.add_arguments(p)
             p.set_defaults(_run=module.run)
     return parser
+
+
+def _firmware_version() -> str:
+    import re
+
+    from host_tools import FIRMWARE_DIR
+
+    m = re.search(r'^VERSION = "([^"]+)"', (FIRMWARE_DIR / "service.py").read_text(), re.M)
+    return m.group(1) if m else "unknown"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,5 @@
-"""`repband config [get | set KEY=VALUE ...]`: read and change the band's settings.
+"""`repband config [get [KEY ...] | set KEY=VALUE ...]`: read and change the band's settings,
+and the laptop's own (patient, prescription: kept in the database, printed on the report).
 
 Settings: the daily goal (reps per exercise), the exercise mode (auto, clamshell, leg_lift),
 feedback (buzz/LED per rep) on or off, and the side (which thigh wears the band). Values are checked here, on the host, before anything is
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from host_tools import RepbandError, firmware
@@ -38,6 +40,16 @@ SETTINGS = {
         Setting("side", "thigh that wears the band: left, right or unknown", "side=right"),
     )
 }
+# Kept on the laptop, in the database beside the bands' data (for the report), not on a band.
+HOST_SETTINGS = {
+    s.key: s
+    for s in (
+        Setting("patient", "the patient's name, printed on the report", 'patient="Ada Lovelace"'),
+        Setting("prescription", "what was prescribed, printed on the report",
+                'prescription="3 x 15 clamshells, left"'),
+    )
+}
+ALL_KEYS = [*SETTINGS, *HOST_SETTINGS]
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
@@ -45,10 +57,20 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     if "=" not in text:
         raise RepbandError(f"{text!r}: expected KEY=VALUE, e.g. {SETTINGS['goal'].example}")
     key, _, raw = text.partition("=")
-    key, raw = key.strip().lower(), raw.strip()
-    if key not in SETTINGS:
-        raise RepbandError(f"unknown setting {key!r}: the settings are {', '.join(SETTINGS)}")
+    key, raw = check_key(key), raw.strip()
+    if key in HOST_SETTINGS:
+        return key, raw
     return key, parse_value(key, raw)
+
+
+def check_key(key: str) -> str:
+    from host_tools import did_you_mean
+
+    key = key.strip().lower()
+    if key not in ALL_KEYS:
+        raise RepbandError(f"unknown setting {key!r}{did_you_mean(key, ALL_KEYS)}: the settings "
+                           f"are {', '.join(ALL_KEYS)}")
+    return key
 
 
 def parse_value(key: str, raw: str) -> Any:
@@ -127,9 +149,11 @@ def _run_json(transport: Any, port: str, code: str) -> dict[str, Any]:
     return result
 
 
-def format_settings(values: dict[str, Any]) -> str:
+def format_settings(values: dict[str, Any], only: list[str] | None = None) -> str:
     lines = []
-    for key, setting in SETTINGS.items():
+    for key, setting in {**SETTINGS, **HOST_SETTINGS}.items():
+        if only is not None and key not in only:
+            continue
         shown = show_value(key, values[key]) if key in values else "(not set)"
         lines.append(f"{key:<9} {shown:<10} {setting.help}")
     return "\n".join(lines)
@@ -137,26 +161,40 @@ def format_settings(values: dict[str, Any]) -> str:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", help="serial port of the band (default: find it)")
+    parser.add_argument("--db", help="database that keeps the laptop's settings (patient, "
+                                     "prescription; default: the one repband sync uses)")
     parser.add_argument(
         "action",
         nargs="?",
         default="get",
         choices=("get", "set"),
-        help="get (default): show the settings; set KEY=VALUE ...: change them",
+        help="get [KEY ...] (default): show the settings, or these; "
+             "set KEY=VALUE ...: change them",
     )
     parser.add_argument(
         "assignments",
         nargs="*",
-        metavar="KEY=VALUE",
-        help="; ".join(f"{s.example}: {s.help}" for s in SETTINGS.values()),
+        metavar="KEY[=VALUE]",
+        help="; ".join(f"{s.example}: {s.help}" for s in (*SETTINGS.values(),
+                                                          *HOST_SETTINGS.values())),
     )
 
 
+def _host_store(db: str | None):
+    from host_tools import store
+
+    return store.open_store(db or store.default_path())
+
+
 def run(args: argparse.Namespace) -> int:
-    if args.action == "get" and args.assignments:
-        raise RepbandError("config get takes no KEY=VALUE; did you mean: repband config set ...")
     changes: dict[str, Any] = {}
-    if args.action == "set":
+    wanted: list[str] | None = None
+    if args.action == "get":
+        if any("=" in a for a in args.assignments):
+            raise RepbandError("config get takes keys, not KEY=VALUE; did you mean: repband "
+                               "config set ...")
+        wanted = [check_key(a) for a in args.assignments] or None
+    else:
         if not args.assignments:
             raise RepbandError(
                 "config set needs at least one KEY=VALUE, e.g. repband config set goal=120"
@@ -164,15 +202,36 @@ def run(args: argparse.Namespace) -> int:
         for a in args.assignments:
             key, value = parse_assignment(a)
             changes[key] = value
-    from host_tools import link
+    host_changes = {k: v for k, v in changes.items() if k in HOST_SETTINGS}
+    band_changes = {k: v for k, v in changes.items() if k in SETTINGS}
+    values: dict[str, Any] = {}
+    needs_host = host_changes or (wanted is None and not changes) or \
+        any(k in HOST_SETTINGS for k in wanted or [])
+    from host_tools import store
 
-    port = args.port or link.find_port()
-    with link.raw_session(port) as transport:
-        if changes:
-            values = write_settings(transport, port, changes)
-        else:
-            values = read_settings(transport, port)
-    print(format_settings(values))
+    if needs_host and (host_changes or Path(args.db or store.default_path()).exists()):
+        with _host_store(args.db) as st:
+            for k, v in host_changes.items():
+                st.set_host_setting(k, v)
+            values.update(st.host_settings())
+    needs_band = band_changes or (not changes and (wanted is None
+                                                   or any(k in SETTINGS for k in wanted)))
+    port = None
+    if needs_band:
+        from host_tools import link
+
+        port = args.port or link.find_port()
+        with link.raw_session(port) as transport:
+            if band_changes:
+                values.update(write_settings(transport, port, band_changes))
+            else:
+                values.update(read_settings(transport, port))
+    shown = wanted or (list(changes) if changes and not needs_band else None)
+    if wanted and len(wanted) == 1:
+        print(show_value(wanted[0], values.get(wanted[0], "")))  # one value: for scripts
+    else:
+        print(format_settings(values, shown))
     if changes:
-        print(f"{port}: saved {', '.join(f'{k}={show_value(k, v)}' for k, v in changes.items())}")
+        where = port or "the laptop"
+        print(f"{where}: saved {', '.join(f'{k}={show_value(k, v)}' for k, v in changes.items())}")
     return 0

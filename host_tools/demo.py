@@ -97,7 +97,12 @@ def demo(
                 + (f"; worn on the {side} thigh" if side else "") + "; band restarted"
             )
             step(4, "the band is counting the trace's reps")
-            vb.wait_trace_done()
+            from host_tools.status_line import working
+
+            total_min = vb.trace_ms / 60000
+            with working(lambda: f"        worn {min(vb.worn_ms(), vb.trace_ms) / 60000:.1f} of "
+                                 f"{total_min:.1f} min of the trace (virtual time)"):
+                vb.wait_trace_done()
             step(5, f"syncing the band's log: repband sync --port {port} --db {db_path}")
             summary = sync.sync(port, db_path)
             say(f"        {summary}")
@@ -135,10 +140,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--db", type=Path, help="sync into this database (default: a temporary one)"
     )
     parser.add_argument(
-        "--out", type=Path, default=Path("out"), help="where to write the plot/report"
+        "--out", type=Path, default=Path("out"), help="where to write the plot/report (default: out)"
     )
     parser.add_argument(
-        "--board", default=DEFAULT_BOARD, help=f"board to emulate ({DEFAULT_BOARD})"
+        "--board", default=DEFAULT_BOARD, help=f"board to emulate (default: {DEFAULT_BOARD})"
     )
     parser.add_argument(
         "--speed",
@@ -146,7 +151,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=0,
         help="virtual time speed-up (default: as fast as it goes)",
     )
-    parser.add_argument("--seed", type=int, default=1, help="seed of the synthetic day")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the synthetic day (default: 1)")
 
 
 def run(args: argparse.Namespace) -> int:

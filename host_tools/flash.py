@@ -58,9 +58,12 @@ def load_board(name: str) -> dict[str, Any]:
     """The board file boards/NAME.json as a dict; a clear error for unknown names."""
     path = BOARDS_DIR / f"{name}.json"
     if not path.is_file():
+        from host_tools import did_you_mean
+
         known = ", ".join(known_boards()) or "none found"
         raise RepbandError(
-            f"unknown board {name!r}: known boards are {known} (files in {BOARDS_DIR})"
+            f"unknown board {name!r}{did_you_mean(name, known_boards())}: known boards are "
+            f"{known} (files in {BOARDS_DIR})"
         )
     try:
         board = json.loads(path.read_text())

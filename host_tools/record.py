@@ -231,7 +231,16 @@ def record(
         raise RepbandError(f"{out}: a trace file must end in .csv")
     if not out.parent.exists():
         raise RepbandError(f"{out.parent}: no such directory")
+    from host_tools.status_line import StatusLine
+
     live: list[LiveReps] = []
+    line = StatusLine()  # elapsed and samples so far, on a terminal
+    count = [0]
+    say_line = say
+
+    def say(text: str) -> None:
+        line.clear()
+        say_line(text)
 
     def started(rec: Recording) -> None:
         say(
@@ -241,11 +250,15 @@ def record(
         live.append(LiveReps(rec.sample_rate_hz, say))
 
     def sample(s: tuple[int, ...]) -> None:
+        count[0] += 1
         if live:
             live[0].feed(s)
+            line.show(f"recording: {line.elapsed():.0f}" + (f" of {seconds:g}" if seconds else "")
+                      + f" s, {count[0]} samples, {live[0].reps} reps")
 
     with link.raw_session(port) as transport:
         rec = stream(transport, port, seconds, on_sample=sample, on_start=started, stop=stop)
+    line.clear()
     if not rec.samples:
         raise RepbandError(f"{port}: the band sent no samples; nothing written to {out}")
     if live:

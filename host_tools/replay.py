@@ -118,7 +118,13 @@ def replay_traces(paths: Iterable[str | Path], mode: str = "auto", runtime: str 
     if not files:
         raise RepbandError("no traces (*.csv) found in the paths given")
     if runtime == "micropython":
-        return replay_micropython([traceio.read_trace(p) for p in files], mode)
+        traces = [traceio.read_trace(p) for p in files]
+        if not progress:
+            return replay_micropython(traces, mode)
+        from host_tools.status_line import working
+
+        with working(f"replaying {len(traces)} traces in MicroPython (Node.js)"):
+            return replay_micropython(traces, mode)
     it = files
     if progress and sys.stderr.isatty():
         from tqdm import tqdm
@@ -130,9 +136,11 @@ def replay_traces(paths: Iterable[str | Path], mode: str = "auto", runtime: str 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", metavar="TRACE_OR_DIR")
     parser.add_argument("--exercise", choices=MODES, default="auto",
-                        help="count this exercise, or recognise it (auto, needs the band frame)")
+                        help="count this exercise, or recognise it (auto, needs the band frame; "
+                             "default: auto)")
     parser.add_argument("--runtime", choices=RUNTIMES, default="cpython",
-                        help="run the counter on CPython or inside MicroPython (Node.js)")
+                        help="run the counter on CPython or inside MicroPython (Node.js; default: "
+                             "cpython)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -11,8 +11,9 @@ the database numbers each log after the ones before: its seq is the band's plus 
 boot number the band's plus `boot_base` (the highest of each stored before that log; `bands`
 keeps them with the log's id). `raw` is the record as the band sent it, in the band's numbers.
 
-Query API (progress, report, demo): daily_counts(since, until), rep_roms(since, until), goals(),
-band_ids(), max_seq(uid), counts().
+Query API (progress, sessions, report, status, demo), each optionally for one band:
+daily_counts, rep_roms, rep_rows, set_rows, day_goals, first_day, goals, band_ids, band_info,
+max_seq(uid), counts().
 """
 
 from __future__ import annotations
@@ -20,14 +21,16 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import statistics
 from collections.abc import Iterator
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from host_tools import RepbandError, firmware
 
 replog = firmware.load("replog")
 EXERCISES = {0: "unknown", 1: "clamshell", 2: "leg_lift"}
+DAY_2000 = date(2000, 1, 1)  # DAILY records count days from here
 
 MIGRATIONS = [
     """
@@ -67,6 +70,37 @@ MIGRATIONS = [
     ALTER TABLE bands ADD COLUMN log_id TEXT;
     ALTER TABLE bands ADD COLUMN seq_base INTEGER DEFAULT 0;
     ALTER TABLE bands ADD COLUMN boot_base INTEGER DEFAULT 0;
+    """,
+    # v5: facts as they were when counted. Each rep and set keeps the side and mode its band
+    # counted it with, each DAILY record the goal in force (firmware that logs them: the DAILY
+    # record before a rep, in its boot). What was stored before is unknown (NULL), not guessed
+    # from the settings now; the rep view no longer joins the band's side of today.
+    """
+    ALTER TABLE reps ADD COLUMN side TEXT;
+    ALTER TABLE reps ADD COLUMN mode TEXT;
+    ALTER TABLE sets ADD COLUMN side TEXT;
+    ALTER TABLE sets ADD COLUMN mode TEXT;
+    CREATE TABLE host_settings (key TEXT PRIMARY KEY, value TEXT);
+    CREATE TABLE dailies (uid TEXT, seq INTEGER, boot_no INTEGER, day TEXT, clamshell INTEGER,
+                          leg_lift INTEGER, goal INTEGER, side TEXT, mode TEXT,
+                          PRIMARY KEY (uid, seq));
+    DROP VIEW rep_times;
+    CREATE VIEW rep_times AS
+    SELECT r.uid, r.seq, r.exercise, r.rom_deg, COALESCE(r.side, 'unknown') AS side, r.mode,
+           r.duration_ms,
+           COALESCE((SELECT c.epoch_s * 1000 + (r.t_ms - c.t_ms) FROM clocks c
+                     WHERE c.uid = r.uid AND c.boot_no = r.boot_no ORDER BY c.seq DESC LIMIT 1),
+                    rec.synced_ms) AS epoch_ms,
+           EXISTS (SELECT 1 FROM clocks c WHERE c.uid = r.uid AND c.boot_no = r.boot_no) AS placed
+    FROM reps r JOIN records rec ON rec.uid = r.uid AND rec.seq = r.seq;
+    CREATE VIEW set_times AS
+    SELECT s.uid, s.seq, s.exercise, s.reps, COALESCE(s.side, 'unknown') AS side, s.mode,
+           s.end_ms - s.start_ms AS duration_ms,
+           COALESCE((SELECT c.epoch_s * 1000 + (s.start_ms - c.t_ms) FROM clocks c
+                     WHERE c.uid = s.uid AND c.boot_no = s.boot_no ORDER BY c.seq DESC LIMIT 1),
+                    rec.synced_ms) AS epoch_ms,
+           EXISTS (SELECT 1 FROM clocks c WHERE c.uid = s.uid AND c.boot_no = s.boot_no) AS placed
+    FROM sets s JOIN records rec ON rec.uid = s.uid AND rec.seq = s.seq;
     """,
 ]
 
@@ -147,11 +181,15 @@ class Store:
         boot, seq_base, boot_base = self.db.execute(
             "SELECT last_boot, seq_base, boot_base FROM bands WHERE uid = ?", (uid,)).fetchone()
         new = 0
+        counted_with = self._settings_in_force(uid, boot)
         for band_seq, rtype, fields in records:
             seq = band_seq + seq_base
             if rtype == replog.BOOT:
                 boot = fields[0] + boot_base
-            raw = bytes(replog.encode(rtype, band_seq, replog_pack(rtype, fields)))
+                counted_with = (None, None)  # a new boot says its settings in its first DAILY
+            elif rtype == replog.DAILY and len(fields) > 3:
+                counted_with = (_code(replog.SIDES, fields[4]), _code(replog.MODES, fields[5]))
+            raw = bytes(replog.encode(rtype, band_seq, replog.pack(rtype, fields)))
             cur = self.db.execute("INSERT OR IGNORE INTO records VALUES (?, ?, ?, ?, ?, ?)",
                                   (uid, seq, rtype, boot, raw, synced_ms))
             if not cur.rowcount:
@@ -159,12 +197,19 @@ class Store:
             new += 1
             if rtype == replog.REP:
                 t, ex, rom, dur = fields
-                self.db.execute("INSERT INTO reps VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                (uid, seq, boot, t, EXERCISES.get(ex, "unknown"), rom / 100, dur))
+                self.db.execute("INSERT INTO reps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                (uid, seq, boot, t, EXERCISES.get(ex, "unknown"), rom / 100, dur,
+                                 *counted_with))
             elif rtype == replog.SET:
                 s, e, n, ex = fields
-                self.db.execute("INSERT INTO sets VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                (uid, seq, boot, s, e, n, EXERCISES.get(ex, "unknown")))
+                self.db.execute("INSERT INTO sets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                (uid, seq, boot, s, e, n, EXERCISES.get(ex, "unknown"),
+                                 *counted_with))
+            elif rtype == replog.DAILY:
+                day = (DAY_2000 + timedelta(days=fields[0])).isoformat() if fields[0] else None
+                goal = fields[3] if len(fields) > 3 else None
+                self.db.execute("INSERT INTO dailies VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                (uid, seq, boot, day, fields[1], fields[2], goal, *counted_with))
             elif rtype == replog.BOOT:
                 self.db.execute("INSERT INTO boots VALUES (?, ?, ?, ?)", (uid, seq, boot, fields[1]))
             elif rtype == replog.CLOCK:
@@ -174,28 +219,112 @@ class Store:
         self.db.execute("UPDATE bands SET last_boot = ? WHERE uid = ?", (boot, uid))
         return new
 
+    def _settings_in_force(self, uid: str, boot: int) -> tuple[str | None, str | None]:
+        """(side, mode) of the band's last DAILY record stored for this boot (a batch may begin
+        in the middle of a boot)."""
+        row = self.db.execute("SELECT side, mode FROM dailies WHERE uid = ? AND boot_no = ? "
+                              "ORDER BY seq DESC LIMIT 1", (uid, boot)).fetchone()
+        return (row[0], row[1]) if row else (None, None)
+
     # -- queries ---------------------------------------------------------------------------------
-    def daily_counts(self, since: date, until: date) -> list[tuple[date, str, str, int]]:
+    def daily_counts(self, since: date, until: date,
+                     uid: str | None = None) -> list[tuple[date, str, str, int]]:
+        """Reps per (local day, exercise, side), the side each rep was counted with."""
         out: dict[tuple[date, str, str], int] = {}
-        for epoch_ms, ex, side in self.db.execute("SELECT epoch_ms, exercise, side FROM rep_times"):
-            d = datetime.fromtimestamp(epoch_ms / 1000).date()
+        for epoch_ms, ex, side in self.db.execute(
+                "SELECT epoch_ms, exercise, side FROM rep_times" + _band_filter(uid), _args(uid)):
+            d = _local_day(epoch_ms)
             if since <= d <= until:
                 out[(d, ex, side)] = out.get((d, ex, side), 0) + 1
         return [(d, ex, side, n) for (d, ex, side), n in sorted(out.items())]
 
-    def rep_roms(self, since: date, until: date) -> list[tuple[date, str, str, float]]:
+    def rep_roms(self, since: date, until: date,
+                 uid: str | None = None) -> list[tuple[date, str, str, float]]:
+        return [(_local_day(r[0]), r[2], r[3], r[5]) for r in self.rep_rows(since, until, uid)]
+
+    def rep_rows(self, since: date, until: date, uid: str | None = None) -> list[tuple]:
+        """Every rep in the days, oldest first: (epoch_ms, uid, exercise, side, mode, rom_deg,
+        duration_ms, placed)."""
+        rows = self.db.execute(
+            "SELECT epoch_ms, uid, exercise, side, mode, rom_deg, duration_ms, placed "
+            "FROM rep_times" + _band_filter(uid) + " ORDER BY epoch_ms, uid, seq", _args(uid))
+        return [r for r in rows if since <= _local_day(r[0]) <= until]
+
+    def set_rows(self, since: date, until: date, uid: str | None = None) -> list[tuple]:
+        """Every set in the days, oldest first: (epoch_ms, uid, exercise, side, mode, reps,
+        duration_ms, median rep ROM (None without rep detail), placed)."""
         out = []
-        for epoch_ms, ex, side, rom in self.db.execute(
-                "SELECT epoch_ms, exercise, side, rom_deg FROM rep_times ORDER BY epoch_ms"):
-            d = datetime.fromtimestamp(epoch_ms / 1000).date()
-            if since <= d <= until:
-                out.append((d, ex, side, rom))
+        for epoch_ms, u, seq, ex, n, side, mode, dur, placed in self.db.execute(
+                "SELECT epoch_ms, uid, seq, exercise, reps, side, mode, duration_ms, placed "
+                "FROM set_times" + _band_filter(uid) + " ORDER BY epoch_ms, uid, seq",
+                _args(uid)).fetchall():
+            if not since <= _local_day(epoch_ms) <= until:
+                continue
+            # the set's reps: logged before it in its boot, within its span
+            roms = [r[0] for r in self.db.execute(
+                "SELECT r.rom_deg FROM reps r JOIN sets s ON s.uid = r.uid AND s.seq = ? "
+                "WHERE r.uid = ? AND r.boot_no = s.boot_no AND r.seq < s.seq "
+                "AND r.t_ms BETWEEN s.start_ms AND s.end_ms", (seq, u))]
+            out.append((epoch_ms, u, ex, side, mode, n, dur,
+                        statistics.median(roms) if roms else None, placed))
         return out
 
-    def goals(self) -> dict[str, int]:
-        """The daily goal per exercise, as the bands last said (the highest, if they differ)."""
-        row = self.db.execute("SELECT MAX(goal) FROM bands").fetchone()
+    def day_goals(self, since: date, until: date,
+                  uid: str | None = None) -> dict[tuple[date, str], int]:
+        """The goal in force on each day, as the band logged it, per (day, side): the last DAILY
+        record of the day counted on that side ('' for the day's last whatever the side). With
+        several bands, the highest. Days with no such record are left out (unknown)."""
+        per_band: dict[str, dict[tuple[date, str], int]] = {}
+        for u, day, side, goal in self.db.execute(
+                "SELECT uid, day, COALESCE(side, 'unknown'), goal FROM dailies WHERE goal IS NOT "
+                "NULL AND day BETWEEN ? AND ?" + _band_filter(uid, "AND") + " ORDER BY uid, seq",
+                (since.isoformat(), until.isoformat(), *_args(uid))):
+            d = date.fromisoformat(day)
+            for key in ((d, side), (d, "")):
+                per_band.setdefault(u, {})[key] = goal  # the band's later records win
+        out: dict[tuple[date, str], int] = {}
+        for goals in per_band.values():
+            for key, goal in goals.items():
+                out[key] = max(goal, out.get(key, 0))
+        return out
+
+    def first_day(self, uid: str | None = None) -> date | None:
+        """The first local day with a rep or a dated DAILY record: when the band began."""
+        days = []
+        row = self.db.execute("SELECT MIN(epoch_ms) FROM rep_times" + _band_filter(uid),
+                              _args(uid)).fetchone()
+        if row[0] is not None:
+            days.append(_local_day(row[0]))
+        row = self.db.execute("SELECT MIN(day) FROM dailies WHERE day IS NOT NULL"
+                              + _band_filter(uid, "AND"), _args(uid)).fetchone()
+        if row[0] is not None:
+            days.append(date.fromisoformat(row[0]))
+        return min(days) if days else None
+
+    def goals(self, uid: str | None = None) -> dict[str, int]:
+        """The daily goal per exercise in the bands' settings now, as the last sync saw them
+        (the highest, if they differ): the goal of today, before the band has logged one."""
+        row = self.db.execute("SELECT MAX(goal) FROM bands" + _band_filter(uid),
+                              _args(uid)).fetchone()
         return {ex: row[0] for ex in ("clamshell", "leg_lift", "unknown")} if row[0] else {}
+
+    def host_settings(self) -> dict[str, str]:
+        """What the laptop keeps beside the bands' data (the patient's name, the prescription)."""
+        return dict(self.db.execute("SELECT key, value FROM host_settings"))
+
+    def set_host_setting(self, key: str, value: str | None) -> None:
+        with self.db:
+            if value:
+                self.db.execute("INSERT OR REPLACE INTO host_settings VALUES (?, ?)", (key, value))
+            else:
+                self.db.execute("DELETE FROM host_settings WHERE key = ?", (key,))
+
+    def band_info(self, uid: str) -> dict | None:
+        row = self.db.execute("SELECT uid, board, side, goal, first_seen FROM bands WHERE uid = ?",
+                              (uid,)).fetchone()
+        if row is None:
+            return None
+        return dict(zip(("uid", "board", "side", "goal", "first_seen"), row))
 
     def band_ids(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT uid FROM bands ORDER BY uid")]
@@ -206,10 +335,20 @@ class Store:
                 for t in ("records", "reps", "sets", "boots", "clocks", "faults")}
 
 
-def replog_pack(rtype: int, fields: tuple) -> bytes:
-    import struct
+def _band_filter(uid: str | None, word: str = "WHERE") -> str:
+    return f" {word} uid = ?" if uid else ""
 
-    return struct.pack(replog.FORMATS[rtype], *fields)
+
+def _args(uid: str | None) -> tuple:
+    return (uid,) if uid else ()
+
+
+def _local_day(epoch_ms: int) -> date:
+    return datetime.fromtimestamp(epoch_ms / 1000).date()
+
+
+def _code(names: tuple, code: int) -> str | None:
+    return names[code] if 0 <= code < len(names) else None
 
 
 @contextlib.contextmanager

@@ -21,6 +21,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from host_tools import firmware, link, store
@@ -88,15 +89,17 @@ def parse_batch(out: str) -> tuple[list, int, bool]:
     return records, last, bool(more)
 
 
-def sync(port: str, db: str | Path | None = None, progress: bool = False) -> SyncSummary:
+def sync(port: str, db: str | Path | None = None, progress: bool = False,
+         clock: Callable[[], float] = time.time) -> SyncSummary:
+    """`clock`: the laptop's wall clock (Unix seconds), which the band is set to."""
     db_path = Path(db) if db else store.default_path()
     try:
-        return _sync(port, db_path, progress)
+        return _sync(port, db_path, progress, clock)
     except sqlite3.Error as exc:
         raise store.StoreError(f"{db_path}: {exc}") from None
 
 
-def _sync(port: str, db_path: Path, progress: bool) -> SyncSummary:
+def _sync(port: str, db_path: Path, progress: bool, clock: Callable[[], float]) -> SyncSummary:
     start = time.monotonic()
     # the database first: a bad one should not even interrupt the band's app
     with store.open_store(db_path) as st, link.raw_session(port) as t:
@@ -114,13 +117,13 @@ def _sync(port: str, db_path: Path, progress: bool) -> SyncSummary:
 
             total = max(0, int(info.get("last", 0)) - after + 1)  # +1: the clock record
             bar = tqdm(desc="sync", unit="rec", total=total, file=sys.stderr, leave=False)
-        first = f"service.clock_set({int(time.time())}, {utc_offset_min()})\n"
+        first = f"service.clock_set({int(clock())}, {utc_offset_min()})\n"
         out = _exec(t, f"import service\n{first}service.export({after}, {BATCH})")
         try:
             while True:
                 records, last, more = parse_batch(out)
                 if records:
-                    new_records += _commit(st, db_path, uid, records)
+                    new_records += _commit(st, db_path, uid, records, int(clock() * 1000))
                     after = last
                     if bar is not None:
                         bar.update(len(records))
@@ -147,10 +150,10 @@ def utc_offset_min() -> int:
     return int(offset.total_seconds() // 60) if offset is not None else 0
 
 
-def _commit(st: store.Store, db_path: Path, uid: str, records: list) -> int:
+def _commit(st: store.Store, db_path: Path, uid: str, records: list, synced_ms: int) -> int:
     try:
         with st.db:  # one transaction: all of the batch or none of it
-            return st.add_records(uid, records, int(time.time() * 1000))
+            return st.add_records(uid, records, synced_ms)
     except sqlite3.Error as exc:
         raise store.StoreError(f"{db_path}: cannot store the band's records ({exc}); the band "
                                "keeps every record not stored") from None

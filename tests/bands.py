@@ -55,7 +55,8 @@ def write_day(flash: Path, reps: int, seed: int = 1, day: date | None = None) ->
             n += k
             counts[ex] += k
             log.set_done(start, t, k, ex)
-            log.daily((day - DAY_2000).days, counts[1], counts[2])
+            # with the settings a new band counts with: goal 100, side unknown, mode auto
+            log.daily((day - DAY_2000).days, counts[1], counts[2], 100, 0, 0)
             t += rng.randint(30_000, 300_000)
         log.close()
         epoch += t // 1000 + rng.randint(600, 3600)

@@ -97,9 +97,15 @@ def test_mode_button_and_goal(tmp_path):
         return app.clock.ms > trace.t_ms[-1] + 20_000
 
     app, log, _ = wear(trace, tmp_path, cfg={"goal": target // 2}, until=press_once)
+    assert app.side == "unknown"
     assert app.mode == "clamshell"  # auto -> clamshell
     assert app.fb.played["mode"] == 1 and app.fb.played["goal"] == 1
     assert {r[1] for r in logged_reps(log)} == {counter.CLAMSHELL}  # the fixed exercise
+    # the settings each rep was counted with: at start (auto, side unknown, the goal), then
+    # from the press on, clamshell (the set open at the press, if any, ended in auto)
+    modes = [d[5] for d in daily(log)]
+    assert modes[0] == 0 and modes[-1] == 1 and set(modes) == {0, 1}
+    assert {d[3] for d in daily(log)} == {target // 2} and {d[4] for d in daily(log)} == {0}
 
 
 def test_idle_band_goes_to_deep_sleep_with_the_log_closed(tmp_path):
@@ -212,7 +218,10 @@ def test_the_day_starts_anew_at_local_midnight(tmp_path):
     assert app.day_no == second
     assert app.day == [0, sets[1]["reps"], 0]  # today: the clamshells only
     got = daily(log)
-    assert got[0] == (first, 0, sets[0]["reps"]) and got[-1] == (second, sets[1]["reps"], 0)
+    # at start, the settings the boot counts with; then the day's counts after each set
+    assert got[0] == (first, 0, 0, 11, 0, 0)
+    assert got[1] == (first, 0, sets[0]["reps"], 11, 0, 0)
+    assert got[-1] == (second, sets[1]["reps"], 0, 11, 0, 0)
     assert app.fb.played["goal"] == 2  # one goal per exercise per day
     clocks = [r[2] for r in log.records() if r[1] == replog.CLOCK]
     assert clocks and clocks[0][0] == midnight - 120  # logged at start, so the host can place it

@@ -94,7 +94,22 @@ def test_get_and_set_on_the_virtual_band(tmp_path, capsys) -> None:
     with vb_mod.VirtualBand(board=BOARD, trace=trace, flash_dir=flash_dir, speed=1) as vb:
         assert cli.main(["config", "--port", vb.pty_path, "get"]) == 0
         after = capsys.readouterr().out
+        assert cli.main(["config", "--port", vb.pty_path, "get", "goal"]) == 0
+        assert capsys.readouterr().out == "123\n"  # one key: its value alone
     assert re.search(r"^goal\s+123\b", after, re.MULTILINE), after
     assert re.search(r"^mode\s+clamshell\b", after, re.MULTILINE), after
     assert re.search(r"^feedback\s+off\b", after, re.MULTILINE), after
     assert re.search(r"^side\s+left\b", after, re.MULTILINE), after
+
+
+def test_the_laptops_own_settings_need_no_band_and_get_takes_a_key(tmp_path, capsys) -> None:
+    from host_tools import cli
+
+    db = str(tmp_path / "r.db")
+    assert cli.main(["config", "set", "patient=Ada Lovelace", "prescription=3 x 15", "--db", db,
+                     "--port", "/dev/nonexistent"]) == 0
+    assert "the laptop: saved patient=Ada Lovelace, prescription=3 x 15" in capsys.readouterr().out
+    assert cli.main(["config", "get", "patient", "--db", db, "--port", "/dev/nonexistent"]) == 0
+    assert capsys.readouterr().out == "Ada Lovelace\n"
+    assert cli.main(["config", "get", "patiant", "--db", db]) != 0
+    assert "did you mean patient?" in capsys.readouterr().err

@@ -104,3 +104,29 @@ def test_errors_name_the_file(tmp_path: Path) -> None:
         progress.write_csv(prog, tmp_path / "nodir" / "x.csv")
     with pytest.raises(RepbandError, match="--days"):
         progress.compute([], [], today=TODAY, days=0)
+
+
+def test_the_terminal_view_fits_80_columns_even_for_90_days() -> None:
+    counts = [DayCount(TODAY - timedelta(days=i), ex, side, 30 + (i * 7) % 90)
+              for i in range(90) for ex in ("clamshell", "leg_lift") for side in ("left", "right")]
+    prog = progress.compute(counts, [], today=TODAY, days=90)
+    text = progress.render(prog, width=80)
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert "Left vs right" in text and "Weekly totals" in text
+    for k in prog.series_keys():  # every day still in the table, under short headers
+        assert sum(prog.counts[k]) == sum(c.reps for c in counts if (c.exercise, c.side) == k)
+
+
+def test_each_day_is_judged_against_its_own_goal() -> None:
+    days = [TODAY - timedelta(days=i) for i in range(4)]
+    counts = [DayCount(d, "clamshell", "right", 55) for d in days]
+    # the goal was 60 on the first two days, 50 since; the first day has none recorded
+    goals = {(days[2], ""): 60, (days[1], "right"): 50, (days[0], ""): 50}
+    prog = progress.compute(counts, [], today=TODAY, days=30, day_goals=goals,
+                            goals={"clamshell": 50}, first_day=days[3])
+    key = ("clamshell", "right")
+    assert prog.days == list(reversed(days))  # from the first day, not 30 days back
+    assert prog.goals[key] == [None, 60, 50, 50]
+    assert prog.met(key) == [None, False, True, True]
+    assert prog.streak(key) == 2 and prog.adherence(key) == (2, 4)
+    assert prog.unknown_goal_days(key) == 1

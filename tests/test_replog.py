@@ -157,7 +157,7 @@ def test_micropython_writes_the_same_bytes(tmp_path):
     from host_tools.mpy_runtime import run_micropython
 
     calls = ("log.boot(3)\nfor i in range(40):\n    log.rep(1000 * i, 1 + i % 2, 1234 + i, 800)\n"
-             "log.set_done(0, 39000, 40, 1)\nlog.clock(1790000000, 40000)\nlog.fault(3, -7)\n"
+             "log.set_done(0, 39000, 40, 1)\nlog.daily(9800, 20, 20, 60, 2, 0)\nlog.clock(1790000000, 40000)\nlog.fault(3, -7)\n"
              "log.ack(10)\nlog.close()\n")
     out = run_micropython(
         "import os, binascii, replog\nos.mkdir('/t')\nlog = replog.Log('/t', seg_bytes=300)\n" + calls
@@ -204,3 +204,39 @@ def test_micropython_gives_a_log_an_id_and_keeps_it():
     first, reopened, wiped = out.split()
     assert len(first) == 16 and int(first, 16) >= 0
     assert reopened == first and wiped != first and len(wiped) == 16
+
+
+def old_daily(seq, day, clamshell, leg_lift):
+    """A DAILY record as firmware before the settings were added to it wrote it (8 bytes)."""
+    import struct
+
+    return bytes(replog.encode(replog.DAILY, seq, struct.pack("<IHH", day, clamshell, leg_lift)))
+
+
+def test_daily_records_of_older_firmware_still_decode_and_survive_compaction(tmp_path):
+    log = replog.Log(str(tmp_path), seg_bytes=200, min_free=10**12)
+    log.boot(1)
+    for i in range(8):
+        log.rep(1000 * i, 1, 2000, 900)
+    log.set_done(0, 7000, 8, 1)
+    log.close()
+    seg = tmp_path / log.segments()[-1]
+    seg.write_bytes(seg.read_bytes() + old_daily(11, 9800, 8, 0))  # written by the old firmware
+    log = replog.Log(str(tmp_path), seg_bytes=200)
+    assert log.next_seq == 12
+    log.daily(9800, 9, 0, 60, 1, 2)  # the new layout after it
+    log.close()
+    dailies = [(s, f) for s, t, f in log.records() if t == replog.DAILY]
+    assert dailies == [(11, (9800, 8, 0)), (12, (9800, 9, 0, 60, 1, 2))]
+    assert replog.decode(old_daily(3, 1, 2, 3)) == [(3, replog.DAILY, (1, 2, 3))]
+    assert replog.pack(replog.DAILY, (1, 2, 3)) == old_daily(3, 1, 2, 3)[8:-4]
+    # low on flash, the old segment is rewritten without its counted detail: the old DAILY
+    # keeps its own layout
+    log = replog.Log(str(tmp_path), seg_bytes=200, min_free=10**12)
+    log.free_bytes = lambda: 0
+    for i in range(30):
+        log.rep(100_000 + 1000 * i, 2, 2000, 900)
+    log.close()
+    recs = log.records()
+    assert not [r for r in recs if r[1] == replog.REP and r[2][0] < 100_000]
+    assert (11, replog.DAILY, (9800, 8, 0)) in recs

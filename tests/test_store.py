@@ -157,3 +157,64 @@ def test_a_log_without_an_id_that_holds_fewer_records_than_stored_begins_a_new_r
             assert st.band_log("b1", "", 3) == 0  # wiped (old firmware: no id to tell by)
             st.add_records("b1", records[:3], 0)
         assert st.max_seq("b1") == 8 and st.counts("b1")["reps"] == 8
+
+
+def v4_database(path: Path) -> None:
+    """A database as repband made it before reps kept their side (schema v4): a right-leg band
+    with one rep stored."""
+    con = sqlite3.connect(path)
+    for v in range(4):
+        con.executescript(store.MIGRATIONS[v])
+    con.execute("PRAGMA user_version = 4")
+    con.execute("INSERT INTO bands (uid, board, side, goal) VALUES ('b1', 'devkit', 'right', 60)")
+    con.execute("INSERT INTO records VALUES ('b1', 1, 2, 1, x'00', 5000)")
+    con.execute("INSERT INTO reps VALUES ('b1', 1, 1, 100, 'clamshell', 30.0, 1500)")
+    con.commit()
+    con.close()
+
+
+def test_reps_keep_the_side_and_mode_they_were_counted_with_and_days_their_goal(
+        tmp_path: Path) -> None:
+    path = tmp_path / "v4.db"
+    v4_database(path)
+    noon = int(datetime.combine(date.today() - timedelta(days=2), datetime.min.time()).timestamp()
+               ) + 12 * 3600
+    day = date.fromtimestamp(noon)
+    day_no = (day - store.DAY_2000).days
+    boot1 = [
+        (2, replog.BOOT, (2, 1)),
+        (3, replog.CLOCK, (noon, 0)),
+        (4, replog.DAILY, (day_no, 0, 0, 60, 2, 0)),  # at start: goal 60, right, auto
+        (5, replog.REP, (10_000, 1, 3000, 1500)),
+        (6, replog.REP, (13_000, 1, 3200, 1500)),
+        (7, replog.SET, (8_000, 14_000, 2, 1)),
+        (8, replog.DAILY, (day_no, 2, 0, 60, 2, 0)),
+        (9, replog.DAILY, (day_no, 2, 0, 60, 2, 1)),  # the mode button: clamshell from here
+        (10, replog.REP, (20_000, 1, 2000, 1500)),
+    ]
+    boot2 = [  # settings changed at a sync (the app restarts): left, goal 50
+        (11, replog.BOOT, (3, 1)),
+        (12, replog.CLOCK, (noon + 3600, 0)),
+        (13, replog.DAILY, (day_no, 3, 0, 50, 1, 0)),
+        (14, replog.REP, (5_000, 2, 4000, 1500)),
+        (15, replog.DAILY, (day_no, 3, 1)),  # an older firmware's DAILY: no settings in it
+    ]
+    with store.open_store(path) as st:
+        old = st.db.execute("SELECT side, mode FROM reps WHERE seq = 1").fetchone()
+        assert old == (None, None)  # unknown, not the band's side today
+        with st.db:
+            st.band("b1", "devkit", "left", 50)
+            st.add_records("b1", boot1[:5], 0)  # a batch ends inside the boot
+        with st.db:
+            st.add_records("b1", boot1[5:] + boot2, 0)
+        sides = st.db.execute("SELECT seq, side, mode FROM reps ORDER BY seq").fetchall()
+        assert sides == [(1, None, None), (5, "right", "auto"), (6, "right", "auto"),
+                         (10, "right", "clamshell"), (14, "left", "auto")]
+        assert st.db.execute("SELECT side, mode FROM sets").fetchall() == [("right", "auto")]
+        counts = st.daily_counts(day, day)  # (the old rep: dated by its sync, in 1970)
+        assert counts == [(day, "clamshell", "right", 3), (day, "leg_lift", "left", 1)]
+        assert st.day_goals(day, day) == {(day, "right"): 60, (day, "left"): 50, (day, ""): 50}
+        assert st.day_goals(day, day, uid="other") == {}
+        assert st.first_day("b1") == date.fromtimestamp(5)
+        rows = st.set_rows(day, day)
+        assert [(r[2], r[3], r[5], r[7]) for r in rows] == [("clamshell", "right", 2, 31.0)]

@@ -639,8 +639,9 @@ def test_two_bands_sync_into_one_database(tmp_path: Path, capsys) -> None:
 
 def test_the_bands_settings_reach_progress_and_the_laptops_time_zone_reaches_the_band(
         tmp_path: Path, capsys, monkeypatch) -> None:
-    """Progress shows the goal and the thigh the band's settings name; sync gives the band the
-    laptop's time zone, so its day's count starts anew at local midnight."""
+    """Progress shows today's goal as the band's settings name it, and reps on the side they
+    were counted on; sync gives the band the laptop's time zone, so its day's count starts
+    anew at local midnight."""
     import json
 
     monkeypatch.setenv("TZ", "IST-5:30")  # a zone with a half-hour offset, east of UTC
@@ -661,8 +662,11 @@ def test_the_bands_settings_reach_progress_and_the_laptops_time_zone_reaches_the
         assert on_band["utc_offset_min"] == 330
         assert cli.main(["progress", "--db", str(db)]) == 0
         shown = capsys.readouterr().out
+        # today's goal is the one set now; the side set now does not rewrite reps the band
+        # counted before it (on a side it did not know)
         for ex, n in reps_by_exercise(logged).items():
-            assert f"{progress.EXERCISE_LABEL[ex]} (left)  {n:4d} / 30" in shown, shown
+            assert f"{progress.EXERCISE_LABEL[ex]} (unknown)  {n:4d} / 30" in shown, shown
+        assert "(left)" not in shown
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()

@@ -5,7 +5,8 @@ behind a pseudo-terminal that mpremote opens like /dev/ttyUSB0.
         print(vb.pty_path)   # mpremote connect <that> fs ls
 
 The band's flash is a host directory (persisting between runs). Its clock is virtual: it moves
-when the firmware sleeps, `speed` times faster than the wall clock (0: as fast as it can).
+when the firmware sleeps, `speed` times faster than the wall clock (0: as fast as it can);
+`start_epoch_s` sets its RTC at power-on (the day it wears the trace), as a host sync would.
 `uid` is what its machine.unique_id() says (hex). Its USB cable can be pulled (`unplug`, at
 once or after so many more bytes to the host) and plugged in again (`plug_in`: a new pty).
 """
@@ -38,8 +39,11 @@ def install_firmware(flash: Path, board: str) -> None:
     """What `repband flash` puts on a fresh band (as plain .py: MicroPython runs them as is)."""
     board_file = BOARDS_DIR / f"{board}.json"
     if not board_file.exists():
-        known = ", ".join(sorted(p.stem for p in BOARDS_DIR.glob("*.json")))
-        raise VirtualBandError(f"unknown board {board!r}; known boards: {known}")
+        from host_tools import did_you_mean
+
+        names = sorted(p.stem for p in BOARDS_DIR.glob("*.json"))
+        raise VirtualBandError(f"unknown board {board!r}{did_you_mean(board, names)}; known "
+                               f"boards: {', '.join(names)}")
     flash.mkdir(parents=True, exist_ok=True)
     for src in FIRMWARE_DIR.glob("*.py"):
         shutil.copyfile(src, flash / src.name)
@@ -138,8 +142,9 @@ class UsbLink:
 class VirtualBand:
     def __init__(self, board: str = "m5stickc_plus2", trace: str | Path | None = None,
                  flash_dir: str | Path | None = None, speed: float = 0, install: bool = False,
-                 uid: str | None = None):
+                 uid: str | None = None, start_epoch_s: int | None = None):
         self.board = board
+        self.start_epoch_s = start_epoch_s  # its RTC at power-on (Unix s); None: never set
         self.uid = uid  # hex, for machine.unique_id() (default: the fake machine's own)
         self.trace_path = Path(trace) if trace else None
         self.speed = speed
@@ -198,13 +203,26 @@ class VirtualBand:
         cfg = {"input": str(self._input), "usb": str(self._usb), "flash_dir": str(self.flash_dir),
                "lib_dir": str(lib),
                "bootstrap": str(HERE / "bootstrap.py"), "speed": self.speed, "heap": 64 << 20,
-               "start_ms": start_ms}  # the band's clock at power-on
+               "start_ms": start_ms,  # the band's clock at power-on
+               "epoch_s": (self.start_epoch_s - start_ms // 1000) if self.start_epoch_s else 0,
+               "status": str(self.work / "worn-ms")}
         (self.work / "band.json").write_text(json.dumps(cfg))
         self.link = UsbLink(self._input)
         self.proc = subprocess.Popen([node, str(HERE / "band.mjs"), str(self.work / "band.json")],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=HERE)
         self._from_band_thread = threading.Thread(target=self._from_band, daemon=True)
         self._from_band_thread.start()
+
+    def worn_ms(self) -> int:
+        """How much of its trace the band has worn so far (virtual ms)."""
+        try:
+            return max(0, int((self.work / "worn-ms").read_text() or 0) - 1000)
+        except (OSError, ValueError):
+            return 0
+
+    @property
+    def trace_done(self) -> bool:
+        return b"worn to its end" in self.output or b"deep sleep" in self.output
 
     @property
     def pty_path(self) -> str:

@@ -77,7 +77,9 @@ let rawMode = false;
 let interrupted = false;
 
 // The band's clocks outlive a soft reboot, as on an ESP32 (ticks and the RTC keep running).
-const clock = { ms: cfg.start_ms || 0, epoch_s: 0 };
+// --start: the RTC set at power-on (epoch_s: Unix seconds at ticks 0), as if a host had set it.
+const clock = { ms: cfg.start_ms || 0, epoch_s: cfg.epoch_s || 0 };
+let lastStatus = 0;
 
 const vband = {
   now_ms() { return clock.ms; },
@@ -89,6 +91,10 @@ const vband = {
     if (cfg.speed > 0 && ms > 0) Atomics.wait(sleeper, 0, 0, ms / cfg.speed);
     pollInput();
     if (Date.now() - lastSave > 1000) { saveFlash(mp); lastSave = Date.now(); }
+    if (cfg.status && Date.now() - lastStatus > 200) {  // how far it has worn, for progress
+      fs.writeFileSync(cfg.status, String(now_ms));
+      lastStatus = Date.now();
+    }
     const k = pending.indexOf(3);
     if (k >= 0) { pending.splice(0, k + 1); return 1; }
     return 0;

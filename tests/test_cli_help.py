@@ -1,0 +1,37 @@
+"""Every option of every command says what it does in --help, and its default where it has one."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from host_tools import cli
+
+# Modules other engineers are rebuilding now (their help is theirs to write): not checked yet.
+NOT_YET = {"eval", "bench", "synth"}
+
+
+def options(command: str) -> list[argparse.Action]:
+    parser = cli.build_parser([command])
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return [a for a in sub.choices[command]._actions if a.option_strings and a.dest != "help"]
+
+
+@pytest.mark.parametrize("command", sorted(set(cli.COMMANDS) - NOT_YET))
+def test_every_option_is_explained_with_its_default(command: str) -> None:
+    for action in options(command):
+        name = action.option_strings[-1]
+        assert action.help, f"repband {command} {name} has no help"
+        has_default = action.default not in (None, False) and action.default != argparse.SUPPRESS
+        if has_default:
+            assert "default" in action.help, f"repband {command} {name}: default not given"
+
+
+def test_version_and_a_misspelt_command(capsys) -> None:
+    with pytest.raises(SystemExit) as done:
+        cli.main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out.startswith("repband ")
+    with pytest.raises(SystemExit) as done:
+        cli.main(["sesions"])
+    assert done.value.code == 2 and "did you mean sessions?" in capsys.readouterr().err
