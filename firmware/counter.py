@@ -78,11 +78,13 @@ class Params:
         # mean |a| change per tick over a rep (mg): a limb turned under control at <= 90 deg/s
         # makes < 0.1 g of linear acceleration; steps, pedalling and bumps make 0.3-1 g
         self.jerk_max_mg = 150
-        # reps of one set swing the same way: the directions of their tops (cosine, per mille)
-        self.same_way_pm = 500
-        # an aborted half rep: smaller than this share of the set's median height (it counts
-        # only if the next rep is as small: then the set itself got smaller)
+        # reps of one set swing the same way: the cosine (per mille) between the directions of
+        # their tops is above this (a gait swings forward, then back: about -1000)
+        self.same_way_pm = 0
+        # an aborted half rep: smaller than this share of the set's median height; it counts
+        # if the next rep is below full_pct of it too (the set itself got smaller)
         self.half_pct = 50
+        self.full_pct = 75
         # a set ends after a pause of this many median rep periods, within these bounds (ms)
         self.gap_periods = 3
         self.gap_min_ms = 8000
@@ -206,7 +208,6 @@ class Counter:
         # a rep waiting for its set: the first one (until a second confirms the set), or a small
         # one (until the next shows whether the set got smaller or it was aborted)
         self._held = False
-        self._held_small = False
         self._held_t = 0
         self._held_rom = 0
         self._held_dur = 0
@@ -339,7 +340,7 @@ class Counter:
         k = self._k
         still = self._still >= p.still_ticks
         if ph == _NO_REST:
-            if self._still:
+            if self._turn <= 2 * p.still_turn_mg:
                 # a moment's stop (a turning point, when reps go on without a pause): the
                 # rest for now; a second of stillness replaces it
                 self._set_rest(x, y, z)
@@ -432,10 +433,12 @@ class Counter:
         if jerk > p.jerk_max_mg:
             return  # steps, pedalling, bumps: not a limb turned under control
         if self.axes_known:
-            if self._rz < p.up_min_mg or dx * 100 < size * p.knee_pct:
-                # not lying on the side with the band up, or the knee did not rise
-                self._end_set()
+            if self._rz < p.up_min_mg:
+                self._end_set()  # not lying on the side with the band up: no set goes on
                 return
+            if dx * 100 < size * p.knee_pct:
+                return  # the knee did not rise
+
         # arc length from chord: 2 asin(c/2) ~ c + c^3/24 (mrad), then centidegrees
         arc = size + (size * size // 1000) * size // 24000
         self._c_size = size
@@ -454,43 +457,39 @@ class Counter:
 
     def _judge(self, leave_t, dx, dy, dz):
         p = self.p
-        k = self._k
         size = self._c_size
         if (self._in_set or self._held) and (
-                (k - self._last_end_k) * _TICK_MS > self._gap_ms()
-                or not self._same_way(dx, dy, dz)):
-            self._end_set()  # a long pause, or a swing the other way: not this set's rep
-        self._dx = dx
-        self._dy = dy
-        self._dz = dz
-        ex = self.mode
-        if self.axes_known and ex == AUTO:
-            # judged on the whole set so far: single reps wobble
-            sdx = self._sum_dx + dx
-            sdy = self._sum_dy + (dy if dy >= 0 else -dy)
-            ex = CLAMSHELL if sdy * 100 >= sdx * p.clam_pct else LEG_LIFT
+                self._k - self._last_end_k) * _TICK_MS > self._gap_ms():
+            self._end_set()  # a long pause: the set is over
+        ref = 0  # the size this rep is judged against: the set's median, or the held first rep
         if self._in_set:
-            med = _median(self._h_size, self._hn, self._tmp)
-            if size * 100 < med * p.half_pct:
-                if self._held:  # two small ones in a row: the set got smaller
+            ref = self._recent_size()
+        elif self._held:
+            ref = self._held_size
+        same = self._same_way(dx, dy, dz)
+        if size * 100 < ref * p.half_pct:
+            # under half the set's reps: aborted, unless the next is as small (the set got smaller)
+            if self._in_set and same:
+                if self._held:
+                    ex = self._exercise(dx, dy)
                     self._count_held(ex)
-                    self._count(ex, leave_t, dx, dy)
+                    self._count(ex, dx, dy)
                 else:
-                    self._hold(leave_t, dx, dy, True)
-                return
+                    self._hold(leave_t, dx, dy, dz)
+            return
+        if self._in_set and self._held and same and size * 100 < ref * p.full_pct:
+            self._count_held(self._exercise(dx, dy))  # the reps are getting smaller: it counts
+        if (self._in_set or self._held) and not same:
+            self._end_set()  # a swing the other way: another motion, not this set's rep
+        ex = self._exercise(dx, dy)
+        if self._in_set:
             self._held = False  # a small rep followed by a full one was aborted
-            self._count(ex, leave_t, dx, dy)
+            self._count(ex, dx, dy)
             return
-        if not self._held:
-            self._hold(leave_t, dx, dy, False)
+        if not self._held or self._held_size * 100 < size * p.half_pct:
+            self._hold(leave_t, dx, dy, dz)  # the first of a set (or the held one was a half rep)
             return
-        # a held first rep: the second confirms the set unless one is a half of the other
-        hs = self._held_size
-        if size * 100 < hs * p.half_pct:
-            return  # this one is a half rep next to the held one
-        if hs * 100 < size * p.half_pct:
-            self._hold(leave_t, dx, dy, False)  # the held one was the half rep
-            return
+        # the second rep confirms the set
         self._in_set = True
         self._set_n = 0
         self._hn = 0
@@ -498,12 +497,25 @@ class Counter:
         self._sum_dx = 0
         self._sum_dy = 0
         self._set_start = self._held_start
+        ex = self._exercise(dx, dy)
         self._count_held(ex)
-        self._count(ex, leave_t, dx, dy)
+        self._count(ex, dx, dy)
 
-    def _hold(self, leave_t, dx, dy, small):
+    def _exercise(self, dx, dy):
+        ex = self.mode
+        if self.axes_known and ex == AUTO:
+            # a clamshell rolls the thigh about the body's long axis, so gravity moves along y
+            # about as much as along x; judged on the whole set so far: single reps wobble
+            sdx = self._sum_dx + dx
+            sdy = self._sum_dy + (dy if dy >= 0 else -dy)
+            ex = CLAMSHELL if sdy * 100 >= sdx * self.p.clam_pct else LEG_LIFT
+        return ex
+
+    def _hold(self, leave_t, dx, dy, dz):
         self._held = True
-        self._held_small = small
+        self._dx = dx
+        self._dy = dy
+        self._dz = dz
         self._held_t = self._peak_t
         self._held_rom = self._c_rom
         self._held_dur = self._c_dur
@@ -512,18 +524,19 @@ class Counter:
         self._held_end_k = self._k
         self._held_dx = dx
         self._held_dy = dy
-        if not self._in_set:
-            self._last_end_k = self._k
+        self._last_end_k = self._k
 
     def _count_held(self, ex):
         self._held = False
         self._add(ex, self._held_t, self._held_rom, self._held_dur, self._held_size,
                   self._held_end_k, self._held_dx, self._held_dy)
 
-    def _count(self, ex, leave_t, dx, dy):
+    def _count(self, ex, dx, dy):
         self._add(ex, self._peak_t, self._c_rom, self._c_dur, self._c_size, self._k, dx, dy)
 
     def _add(self, ex, t, rom, dur, size, end_k, dx, dy):
+        self._dx = dx  # (the set's direction follows its counted reps)
+        self._dy = dy
         if self.axes_known and self.mode == AUTO:
             self._sum_dx += dx
             self._sum_dy += dy if dy >= 0 else -dy
@@ -537,6 +550,23 @@ class Counter:
         self._set_end = self._tb + 50 - (self._k - end_k) * _TICK_MS
         self._set_ex = ex
         self._push(t, ex, rom, dur)
+
+    def _recent_size(self):
+        # median height of the set's last three reps: it follows a set that gets smaller
+        n = 3 if self._hn >= 3 else self._hn
+        i = self._hi
+        t = self._tmp
+        for j in range(n):
+            i = (i - 1) % _HIST
+            t[_HIST - 1 - j] = self._h_size[i]
+        a = t[_HIST - 1]
+        if n < 3:
+            return a if n == 1 or a > t[_HIST - 2] else t[_HIST - 2]
+        b = t[_HIST - 2]
+        c = t[_HIST - 3]
+        if a > b:
+            a, b = b, a
+        return b if b <= c else (a if a > c else c)
 
     def _gap_ms(self):
         p = self.p
