@@ -428,10 +428,17 @@ class Counter:
         self._leave_k = k
         self._leave_t = self._tb + 50
         self._jerk_sum = 0
-        if size < p.rep_min_mg or dur < p.rep_min_ms or dur > p.rep_max_ms:
+        if size < p.rep_min_mg or dur > p.rep_max_ms:
+            return
+        if dur < p.rep_min_ms:
+            if size >= 2 * p.rep_min_mg:
+                self._end_set()  # a swing too quick for a rep (a stride): no set goes on
             return
         if jerk > p.jerk_max_mg:
-            return  # steps, pedalling, bumps: not a limb turned under control
+            # steps, pedalling, bumps: not a limb turned under control, and no set goes on
+            # through them (gait and pedalling mix such swings with smoother ones)
+            self._end_set()
+            return
         if self.axes_known:
             if self._rz < p.up_min_mg:
                 self._end_set()  # not lying on the side with the band up: no set goes on
