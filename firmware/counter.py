@@ -190,6 +190,9 @@ class Counter:
         self._leave_k = 0  # tick the thigh left the rest
         self._leave_t = 0
         self._up_still = 0  # ticks of stillness in the current hold
+        self._hx = 0  # where it stopped
+        self._hy = 0
+        self._hz = 0
         self._jerk_sum = 0  # jerk summed over the rep in progress
         # the set
         self._in_set = False
@@ -376,10 +379,13 @@ class Counter:
                 self._rep_end()  # (the next rep's duration counts from the bottom)
             elif still:
                 self._up_still += 1
+                self._hx = x  # where the thigh stopped: a hold, or a new posture
+                self._hy = y
+                self._hz = z
                 if self._up_still * _TICK_MS > p.hold_max_ms:
                     self._set_rest(x, y, z)  # held too long to be a rep: a new posture
-            else:
-                self._up_still = 0
+            elif self._up_still:
+                self._left_hold(c, x, y, z)
         else:  # _DOWN
             # the bottom is where the thigh turns back: the least of its turn along this rep's
             # direction (the chord's own minimum would be where the path passes the rest)
@@ -401,6 +407,30 @@ class Counter:
                 self._rz = self._bz
                 self._start_up(self._chord(x, y, z), x, y, z)
         self._idle_check()
+
+    def _left_hold(self, c, x, y, z):
+        # Moving again after a stop away from the rest: back toward the rest, it was a hold;
+        # on away from it (or across), the stop was a new posture (lying down, rolling over):
+        # it is the rest now, and this is the first swing from it.
+        dx = x - self._hx
+        dy = y - self._hy
+        dz = z - self._hz
+        ch = _isqrt(dx * dx + dy * dy + dz * dz, 100)
+        if ch <= 2 * self.p.rise_mg:
+            return  # still near the stop: wait
+        dx = self._hx - self._rx
+        dy = self._hy - self._ry
+        dz = self._hz - self._rz
+        if c + self.p.rise_mg < _isqrt(dx * dx + dy * dy + dz * dz, c + 64):
+            self._up_still = 0  # on the way back: a hold
+            return
+        self._rx = self._hx
+        self._ry = self._hy
+        self._rz = self._hz
+        self._leave_k = self._k - 1
+        self._leave_t = self._tb - 50
+        self._jerk_sum = 0
+        self._start_up(ch, x, y, z)
 
     def _start_up(self, c, x, y, z):
         self._phase = _UP
