@@ -61,6 +61,7 @@ class Params:
         self.still_turn_mg = 16
         self.still_jerk_mg = 40
         self.still_ticks = 8  # ~1 s of it marks a rest (0.8 s: ~1 s once the smoothing settles)
+        self.still_drift_mg = 35  # ... within ~2 deg of where it began
         # the smallest rep: a 5 deg turn of the thigh (chord, mg); below, nobody counts it
         self.rep_min_mg = 87
         # a rep ends when the turn comes back to this share of its height (dips in a hold that
@@ -173,6 +174,9 @@ class Counter:
         self._pz = 0
         self._turn = 0
         self._still = 0  # consecutive still ticks
+        self._ax = 0  # where the still run began
+        self._ay = 0
+        self._az = 0
         # rest, top and bottom gravity (mg)
         self._rx = 0
         self._ry = 0
@@ -316,7 +320,17 @@ class Counter:
         self._turn = turn
         p = self.p
         if turn <= p.still_turn_mg and jerk <= p.still_jerk_mg:
-            self._still += 1
+            # and no creeping: a slow small rep turns < 9 deg/s too, but goes somewhere
+            dx = x - self._ax
+            dy = y - self._ay
+            dz = z - self._az
+            if self._still and dx * dx + dy * dy + dz * dz <= p.still_drift_mg * p.still_drift_mg:
+                self._still += 1
+            else:
+                self._still = 1
+                self._ax = x
+                self._ay = y
+                self._az = z
         else:
             self._still = 0
         self._jerk_sum += jerk
