@@ -621,9 +621,12 @@ class Counter:
 
     def _gap_ms(self):
         p = self.p
-        if not self._in_set or self._hn == 0:
+        if self._in_set and self._hn:
+            g = _median(self._h_period, self._hn, self._tmp) * p.gap_periods
+        elif self._held:
+            g = self._held_dur * 2  # a first rep's own length stands for the period
+        else:
             return p.gap_min_ms
-        g = _median(self._h_period, self._hn, self._tmp) * p.gap_periods
         return p.gap_min_ms if g < p.gap_min_ms else (p.gap_max_ms if g > p.gap_max_ms else g)
 
     def _idle_check(self):
