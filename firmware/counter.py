@@ -479,9 +479,10 @@ class Counter:
                 self._end_set()  # a swing too quick for a rep (a stride): no set goes on
             return
         if jerk > p.jerk_max_mg:
-            # steps, pedalling, bumps: not a limb turned under control, and no set goes on
-            # through them (gait and pedalling mix such swings with smoother ones)
-            self._end_set()
+            # steps, pedalling, bumps: not a limb turned under control, and no set starts
+            # across them (gait and pedalling mix such swings with smoother ones)
+            if not self._in_set:
+                self._held = False
             return
         if self.axes_known:
             if self._rz < p.up_min_mg:
