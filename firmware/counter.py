@@ -367,8 +367,10 @@ class Counter:
         c = self._chord(x, y, z)
         self.signal_mg = c
         if ph == _REST:
-            if still:
-                self._set_rest(x, y, z)  # the rest follows the thigh while it lies still
+            if still and not (self.axes_known and x - self._rx > p.rise_mg):
+                # the rest follows the thigh while it lies still (band frame: not up to where
+                # the knee is held higher, the top of a rep too small to count)
+                self._set_rest(x, y, z)
             elif c > p.rep_min_mg:
                 self._start_up(c, x, y, z)
             elif c <= p.rise_mg and self._turn <= p.still_turn_mg:
@@ -412,7 +414,7 @@ class Counter:
                 self._bz = z
                 self._leave_k = k
                 self._leave_t = self._tb + 50
-            if still:
+            if still and not (self.axes_known and x - self._bx > p.rise_mg):
                 self._set_rest(x, y, z)
             elif d - self._bottom > p.rise_mg:
                 # out again from the bottom: that is the new rest
