@@ -74,8 +74,10 @@ class Params:
         self.rep_min_ms = 700
         self.rep_max_ms = 25000
         self.hold_max_ms = 12000
-        # beyond this turn (chord mg, ~106 deg) it is a change of posture, not a rep
+        # beyond this turn (chord mg, ~106 deg) it is a change of posture, not a rep; a brief
+        # stop after a turn of 60 deg (lying down, rolling over: ~90) may be a new posture
         self.posture_mg = 1600
+        self.turn_posture_mg = 1000
         # mean |a| change per tick over a rep (mg): a limb turned under control at <= 90 deg/s
         # makes < 0.1 g of linear acceleration; steps, pedalling and bumps make 0.3-1 g
         self.jerk_max_mg = 150
@@ -393,12 +395,13 @@ class Counter:
                 self._by = y
                 self._bz = z
                 self._rep_end()  # (the next rep's duration counts from the bottom)
-            elif still:
+            elif self._still >= 2:
+                # stopped (a hold, or the end of lying down or rolling over: even a brief stop)
                 self._up_still += 1
-                self._hx = x  # where the thigh stopped: a hold, or a new posture
+                self._hx = x
                 self._hy = y
                 self._hz = z
-                if self._up_still * _TICK_MS > p.hold_max_ms:
+                if still and self._up_still * _TICK_MS > p.hold_max_ms:
                     self._set_rest(x, y, z)  # held too long to be a rep: a new posture
             elif self._up_still:
                 self._left_hold(c, x, y, z)
@@ -437,8 +440,12 @@ class Counter:
         dx = self._hx - self._rx
         dy = self._hy - self._ry
         dz = self._hz - self._rz
-        if c + self.p.rise_mg < _isqrt(dx * dx + dy * dy + dz * dz, c + 64):
-            self._up_still = 0  # on the way back: a hold
+        far = _isqrt(dx * dx + dy * dy + dz * dz, c + 64)
+        if c + self.p.rise_mg < far or (
+                self._up_still < self.p.still_ticks and far < self.p.turn_posture_mg):
+            # on the way back: a hold (a brief stop marks a new posture only after a turn
+            # as big as lying down or rolling over)
+            self._up_still = 0
             return
         self._rx = self._hx
         self._ry = self._hy
