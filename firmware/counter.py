@@ -396,13 +396,17 @@ class Counter:
                 self._bz = z
                 self._rep_end()  # (the next rep's duration counts from the bottom)
             elif self._still >= 2:
-                # stopped (a hold, or the end of lying down or rolling over: even a brief stop)
-                self._up_still += 1
-                self._hx = x
-                self._hy = y
-                self._hz = z
-                if still and self._up_still * _TICK_MS > p.hold_max_ms:
-                    self._set_rest(x, y, z)  # held too long to be a rep: a new posture
+                # stopped: at the top of a rep (a hold), or in a new posture (after lying down,
+                # rolling over, sitting: even a brief stop)
+                if still and not self._top_like(c, x):
+                    self._set_rest(x, y, z)  # no rep's top: a new posture, the rest now
+                else:
+                    self._up_still += 1
+                    self._hx = x
+                    self._hy = y
+                    self._hz = z
+                    if still and self._up_still * _TICK_MS > p.hold_max_ms:
+                        self._set_rest(x, y, z)  # held too long to be a rep: a new posture
             elif self._up_still:
                 self._left_hold(c, x, y, z)
         else:  # _DOWN
@@ -426,6 +430,13 @@ class Counter:
                 self._rz = self._bz
                 self._start_up(self._chord(x, y, z), x, y, z)
         self._idle_check()
+
+    def _top_like(self, c, x):
+        # Could the thigh be held at a rep's top here? In the band frame: only lying on the side
+        # with the knee raised from the rest; else only within a rep's size of the rest.
+        if self.axes_known:
+            return self._rz >= self.p.up_min_mg and (x - self._rx) * 100 >= c * self.p.knee_pct
+        return c < self.p.turn_posture_mg
 
     def _left_hold(self, c, x, y, z):
         # Moving again after a stop away from the rest: back toward the rest, it was a hold;
