@@ -88,6 +88,9 @@ class Params:
         # if the next rep is below full_pct of it too (the set itself got smaller)
         self.half_pct = 50
         self.full_pct = 75
+        # ... and it is whole (counts at once) if it lasts this share of the set's reps: an
+        # aborted rep turns back early, it does not go through the set's up, hold and down
+        self.whole_pct = 70
         # a set ends after a pause of this many median rep periods, within these bounds (ms)
         self.gap_periods = 3
         self.gap_min_ms = 8000
@@ -144,6 +147,7 @@ class Counter:
         self._q_dur = [0] * _QUEUE
         self._h_size = [0] * _HIST
         self._h_period = [0] * _HIST
+        self._h_dur = [0] * _HIST
         self._tmp = [0] * _HIST
         self.reset()
 
@@ -535,14 +539,18 @@ class Counter:
             self._end_set()  # a long pause: the set is over
         ref = 0  # the size this rep is judged against: the set's median, or the held first rep
         if self._in_set:
-            ref = self._recent_size()
+            ref = self._recent(self._h_size)
         elif self._held:
             ref = self._held_size
         same = self._same_way(dx, dy, dz)
         if size * 100 < ref * p.half_pct:
-            # under half the set's reps: aborted, unless the next is as small (the set got smaller)
+            # under half the set's reps: aborted, unless it took as long as they do (a whole
+            # rep, only smaller) or the next is as small (the set got smaller)
             if self._in_set and same:
-                if self._held:
+                if self._c_dur * 100 >= self._recent(self._h_dur) * p.whole_pct:
+                    self._held = False
+                    self._count(self._exercise(dx, dy), dx, dy)
+                elif self._held:
                     ex = self._exercise(dx, dy)
                     self._count_held(ex)
                     self._count(ex, dx, dy)
@@ -614,6 +622,7 @@ class Counter:
             self._sum_dy += dy if dy >= 0 else -dy
         i = self._hi
         self._h_size[i] = size
+        self._h_dur[i] = dur
         self._h_period[i] = (end_k - self._last_end_k) * _TICK_MS if self._set_n else dur
         self._hi = (i + 1) % _HIST
         if self._hn < _HIST:
@@ -623,14 +632,15 @@ class Counter:
         self._set_ex = ex
         self._push(t, ex, rom, dur)
 
-    def _recent_size(self):
-        # median height of the set's last three reps: it follows a set that gets smaller
+    def _recent(self, h):
+        # median of the set's last three reps (of h: heights or durations): it follows a set
+        # that gets smaller or slower
         n = 3 if self._hn >= 3 else self._hn
         i = self._hi
         t = self._tmp
         for j in range(n):
             i = (i - 1) % _HIST
-            t[_HIST - 1 - j] = self._h_size[i]
+            t[_HIST - 1 - j] = h[i]
         a = t[_HIST - 1]
         if n < 3:
             return a if n == 1 or a > t[_HIST - 2] else t[_HIST - 2]
