@@ -62,8 +62,8 @@ class Params:
         self.still_jerk_mg = 40
         self.still_ticks = 8  # ~1 s of it marks a rest (0.8 s: ~1 s once the smoothing settles)
         self.still_drift_mg = 35  # ... within ~2 deg of where it began
-        # the smallest rep: a 5 deg turn of the thigh (chord, mg); below, nobody counts it
-        self.rep_min_mg = 87
+        # the smallest rep: a 4 deg turn of the thigh (chord, mg); below, nobody counts it
+        self.rep_min_mg = 70
         # a rep ends when the turn comes back to this share of its height (dips in a hold that
         # stay above it are wobble, not a return)
         self.return_pct = 50
@@ -91,6 +91,9 @@ class Params:
         # ... and it is whole (counts at once) if it lasts this share of the set's reps: an
         # aborted rep turns back early, it does not go through the set's up, hold and down
         self.whole_pct = 70
+        # under a quarter of the set's reps it is a bounce in a lowering or a fidget, however
+        # long it takes
+        self.bounce_pct = 25
         # a set ends after a pause of this many median rep periods, within these bounds (ms)
         self.gap_periods = 3
         self.gap_min_ms = 8000
@@ -425,6 +428,9 @@ class Counter:
                 self._bz = z
                 self._leave_k = k
                 self._leave_t = self._tb + 50
+            elif self._turn <= p.still_turn_mg and d - self._bottom <= p.rise_mg // 2:
+                self._leave_k = k  # lying at the bottom: the next rep has not begun
+                self._leave_t = self._tb + 50
             if still and not (self.axes_known and x - self._bx > p.rise_mg):
                 self._set_rest(x, y, z)
             elif d - self._bottom > p.rise_mg:
@@ -547,9 +553,12 @@ class Counter:
             # under half the set's reps: aborted, unless it took as long as they do (a whole
             # rep, only smaller) or the next is as small (the set got smaller)
             if self._in_set and same:
-                if self._c_dur * 100 >= self._recent(self._h_dur) * p.whole_pct:
-                    self._held = False
-                    self._count(self._exercise(dx, dy), dx, dy)
+                if (self._c_dur * 100 >= self._recent(self._h_dur) * p.whole_pct
+                        and size * 100 >= ref * p.bounce_pct):
+                    ex = self._exercise(dx, dy)
+                    if self._held:  # two small ones in a row: the set got smaller
+                        self._count_held(ex)
+                    self._count(ex, dx, dy)
                 elif self._held:
                     ex = self._exercise(dx, dy)
                     self._count_held(ex)
