@@ -86,7 +86,7 @@ class Params:
         self.same_way_pm = 0
         # an aborted half rep: smaller than this share of the set's median height; it counts
         # if the next rep is below full_pct of it too (the set itself got smaller)
-        self.half_pct = 50
+        self.half_pct = 40
         self.full_pct = 75
         # ... and it is whole (counts at once) if it lasts this share of the set's reps: an
         # aborted rep turns back early, it does not go through the set's up, hold and down
