@@ -1,9 +1,10 @@
 # Streaming rep counter for clamshells and side-lying leg lifts; the same source runs on the band
-# (MicroPython) and on the host (CPython replay). Integer arithmetic only: nothing allocates per sample.
+# (MicroPython) and on the host (CPython replay). Integer arithmetic only: nothing allocates per
+# sample, and the count does not depend on absolute time (bins start at the first sample).
 #
 # API (the app, replay, the virtual band and the benchmarks rely on it):
-#   c = Counter(sample_rate_hz, axes_known=True, mode=AUTO)
-#   ev = c.feed(t_ms, ax_mg, ay_mg, az_mg, gx_dds, gy_dds, gz_dds)  # ints; gyro 0.1 deg/s, 0 if none
+#   c = Counter(sample_rate_hz, axes_known=True, mode=AUTO, params=None)
+#   ev = c.feed(t_ms, ax_mg, ay_mg, az_mg, gx_dds, gy_dds, gz_dds)  # ints; gyro accepted, unused
 #   ev = c.finish(t_ms)      # end of data: closes the open set; call until it returns 0
 # Each call returns at most one event, EV_REP or EV_SET (0 if none); queued events follow on the
 # next calls, in order (a set's reps, then the set).
@@ -11,21 +12,19 @@
 #   if ev & EV_SET: c.set_start_ms, c.set_end_ms, c.set_reps, c.set_exercise
 # Accelerations are in the band frame when axes_known (x toward the knee, z out of the skin).
 #
-# How it counts (see README, "The counter"):
-# 1. Samples are averaged into 100 ms bins, so everything after runs at a fixed 10 Hz tick whatever
-#    the sample rate (20-200 Hz) and however samples jitter or drop.
-# 2. The bin average is normalised to a unit gravity vector g (milli-g, |g| = 1000) and smoothed.
-# 3. A slow mean m and covariance C of g (time constant 6.4 s) give the axis along which gravity
-#    swings (C's principal eigenvector u, one power-iteration step a tick). s = g.u is a signed
-#    1-D signal that needs no knowledge of how the sensor sits on the thigh.
-# 4. A hysteresis detector finds alternating extremes of s; a rep is rest -> top -> back to rest.
-#    Rest is where the set started (axes unknown) or the lower-knee side (axes known).
-# 5. With the band frame known, a rep must start with the outer thigh facing up (lying on the
-#    side, band on the top leg) and must raise the knee (x goes up): this rejects supine, prone,
-#    seated and standing exercises and the bottom leg. The share of the swing along y tells
-#    clamshells (thigh rolls about its long axis) from leg lifts (pure abduction).
-# 6. Reps are held back until a set has MIN_SET_REPS of them, so a single swing (rolling over,
-#    adjusting the band) never counts.
+# Stages, each run once per 100 ms tick (see README, "The counter"):
+# 1. Front end: samples are averaged into 100 ms bins on the sample clock's own phase; the bin
+#    mean gives the gravity direction g (unit vector, mg) and |a| (whose change per tick is the
+#    jerk: impacts and pushes that a slow limb rotation cannot make).
+# 2. Stillness: about a second of g barely turning marks the rest R and forgets older motion.
+# 3. Signal: c = |g - R|, the chord of the thigh's turn away from the rest: unsigned, so there is
+#    no axis to estimate and no polarity to get wrong.
+# 4. Reps: c climbs to a top and comes back at least halfway toward the rest; the rest follows
+#    each rep's bottom. Dips in a hold that stay above half the height are not returns.
+# 5. Judge each rep once, at its end: size, duration, jerk, and (band frame known) the posture at
+#    the rest and the knee rising; the set tracker confirms a set on its second consistent rep,
+#    holds back a rep much smaller than the set's own (an aborted half rep, unless the next one
+#    is as small), and ends the set after a pause of a few of its own rep periods.
 try:
     from micropython import const  # type: ignore
 except ImportError:  # CPython
@@ -42,26 +41,69 @@ EXERCISE_NAMES = ("unknown", "clamshell", "leg_lift")
 EV_REP = const(1)
 EV_SET = const(2)
 
-_TICK_MS = const(100)  # internal rate: 10 Hz
-_K_SLOW = const(6)  # slow mean/covariance time constant: 2**6 ticks = 6.4 s
-_HYST_MG = const(60)  # an extreme is confirmed once s retreats this far (~3.4 deg), or a third of the last swing
-_HYST_MAX_MG = const(150)  # ~8.6 deg
-_ROM_MIN_MG = const(80)  # smallest rep: chord of the gravity swing (~4.6 deg)
-_RETURN_PCT = const(60)  # a rep ends when s has come back this share of the swing,
-_RETURN_MIN_PCT = const(35)  # or this share, if s then turns up again
-_REP_MIN_MS = const(600)
-_REP_MAX_MS = const(25000)
-_IDLE_MS = const(12000)  # no swing for this long ends the set
-_MIN_SET_REPS = const(2)
+_TICK_MS = const(100)  # internal rate: 10 Hz, whatever the sample rate
 _QUEUE = const(8)  # reps waiting to be read, one per feed() call
-_QUIET = const(20)  # total variance below ~(18 mg)^2 (1 deg rms): not moving (axes unknown)
-_ALONG_PCT = const(70)  # axes unknown: a rep's motion lies this much along one axis
-_UP_MIN_MG = const(500)
-_FLAT_MG = const(40)  # axes known: still = knee height within ~2.3 deg ...
-_SETTLE_MS = const(500)  # ... for half a second
-_SWING_MAX_MG = const(1250)  # a swing over ~77 deg is a change of posture, not a rep  # axes known: rest z >= 0.5 g (outer thigh faces up, within 60 deg)
-_KNEE_PCT = const(30)  # axes known: x must rise by >= 30 % of the swing
-_CLAM_PCT = const(60)  # axes known: |dy| >= 60 % of dx over the set -> clamshell
+_HIST = const(8)  # reps of the set whose heights and periods make its medians
+
+# detector phases
+_NO_REST = const(0)  # moving, no rest known: wait for stillness
+_REST = const(1)  # at the rest
+_UP = const(2)  # away from the rest: a rep (or a hold) in progress
+_DOWN = const(3)  # came back: following the bottom until the next rep or stillness
+
+
+class Params:
+    """Every threshold of the counter, with its unit and reason; evaluation sweeps them."""
+
+    def __init__(self):
+        # stillness: gravity turning less than this per tick (mg of chord per 100 ms, ~9 deg/s)
+        # and |a| steady; a held limb wavers 1-3 deg/s, any deliberate move is faster
+        self.still_turn_mg = 16
+        self.still_jerk_mg = 40
+        self.still_ticks = 8  # ~1 s of it marks a rest (0.8 s: ~1 s once the smoothing settles)
+        self.still_drift_mg = 35  # ... within ~2 deg of where it began
+        # the smallest rep: a 4 deg turn of the thigh (chord, mg); below, nobody counts it
+        self.rep_min_mg = 70
+        # a rep ends when the turn comes back to this share of its height (dips in a hold that
+        # stay above it are wobble, not a return)
+        self.return_pct = 50
+        # a new rep starts from the bottom once the thigh has turned this far back out
+        self.rise_mg = 44
+        # a rep lasts from leaving the rest to coming back (ms): a controlled lift and lower
+        # takes longer than a gait half cycle (~0.5 s); a hold longer than this is a new posture
+        self.rep_min_ms = 700
+        self.rep_max_ms = 25000
+        self.hold_max_ms = 12000
+        # beyond this turn (chord mg, ~106 deg) it is a change of posture, not a rep; a brief
+        # stop after a turn of 60 deg (lying down, rolling over: ~90) may be a new posture
+        self.posture_mg = 1600
+        self.turn_posture_mg = 1000
+        # mean |a| change per tick over a rep (mg): a limb turned under control at <= 90 deg/s
+        # makes < 0.1 g of linear acceleration; steps, pedalling and bumps make 0.3-1 g
+        self.jerk_max_mg = 150
+        # reps of one set swing the same way: the cosine (per mille) between the directions of
+        # their tops is above this (a gait swings forward, then back: about -1000)
+        self.same_way_pm = 0
+        # an aborted half rep: smaller than this share of the set's median height; it counts
+        # if the next rep is below full_pct of it too (the set itself got smaller)
+        self.half_pct = 40
+        self.full_pct = 75
+        # ... and it is whole (counts at once) if it lasts this share of the set's reps: an
+        # aborted rep turns back early, it does not go through the set's up, hold and down
+        self.whole_pct = 70
+        # under a quarter of the set's reps it is a bounce in a lowering or a fidget, however
+        # long it takes
+        self.bounce_pct = 25
+        # a set ends after a pause of this many median rep periods, within these bounds (ms)
+        self.gap_periods = 3
+        self.gap_min_ms = 8000
+        self.gap_max_ms = 30000
+        # band frame known: the rest has the outer thigh facing up (z >= 0.5 g: lying on the
+        # side, band on the top leg), the knee rises by >= 30 % of the turn, and a clamshell
+        # rolls the thigh (|dy| >= 60 % of dx over the set: cot of the hip flexion, 1 at 45 deg)
+        self.up_min_mg = 500
+        self.knee_pct = 30
+        self.clam_pct = 60
 
 
 def _isqrt(n, guess):
@@ -80,8 +122,20 @@ def _isqrt(n, guess):
         x = y
 
 
+def _median(src, n, tmp):
+    # Median of src[0:n] (n >= 1) by insertion sort into the preallocated tmp.
+    for i in range(n):
+        v = src[i]
+        j = i
+        while j > 0 and tmp[j - 1] > v:
+            tmp[j] = tmp[j - 1]
+            j -= 1
+        tmp[j] = v
+    return tmp[n >> 1]
+
+
 class Counter:
-    def __init__(self, sample_rate_hz, axes_known=True, mode=AUTO):
+    def __init__(self, sample_rate_hz, axes_known=True, mode=AUTO, params=None):
         if not 20 <= sample_rate_hz <= 200:
             raise ValueError("sample rate must be 20..200 Hz")
         if mode not in (AUTO, CLAMSHELL, LEG_LIFT):
@@ -89,14 +143,15 @@ class Counter:
         self.sample_rate_hz = sample_rate_hz
         self.axes_known = axes_known
         self.mode = mode
-        # Reps held back until the set is confirmed, and reps waiting to be read (a ring).
-        self._h_t = [0] * _MIN_SET_REPS
-        self._h_rom = [0] * _MIN_SET_REPS
-        self._h_dur = [0] * _MIN_SET_REPS
+        self.p = params if params is not None else Params()
         self._q_t = [0] * _QUEUE
         self._q_ex = [0] * _QUEUE
         self._q_rom = [0] * _QUEUE
         self._q_dur = [0] * _QUEUE
+        self._h_size = [0] * _HIST
+        self._h_period = [0] * _HIST
+        self._h_dur = [0] * _HIST
+        self._tmp = [0] * _HIST
         self.reset()
 
     def reset(self):
@@ -108,53 +163,80 @@ class Counter:
         self.set_end_ms = 0
         self.set_reps = 0
         self.set_exercise = 0
-        self.signal_mg = 0  # s, for plots
+        self.signal_mg = 0  # c, for plots
         self.reps_total = 0
         self.reps_dropped = 0
-        # 100 ms bins
-        self._bin = -1
+        # front end: the open bin (start time in the caller's ms, sums, count), the tick count
+        self._tb = 0
         self._sx = 0
         self._sy = 0
         self._sz = 0
         self._n = 0
+        self._k = 0  # ticks since the first sample: all internal timing counts these
         self._started = False
         self._mag = 1000
-        # smoothed unit gravity, Q4 (mg * 16)
-        self._gx = 0
+        self._gx = 0  # smoothed unit gravity, Q4 (mg * 16)
         self._gy = 0
         self._gz = 0
-        # slow mean and covariance accumulators (value = acc >> _K_SLOW); covariance in 16 mg^2
-        self._mx = 0
-        self._my = 0
-        self._mz = 0
-        self._cxx = 0
-        self._cyy = 0
-        self._czz = 0
-        self._cxy = 0
-        self._cxz = 0
-        self._cyz = 0
-        # resting gravity (axes unknown), followed while quiet: s is the swing away from it
+        self._px = 0  # last tick's gravity (mg), for the turn per tick
+        self._py = 0
+        self._pz = 0
+        self._turn = 0
+        self._still = 0  # consecutive still ticks
+        self._ax = 0  # where the still run began
+        self._ay = 0
+        self._az = 0
+        # rest, top and bottom gravity (mg)
         self._rx = 0
         self._ry = 0
         self._rz = 0
-        # swing axis, Q10
-        self._ux = 1024
-        self._uy = 0
-        self._uz = 0
-        self._reset_detector()
-        self._settling = self.axes_known  # axes known: wait for stillness on the side
-        self._anchored = False  # axes unknown: the rest is the quiet gravity (s = 0)
-        self._along_pct = 100
-        self._anchor = 0
-        self._anchor_t = 0
+        self._tx = 0
+        self._ty = 0
+        self._tz = 0
+        self._bx = 0
+        self._by = 0
+        self._bz = 0
+        self._phase = _NO_REST
+        self._peak = 0  # the top's turn c (mg)
+        self._peak_t = 0  # its time (caller ms)
+        self._bottom = 0  # the lowest c since the return
+        self._leave_k = 0  # tick the thigh left the rest
+        self._leave_t = 0
+        self._up_still = 0  # ticks of stillness in the current hold
+        self._hx = 0  # where it stopped
+        self._hy = 0
+        self._hz = 0
+        self._jerk_sum = 0  # jerk summed over the rep in progress
+        # the set
         self._in_set = False
+        self._set_n = 0  # reps counted in the set
         self._set_ex = 0
+        self._set_start = 0
+        self._set_end = 0
+        self._last_end_k = 0
         self._sum_dx = 0
         self._sum_dy = 0
-        self._set_start = 0
-        self._set_n = 0
-        self._n_held = 0
-        self._last_rep_end = 0
+        self._dx = 0  # direction of the set's last rep: top - rest (mg)
+        self._dy = 0
+        self._dz = 0
+        self._hn = 0  # entries in the height/period history
+        self._hi = 0
+        # a rep waiting for its set: the first one (until a second confirms the set), or a small
+        # one (until the next shows whether the set got smaller or it was aborted)
+        self._held = False
+        self._held_t = 0
+        self._held_rom = 0
+        self._held_dur = 0
+        self._held_size = 0
+        self._held_start = 0
+        self._held_end_k = 0
+        self._held_dx = 0
+        self._held_dy = 0
+        # candidate rep being judged (set by _rep_end)
+        self._c_size = 0
+        self._c_dur = 0
+        self._c_rom = 0
+        # events
         self._q_head = 0
         self._q_len = 0
         self._set_done = False
@@ -164,84 +246,18 @@ class Counter:
         self._done_n = 0
         self._reps_after = False
 
-    def _reset_detector(self):
-        self._trend = 0  # 0 unknown, 1 rising (tracking a top), -1 falling
-        self._hi = -100000
-        self._lo = 100000
-        self._hi_t = 0
-        self._lo_t = 0
-        self._hi_x = 0  # gravity at the running extremes
-        self._hi_y = 0
-        self._hi_z = 0
-        self._lo_x = 0
-        self._lo_y = 0
-        self._lo_z = 0
-        self._rest_type = 0  # +1: rest is a maximum of s, -1: a minimum, 0: not known yet
-        self._e_v = 0  # the last confirmed extreme
-        self._e_kind = 0
-        self._last_ext_t = 0
-        self._hyst = _HYST_MG
-        # last confirmed rest and top: value of s, time, gravity
-        self._r_v = 0
-        self._r_t = 0
-        self._r_x = 0
-        self._r_y = 0
-        self._r_z = 0
-        self._has_rest = False
-        self._near_t = 0
-        self._leave_t = 0
-        self._t_leave = 0
-        self._hi_leave = 0
-        self._lo_leave = 0
-        self._t_v = 0
-        self._t_t = 0
-        self._t_x = 0
-        self._t_y = 0
-        self._t_z = 0
-        self._has_top = False
-
-    def _settle(self, t, s, x, y, z):
-        # Reps start from stillness on the side: once the knee height has stayed within
-        # _FLAT_MG for _SETTLE_MS, that is the rest the first rep starts from.
-        d = s - self._anchor
-        if d > _FLAT_MG or d < -_FLAT_MG or z < _UP_MIN_MG:
-            self._anchor = s
-            self._anchor_t = t
-        elif t - self._anchor_t >= _SETTLE_MS:
-            self._settling = False
-            self._store_rest(s, t, x, y, z)
-            self._e_kind = -1
-            self._e_v = s
-            self._last_ext_t = t
-            self._trend = 1
-            self._hi = s
-            self._hi_t = t
-            self._hi_leave = t
-            self._hi_x = x
-            self._hi_y = y
-            self._hi_z = z
-
-    def _restart_detector(self):
-        # Forget the extremes (not the set): the next swing is judged afresh.
-        self._trend = 0
-        self._hi = -100000
-        self._lo = 100000
-        self._e_kind = 0
-        self._has_top = False
-        self._hyst = _HYST_MG
+    # --- front end (per sample: keep it small) -------------------------------------------------
 
     def feed(self, t_ms, ax, ay, az, gx=0, gy=0, gz=0):
         # Returns at most one event per call (EV_REP or EV_SET); queued ones follow on later calls.
-        b = t_ms // _TICK_MS
-        if b == self._bin:
+        d = t_ms - self._tb
+        if 0 <= d < _TICK_MS and self._n:
             self._sx += ax
             self._sy += ay
             self._sz += az
             self._n += 1
         else:
-            if self._n:
-                self._tick(self._bin * _TICK_MS + _TICK_MS // 2)
-            self._bin = b
+            self._next_bin(t_ms, d)
             self._sx = ax
             self._sy = ay
             self._sz = az
@@ -250,24 +266,43 @@ class Counter:
             return self._pop()
         return 0
 
+    def _next_bin(self, t_ms, d):
+        # Close the open bin and start the one holding t_ms: bins stay on the grid of the first
+        # sample (a gap skips whole bins; time going backwards restarts the grid there).
+        if self._n:
+            self._tick()
+            if d >= _TICK_MS:
+                steps = d // _TICK_MS
+                self._k += steps
+                self._tb += steps * _TICK_MS
+                return
+            self._k += 1
+        self._tb = t_ms
+
     def finish(self, t_ms):
         # End of data: closes the open set. Call until it returns 0 to drain every event.
         if self._n:
-            self._tick(self._bin * _TICK_MS + _TICK_MS // 2)
+            self._tick()
             self._n = 0
-        if self._in_set:
+            self._k += 1
+        if self._in_set or self._held:
             self._end_set()
         return self._pop()
 
-    def _tick(self, t):
+    # --- per tick ----------------------------------------------------------------------------
+
+    def _tick(self):
         n = self._n
         x = self._sx // n
         y = self._sy // n
         z = self._sz // n
         mag = _isqrt(x * x + y * y + z * z, self._mag)
         if mag < 300:  # free fall or garbage: keep the last direction
-            self._idle_check(t)
+            self._still = 0
             return
+        jerk = mag - self._mag
+        if jerk < 0:
+            jerk = -jerk
         self._mag = mag
         x = x * 1000 // mag
         y = y * 1000 // mag
@@ -277,284 +312,382 @@ class Counter:
             self._gx = x << 4
             self._gy = y << 4
             self._gz = z << 4
-            self._mx = x << _K_SLOW
-            self._my = y << _K_SLOW
-            self._mz = z << _K_SLOW
+            jerk = 0
         self._gx += ((x << 4) - self._gx) >> 1
         self._gy += ((y << 4) - self._gy) >> 1
         self._gz += ((z << 4) - self._gz) >> 1
         x = self._gx >> 4
         y = self._gy >> 4
         z = self._gz >> 4
-        # slow mean and covariance
-        self._mx += x - (self._mx >> _K_SLOW)
-        self._my += y - (self._my >> _K_SLOW)
-        self._mz += z - (self._mz >> _K_SLOW)
-        dx = x - (self._mx >> _K_SLOW)
-        dy = y - (self._my >> _K_SLOW)
-        dz = z - (self._mz >> _K_SLOW)
-        self._cxx += ((dx * dx) >> 4) - (self._cxx >> _K_SLOW)
-        self._cyy += ((dy * dy) >> 4) - (self._cyy >> _K_SLOW)
-        self._czz += ((dz * dz) >> 4) - (self._czz >> _K_SLOW)
-        self._cxy += ((dx * dy) >> 4) - (self._cxy >> _K_SLOW)
-        self._cxz += ((dx * dz) >> 4) - (self._cxz >> _K_SLOW)
-        self._cyz += ((dy * dz) >> 4) - (self._cyz >> _K_SLOW)
-        if self.axes_known:
-            s = x  # knee height: x of the unit gravity grows as the knee rises
-            if z < _UP_MIN_MG:
-                # not lying on the side with the band up: no rep can start or end here, and the
-                # way into the posture (lying down: a 90 deg swing) is not a swing to measure;
-                # getting up ends the set
-                self._restart_detector()
-                self._settling = True
-                self._end_set()
-            if self._settling:
-                self._settle(t, s, x, y, z)
-                self.signal_mg = s
-                self._idle_check(t)
-                return
-        else:
-            if not self._power_step():
-                self._rx = x  # quiet: gravity here is the resting position
-                self._ry = y
-                self._rz = z
-                if not self._has_top:
-                    # at rest (s = 0 by definition): the next swing away from here is a rep's
-                    # top, whichever way it goes (old extremes and rests are in stale units)
-                    self._restart_detector()
-                    self._rest_type = 0
-                    self._store_rest(0, t, x, y, z)
-                    self._e_v = 0
-                    self._anchored = True
-            s = ((x - self._rx) * self._ux + (y - self._ry) * self._uy + (z - self._rz) * self._uz) >> 10
-        self.signal_mg = s
-        self._detect(t, s, x, y, z)
-
-    def _power_step(self):
-        # One power-iteration step u <- C u / |C u|: u follows C's principal axis, keeping its sign.
-        # Quiet (False) when the total variance (trace of C, the same however the sensor sits)
-        # is small; judging it by |C u| instead would call the first swing "quiet" whenever u
-        # starts out across the swing, and the rest would follow the leg up.
-        cxx = self._cxx >> _K_SLOW
-        cyy = self._cyy >> _K_SLOW
-        czz = self._czz >> _K_SLOW
-        if cxx + cyy + czz < _QUIET:
-            return False
-        cxy = self._cxy >> _K_SLOW
-        cxz = self._cxz >> _K_SLOW
-        cyz = self._cyz >> _K_SLOW
-        ux = self._ux
-        uy = self._uy
-        uz = self._uz
-        vx = (cxx * ux + cxy * uy + cxz * uz) >> 10
-        vy = (cxy * ux + cyy * uy + cyz * uz) >> 10
-        vz = (cxz * ux + cyz * uy + czz * uz) >> 10
-        k = 0  # keep the squares small ints (31 bits on the band)
-        while vx > 16383 or vx < -16383 or vy > 16383 or vy < -16383 or vz > 16383 or vz < -16383:
-            vx >>= 1
-            vy >>= 1
-            vz >>= 1
-            k += 1
-        nv = _isqrt(vx * vx + vy * vy + vz * vz, 1024)
-        if (nv << k) * 8 < cxx + cyy + czz:
-            # u lies across the motion (|C u| < trace / 8): start again from C's largest column
-            if cxx >= cyy and cxx >= czz:
-                vx = cxx
-                vy = cxy
-                vz = cxz
-            elif cyy >= czz:
-                vx = cxy
-                vy = cyy
-                vz = cyz
+        dx = x - self._px
+        dy = y - self._py
+        dz = z - self._pz
+        self._px = x
+        self._py = y
+        self._pz = z
+        turn = _isqrt(dx * dx + dy * dy + dz * dz, self._turn)
+        self._turn = turn
+        p = self.p
+        if turn <= p.still_turn_mg and jerk <= p.still_jerk_mg:
+            # and no creeping: a slow small rep turns < 9 deg/s too, but goes somewhere
+            dx = x - self._ax
+            dy = y - self._ay
+            dz = z - self._az
+            if self._still and dx * dx + dy * dy + dz * dz <= p.still_drift_mg * p.still_drift_mg:
+                self._still += 1
             else:
-                vx = cxz
-                vy = cyz
-                vz = czz
-            if ((vx * ux) >> 10) + ((vy * uy) >> 10) + ((vz * uz) >> 10) < 0:
-                vx = -vx  # keep the sign of s: the old u's side
-                vy = -vy
-                vz = -vz
-            k = 0
-            while vx > 16383 or vx < -16383 or vy > 16383 or vy < -16383 or vz > 16383 or vz < -16383:
-                vx >>= 1
-                vy >>= 1
-                vz >>= 1
-                k += 1
-            nv = _isqrt(vx * vx + vy * vy + vz * vz, 1024)
-        if nv > 0:
-            self._ux = (vx << 10) // nv
-            self._uy = (vy << 10) // nv
-            self._uz = (vz << 10) // nv
-        # how much of the motion is along u (|C u| / trace ~ the top eigenvalue's share): near
-        # 100 % for a swing about one axis, about 50 % for jitter in every direction
-        self._along_pct = (nv << k) * 100 // (cxx + cyy + czz)
-        return True
-
-    def _detect(self, t, s, x, y, z):
-        h = self._hyst
-        d = s - self._r_v
-        if -h <= d <= h:
-            self._near_t = t  # at rest: a rep's duration counts from when s last was here
-        if s > self._hi:
-            self._hi = s
-            self._hi_t = t
-            self._hi_leave = self._near_t
-            self._hi_x = x
-            self._hi_y = y
-            self._hi_z = z
-        if s < self._lo:
-            self._lo = s
-            self._lo_t = t
-            self._lo_leave = self._near_t
-            self._lo_x = x
-            self._lo_y = y
-            self._lo_z = z
-        if self._trend >= 0 and s < self._hi - h and (self._trend > 0 or self._hi - self._lo >= h):
-            # a maximum is confirmed
-            self._leave_t = self._hi_leave
-            self._extreme(1, self._hi, self._hi_t, self._hi_x, self._hi_y, self._hi_z)
-            self._trend = -1
-            self._lo = s
-            self._lo_t = t
-            self._lo_leave = self._near_t
-            self._lo_x = x
-            self._lo_y = y
-            self._lo_z = z
-        elif self._trend <= 0 and s > self._lo + h:
-            self._leave_t = self._lo_leave
-            self._extreme(-1, self._lo, self._lo_t, self._lo_x, self._lo_y, self._lo_z)
-            self._trend = 1
-            self._hi = s
-            self._hi_t = t
-            self._hi_leave = self._near_t
-            self._hi_x = x
-            self._hi_y = y
-            self._hi_z = z
-        # a rep ends when s has come back most of the way from the top toward the rest
-        if self._has_top and self._has_rest:
-            sw = self._t_v - self._r_v
-            back = self._t_v - s
-            if sw < 0:
-                sw = -sw
-                back = -back
-            if back * 100 >= sw * _RETURN_PCT:
-                self._has_top = False
-                self._rep_done(t)
-        self._idle_check(t)
-
-    def _extreme(self, kind, v, t, x, y, z):
-        # Sorts confirmed extremes into rests and tops.
-        prev_kind = self._e_kind
-        sw = v - self._e_v
-        if sw < 0:
-            sw = -sw
-        self._e_v = v
-        self._e_kind = kind
-        self._last_ext_t = t
-        if prev_kind == 0 and not self._anchored:
-            self._store_rest(v, t, x, y, z)  # provisional: where the first swing starts
-            return
-        # wobbles in a hold are smaller than a third of the swing; capped, so that lying down
-        # (a 90 deg swing) does not hide the reps that follow
-        h = sw // 3
-        self._hyst = _HYST_MG if h < _HYST_MG else (_HYST_MAX_MG if h > _HYST_MAX_MG else h)
-        if self.axes_known:
-            self._rest_type = -1  # s is the knee height: rest is a minimum
-        elif self._rest_type == 0:
-            # The set starts from rest: its first swing away from there by a rep's size ends at
-            # a top. Smaller wobbles about the rest before it leave the rest where it was. Both
-            # s and the gravity chord must have moved that far: u may still be turning toward
-            # the swing, so either alone can mislead.
-            d = v - self._r_v
-            dx = x - self._r_x
-            dy = y - self._r_y
-            dz = z - self._r_z
-            if (-_ROM_MIN_MG < d < _ROM_MIN_MG
-                    or dx * dx + dy * dy + dz * dz < _ROM_MIN_MG * _ROM_MIN_MG):
-                if not self._anchored:  # (a quiet rest stays where it was)
-                    self._store_rest(v, t, x, y, z)
-                return
-            self._rest_type = -kind
-            self._anchored = False
-        if kind == self._rest_type and not self.axes_known and (
-                not self._in_set or self._set_n == 0):
-            a = v - self._r_v
-            b = self._t_v - self._r_v
-            if (a if a > 0 else -a) > 2 * (b if b > 0 else -b):
-                # Before any rep of the set counts: a "rest" twice as far from the rest as the
-                # "top" was means that top was a wobble; the swings go the other way.
-                self._rest_type = -kind
-                self._n_held = 0
-                self._in_set = False
-        if kind == self._rest_type:
-            if self._has_top and sw * 100 >= (self._t_v - self._r_v if self._t_v > self._r_v else self._r_v - self._t_v) * _RETURN_MIN_PCT:
-                # came down part of the way and went up again: the rest level has moved
-                self._has_top = False
-                self._rep_done(t)
-            self._store_rest(v, t, x, y, z)
+                self._still = 1
+                self._ax = x
+                self._ay = y
+                self._az = z
         else:
-            self._t_v = v
-            self._t_t = t
-            self._t_x = x
-            self._t_y = y
-            self._t_z = z
-            self._t_leave = self._leave_t
-            self._has_top = True
+            self._still = 0
+        self._jerk_sum += jerk
+        self._detect(x, y, z)
 
-    def _store_rest(self, v, t, x, y, z):
-        self._r_v = v
-        self._r_t = t
-        self._r_x = x
-        self._r_y = y
-        self._r_z = z
-        if t > self._near_t:
-            self._near_t = t
-        self._has_rest = True
-        self._has_top = False
+    def _chord(self, x, y, z):
+        dx = x - self._rx
+        dy = y - self._ry
+        dz = z - self._rz
+        return _isqrt(dx * dx + dy * dy + dz * dz, self.signal_mg + 64)
 
-    def _rep_done(self, t):
-        dx = self._t_x - self._r_x
-        dy = self._t_y - self._r_y
-        dz = self._t_z - self._r_z
-        c = _isqrt(dx * dx + dy * dy + dz * dz, 200)
-        dur = t - self._t_leave
-        if c < _ROM_MIN_MG or dur < _REP_MIN_MS or dur > _REP_MAX_MS:
+    def _set_rest(self, x, y, z):
+        self._rx = x
+        self._ry = y
+        self._rz = z
+        self._phase = _REST
+        self._leave_k = self._k
+        self._leave_t = self._tb + 50
+        self._jerk_sum = 0
+
+    def _detect(self, x, y, z):
+        p = self.p
+        ph = self._phase
+        k = self._k
+        still = self._still >= p.still_ticks
+        if ph == _NO_REST:
+            if self._turn <= 2 * p.still_turn_mg:
+                # a moment's stop (a turning point, when reps go on without a pause): the
+                # rest for now; a second of stillness replaces it
+                self._set_rest(x, y, z)
+            self.signal_mg = 0
+            self._idle_check()
             return
-        if self.axes_known and (self._r_z < _UP_MIN_MG or dx * 100 < c * _KNEE_PCT):
-            return  # not lying on the side with the band up, or the knee did not rise
-        if not self.axes_known and self._along_pct < _ALONG_PCT:
-            return  # the thigh shook in every direction: not a swing about one axis
+        c = self._chord(x, y, z)
+        self.signal_mg = c
+        if ph == _REST:
+            if still and not (self.axes_known and x - self._rx > p.rise_mg):
+                # the rest follows the thigh while it lies still (band frame: not up to where
+                # the knee is held higher, the top of a rep too small to count)
+                self._set_rest(x, y, z)
+            elif c > p.rep_min_mg:
+                self._start_up(c, x, y, z)
+            elif c <= p.rise_mg and self._turn <= p.still_turn_mg:
+                self._leave_k = k  # a rep's duration counts from when it left the rest
+                self._leave_t = self._tb + 50
+                self._jerk_sum = 0
+        elif ph == _UP:
+            if c > self._peak:
+                self._peak = c
+                self._peak_t = self._tb + 50
+                self._tx = x
+                self._ty = y
+                self._tz = z
+            if c > p.posture_mg or (k - self._leave_k) * _TICK_MS > p.rep_max_ms:
+                self._phase = _NO_REST  # a change of posture: wait for stillness
+            elif c * 100 <= self._peak * p.return_pct:
+                self._phase = _DOWN
+                self._bottom = c  # (along the rep's direction, c is at most this)
+                self._bx = x
+                self._by = y
+                self._bz = z
+                self._rep_end()  # (the next rep's duration counts from the bottom)
+            elif self._still >= 2:
+                # stopped: at the top of a rep (a hold), or in a new posture (after lying down,
+                # rolling over, sitting: even a brief stop)
+                if still and not self._top_like(c, x):
+                    self._set_rest(x, y, z)  # no rep's top: a new posture, the rest now
+                else:
+                    self._up_still += 1
+                    self._hx = x
+                    self._hy = y
+                    self._hz = z
+                    if still and self._up_still * _TICK_MS > p.hold_max_ms:
+                        self._set_rest(x, y, z)  # held too long to be a rep: a new posture
+            elif self._up_still:
+                self._left_hold(c, x, y, z)
+        else:  # _DOWN
+            # the bottom is where the thigh turns back: the least of its turn along this rep's
+            # direction (the chord's own minimum would be where the path passes the rest)
+            d = ((x - self._rx) * (self._tx - self._rx) + (y - self._ry) * (self._ty - self._ry)
+                 + (z - self._rz) * (self._tz - self._rz)) // self._peak
+            if d < self._bottom:
+                self._bottom = d
+                self._bx = x
+                self._by = y
+                self._bz = z
+                self._leave_k = k
+                self._leave_t = self._tb + 50
+            elif self._turn <= p.still_turn_mg and d - self._bottom <= p.rise_mg // 2:
+                self._leave_k = k  # lying at the bottom: the next rep has not begun
+                self._leave_t = self._tb + 50
+            if still and not (self.axes_known and x - self._bx > p.rise_mg):
+                self._set_rest(x, y, z)
+            elif d - self._bottom > p.rise_mg:
+                # out again from the bottom: that is the new rest
+                self._rx = self._bx
+                self._ry = self._by
+                self._rz = self._bz
+                self._start_up(self._chord(x, y, z), x, y, z)
+        self._idle_check()
+
+    def _top_like(self, c, x):
+        # Could the thigh be held at a rep's top here? In the band frame: only lying on the side
+        # with the knee raised from the rest; else only within a rep's size of the rest.
+        if self.axes_known:
+            return self._rz >= self.p.up_min_mg and (x - self._rx) * 100 >= c * self.p.knee_pct
+        return c < self.p.turn_posture_mg
+
+    def _left_hold(self, c, x, y, z):
+        # Moving again after a stop away from the rest: back toward the rest, it was a hold;
+        # on away from it (or across), the stop was a new posture (lying down, rolling over):
+        # it is the rest now, and this is the first swing from it.
+        dx = x - self._hx
+        dy = y - self._hy
+        dz = z - self._hz
+        ch = _isqrt(dx * dx + dy * dy + dz * dz, 100)
+        if ch <= 2 * self.p.rise_mg:
+            return  # still near the stop: wait
+        dx = self._hx - self._rx
+        dy = self._hy - self._ry
+        dz = self._hz - self._rz
+        far = _isqrt(dx * dx + dy * dy + dz * dz, c + 64)
+        if c + self.p.rise_mg < far or (
+                self._up_still < self.p.still_ticks and far < self.p.turn_posture_mg):
+            # on the way back: a hold (a brief stop marks a new posture only after a turn
+            # as big as lying down or rolling over)
+            self._up_still = 0
+            return
+        self._rx = self._hx
+        self._ry = self._hy
+        self._rz = self._hz
+        self._leave_k = self._k - 1
+        self._leave_t = self._tb - 50
+        self._jerk_sum = 0
+        self._start_up(ch, x, y, z)
+
+    def _start_up(self, c, x, y, z):
+        self._phase = _UP
+        self._peak = c
+        self._peak_t = self._tb + 50
+        self._tx = x
+        self._ty = y
+        self._tz = z
+        self._up_still = 0
+
+    # --- judging a rep, once, at its end -----------------------------------------------------
+
+    def _rep_end(self):
+        p = self.p
+        k = self._k
+        ticks = k - self._leave_k
+        dur = ticks * _TICK_MS
+        size = self._peak
+        dx = self._tx - self._rx
+        dy = self._ty - self._ry
+        dz = self._tz - self._rz
+        jerk = self._jerk_sum // (ticks if ticks > 0 else 1)
+        leave_t = self._leave_t
+        # the next rep's duration and jerk count from this bottom
+        self._leave_k = k
+        self._leave_t = self._tb + 50
+        self._jerk_sum = 0
+        if size < p.rep_min_mg or dur > p.rep_max_ms:
+            return
+        if dur < p.rep_min_ms:
+            if size >= 2 * p.rep_min_mg:
+                self._end_set()  # a swing too quick for a rep (a stride): no set goes on
+            return
+        if jerk > p.jerk_max_mg:
+            # steps, pedalling, bumps: not a limb turned under control, and no set starts
+            # across them (gait and pedalling mix such swings with smoother ones)
+            if not self._in_set:
+                self._held = False
+            return
+        if self.axes_known:
+            if self._rz < p.up_min_mg:
+                self._end_set()  # not lying on the side with the band up: no set goes on
+                return
+            if dx * 100 < size * p.knee_pct:
+                return  # the knee did not rise
+
         # arc length from chord: 2 asin(c/2) ~ c + c^3/24 (mrad), then centidegrees
-        arc = c + (c * c // 1000) * c // 24000
-        rom = arc * 573 // 100
-        if not self._in_set:
-            self._in_set = True
-            self._set_start = self._t_leave  # when the leg left rest for the first rep
-            self._set_n = 0
-            self._n_held = 0
-            self._sum_dx = 0
-            self._sum_dy = 0
-        self._last_rep_end = t
+        arc = size + (size * size // 1000) * size // 24000
+        self._c_size = size
+        self._c_dur = dur
+        self._c_rom = arc * 573 // 100
+        self._judge(leave_t, dx, dy, dz)
+
+    def _same_way(self, dx, dy, dz):
+        # Do this rep's top and the set's last one lie on the same side of the rest?
+        a = _isqrt(dx * dx + dy * dy + dz * dz, 500)
+        b = _isqrt(self._dx * self._dx + self._dy * self._dy + self._dz * self._dz, 500)
+        ab = a * b // 1000  # (both <= 2000 mg: the products stay small ints)
+        if ab <= 0:
+            return True
+        return (dx * self._dx + dy * self._dy + dz * self._dz) // ab >= self.p.same_way_pm
+
+    def _judge(self, leave_t, dx, dy, dz):
+        p = self.p
+        size = self._c_size
+        if (self._in_set or self._held) and (
+                self._k - self._last_end_k) * _TICK_MS > self._gap_ms():
+            self._end_set()  # a long pause: the set is over
+        ref = 0  # the size this rep is judged against: the set's median, or the held first rep
+        if self._in_set:
+            ref = self._recent(self._h_size)
+        elif self._held:
+            ref = self._held_size
+        same = self._same_way(dx, dy, dz)
+        if size * 100 < ref * p.half_pct:
+            # under half the set's reps: aborted, unless it took as long as they do (a whole
+            # rep, only smaller) or the next is as small (the set got smaller)
+            if self._in_set and same:
+                if (self._c_dur * 100 >= self._recent(self._h_dur) * p.whole_pct
+                        and size * 100 >= ref * p.bounce_pct):
+                    ex = self._exercise(dx, dy)
+                    if self._held:  # two small ones in a row: the set got smaller
+                        self._count_held(ex)
+                    self._count(ex, dx, dy)
+                elif self._held:
+                    ex = self._exercise(dx, dy)
+                    self._count_held(ex)
+                    self._count(ex, dx, dy)
+                else:
+                    self._hold(leave_t, dx, dy, dz)
+            return
+        if self._in_set and self._held and same and size * 100 < ref * p.full_pct:
+            self._count_held(self._exercise(dx, dy))  # the reps are getting smaller: it counts
+        if (self._in_set or self._held) and not same:
+            self._end_set()  # a swing the other way: another motion, not this set's rep
+        ex = self._exercise(dx, dy)
+        if self._in_set:
+            self._held = False  # a small rep followed by a full one was aborted
+            self._count(ex, dx, dy)
+            return
+        if not self._held or self._held_size * 100 < size * p.half_pct:
+            self._hold(leave_t, dx, dy, dz)  # the first of a set (or the held one was a half rep)
+            return
+        # the second rep confirms the set
+        self._in_set = True
+        self._set_n = 0
+        self._hn = 0
+        self._hi = 0
+        self._sum_dx = 0
+        self._sum_dy = 0
+        self._set_start = self._held_start
+        ex = self._exercise(dx, dy)
+        self._count_held(ex)
+        self._count(ex, dx, dy)
+
+    def _exercise(self, dx, dy):
         ex = self.mode
         if self.axes_known and ex == AUTO:
-            # A clamshell rolls the thigh about the body's long axis, so gravity moves along y about
-            # as much as along x (cot of the hip flexion: 1 at 45 deg); a leg lift moves it along x.
-            # Judged on the whole set so far: single reps wobble.
+            # a clamshell rolls the thigh about the body's long axis, so gravity moves along y
+            # about as much as along x; judged on the whole set so far: single reps wobble
+            sdx = self._sum_dx + dx
+            sdy = self._sum_dy + (dy if dy >= 0 else -dy)
+            ex = CLAMSHELL if sdy * 100 >= sdx * self.p.clam_pct else LEG_LIFT
+        return ex
+
+    def _hold(self, leave_t, dx, dy, dz):
+        self._held = True
+        self._dx = dx
+        self._dy = dy
+        self._dz = dz
+        self._held_t = self._peak_t
+        self._held_rom = self._c_rom
+        self._held_dur = self._c_dur
+        self._held_size = self._c_size
+        self._held_start = leave_t
+        self._held_end_k = self._k
+        self._held_dx = dx
+        self._held_dy = dy
+        self._last_end_k = self._k
+
+    def _count_held(self, ex):
+        self._held = False
+        self._add(ex, self._held_t, self._held_rom, self._held_dur, self._held_size,
+                  self._held_end_k, self._held_dx, self._held_dy)
+
+    def _count(self, ex, dx, dy):
+        self._add(ex, self._peak_t, self._c_rom, self._c_dur, self._c_size, self._k, dx, dy)
+
+    def _add(self, ex, t, rom, dur, size, end_k, dx, dy):
+        self._dx = dx  # (the set's direction follows its counted reps)
+        self._dy = dy
+        if self.axes_known and self.mode == AUTO:
             self._sum_dx += dx
             self._sum_dy += dy if dy >= 0 else -dy
-            ex = CLAMSHELL if self._sum_dy * 100 >= self._sum_dx * _CLAM_PCT else LEG_LIFT
+        i = self._hi
+        self._h_size[i] = size
+        self._h_dur[i] = dur
+        self._h_period[i] = (end_k - self._last_end_k) * _TICK_MS if self._set_n else dur
+        self._hi = (i + 1) % _HIST
+        if self._hn < _HIST:
+            self._hn += 1
+        self._last_end_k = end_k
+        self._set_end = self._tb + 50 - (self._k - end_k) * _TICK_MS
         self._set_ex = ex
-        if self._set_n + self._n_held < _MIN_SET_REPS - 1:
-            i = self._n_held  # held back until the set is confirmed
-            self._h_t[i] = self._t_t
-            self._h_rom[i] = rom
-            self._h_dur[i] = dur
-            self._n_held = i + 1
+        self._push(t, ex, rom, dur)
+
+    def _recent(self, h):
+        # median of the set's last three reps (of h: heights or durations): it follows a set
+        # that gets smaller or slower
+        n = 3 if self._hn >= 3 else self._hn
+        i = self._hi
+        t = self._tmp
+        for j in range(n):
+            i = (i - 1) % _HIST
+            t[_HIST - 1 - j] = h[i]
+        a = t[_HIST - 1]
+        if n < 3:
+            return a if n == 1 or a > t[_HIST - 2] else t[_HIST - 2]
+        b = t[_HIST - 2]
+        c = t[_HIST - 3]
+        if a > b:
+            a, b = b, a
+        return b if b <= c else (a if a > c else c)
+
+    def _gap_ms(self):
+        p = self.p
+        if self._in_set and self._hn:
+            g = _median(self._h_period, self._hn, self._tmp) * p.gap_periods
+        elif self._held:
+            g = self._held_dur * 2  # a first rep's own length stands for the period
+        else:
+            return p.gap_min_ms
+        return p.gap_min_ms if g < p.gap_min_ms else (p.gap_max_ms if g > p.gap_max_ms else g)
+
+    def _idle_check(self):
+        if (self._in_set or self._held) and (
+                self._k - self._last_end_k) * _TICK_MS > self._gap_ms() and self._phase != _UP:
+            self._end_set()
+
+    def _end_set(self):
+        self._held = False  # a lone swing is not a set; a small last rep was aborted
+        if not self._in_set:
             return
-        for i in range(self._n_held):
-            self._push(self._h_t[i], ex, self._h_rom[i], self._h_dur[i])
-        self._n_held = 0
-        self._push(self._t_t, ex, rom, dur)
+        self._in_set = False
+        if self._set_n == 0:
+            return
+        self._set_done = True
+        self._done_start = self._set_start
+        self._done_end = self._set_end
+        self._done_ex = self._set_ex
+        self._done_n = self._set_n
+
+    # --- events ------------------------------------------------------------------------------
 
     def _push(self, t, ex, rom, dur):
         if self._q_len == _QUEUE:  # the caller stopped reading events: drop the oldest, say so
@@ -594,30 +727,3 @@ class Counter:
             self._reps_after = True
             return EV_SET
         return 0
-
-    def _idle_check(self, t):
-        if self._e_kind and t - self._last_ext_t > _IDLE_MS:
-            # a pause ends the set; the next swing is judged afresh (the signal sits at rest)
-            self._last_ext_t = t
-            self._hyst = _HYST_MG
-            if not self._has_top:  # (a top held this long waits for its return)
-                if not self.axes_known and self._rest_type:
-                    # the next set is judged afresh: its first extreme is where it starts from
-                    # (not the other side of the last swing of this one)
-                    self._rest_type = 0
-                    self._e_kind = 0
-                self._end_set()
-        return 0
-
-    def _end_set(self):
-        self._n_held = 0  # a lone swing is not a set
-        if not self._in_set:
-            return
-        self._in_set = False
-        if self._set_n == 0:
-            return
-        self._set_done = True
-        self._done_start = self._set_start
-        self._done_end = self._last_rep_end
-        self._done_ex = self._set_ex
-        self._done_n = self._set_n

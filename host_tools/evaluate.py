@@ -226,18 +226,113 @@ def to_json(report: Report) -> dict:
     }
 
 
+def subject_of(trace: traceio.Trace) -> str:
+    return trace.meta.get("subject") or f"{trace.family}/{trace.path.stem}"
+
+
+def by_subject(report: Report, subjects: dict[str, str]) -> dict[str, Summary]:
+    """Leave one subject out. The counter fits nothing to data (every threshold is a fixed,
+    physically argued parameter in firmware/counter.py's Params), so the held-out score of a
+    subject is its score with the parameters as they are: each subject is scored alone."""
+    out: dict[str, Summary] = {}
+    for subj in sorted(set(subjects.values())):
+        out[subj] = summarise([t for t in report.traces if subjects[t.trace] == subj])
+    return out
+
+
+def format_cv(per: dict[str, Summary]) -> str:
+    head = ("subject", "sets", "exact", "±1", "MAE", "false/h band", "false/h unknown")
+    rows = [(k, str(s.sets), _pct(s.exact), _pct(s.within_1), _num(s.mae),
+             f"{_num(s.false_per_hour_band, '{:.1f}')} ({s.false_reps_band})",
+             f"{_num(s.false_per_hour_unknown, '{:.1f}')} ({s.false_reps_unknown})")
+            for k, s in per.items()]
+    scored = [s for s in per.values() if s.sets]
+    if scored:
+        worst = min(scored, key=lambda s: (s.exact or 0, s.within_1 or 0))
+        name = next(k for k, v in per.items() if v is worst)
+        rows.append(("worst (exact)", str(worst.sets), _pct(worst.exact), _pct(worst.within_1),
+                     _num(worst.mae), name, ""))
+    noisy = [s for s in per.values() if s.false_per_hour_unknown is not None]
+    if noisy:
+        w = max(noisy, key=lambda s: s.false_per_hour_unknown or 0)
+        name = next(k for k, v in per.items() if v is w)
+        rows.append(("worst (false/h)", "", "", "", "", name,
+                     f"{_num(w.false_per_hour_unknown, '{:.1f}')} ({w.false_reps_unknown})"))
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
+    return "\n".join([line(head), line(tuple("-" * w for w in widths)), *map(line, rows),
+                      "", "parameters are fixed (nothing is fitted): each subject is held out"])
+
+
+def sweep(seeds: int = 4, factors: list[str] | None = None, progress: bool = False) -> list[dict]:
+    """Synthetic stress sweeps, one factor at a time (host_tools.synth.SWEEPS), scored as eval."""
+    from host_tools import synth
+    from host_tools.replay import replay_trace
+
+    rows = []
+    names = factors or list(synth.SWEEPS)
+    for factor in names:
+        for value in synth.SWEEPS[factor]:
+            scores = []
+            for seed in range(seeds):
+                trace, labels = synth.make_sweep_session(factor, value, 1000 + seed)
+                result = replay_trace(trace)
+                scores.append(score_trace(result, labels, trace.axes, int(trace.t_ms[0]),
+                                          int(trace.t_ms[-1]), "sweep"))
+            s = summarise(scores)
+            false = s.false_reps_band + s.false_reps_unknown
+            rows.append({"factor": factor, "value": value, "sets": s.sets, "exact": s.exact,
+                         "within_1": s.within_1, "mae": s.mae, "false_reps": false,
+                         "type_accuracy": s.type_accuracy})
+            if progress and sys.stderr.isatty():
+                print(f"\r{factor}={value}        ", end="", file=sys.stderr, flush=True)
+    if progress and sys.stderr.isatty():
+        print("\r" + " " * 40 + "\r", end="", file=sys.stderr)
+    return rows
+
+
+def format_sweep(rows: list[dict]) -> str:
+    head = ("factor", "value", "sets", "exact", "±1", "MAE", "false reps", "type acc")
+    out = [(r["factor"], str(r["value"]), str(r["sets"]), _pct(r["exact"]), _pct(r["within_1"]),
+            _num(r["mae"]), str(r["false_reps"]), _pct(r["type_accuracy"])) for r in rows]
+    widths = [max(len(r[i]) for r in [head, *out]) for i in range(len(head))]
+    line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
+    return "\n".join([line(head), line(tuple("-" * w for w in widths)), *map(line, out)])
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="+", metavar="TRACE_OR_DIR")
+    parser.add_argument("paths", nargs="*", metavar="TRACE_OR_DIR",
+                        help="traces or folders of traces with .labels.json files")
+    parser.add_argument("--cv", choices=("subject",),
+                        help="'subject': score every subject apart (leave one out) and the worst")
+    parser.add_argument("--sweep", action="store_true",
+                        help="synthetic stress sweeps, one factor at a time (no paths needed)")
+    parser.add_argument("--seeds", type=int, default=4,
+                        help="sessions per sweep value (default: 4)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.add_argument("--exercise", choices=MODES, default="auto")
-    parser.add_argument("--runtime", choices=RUNTIMES, default="cpython")
+    parser.add_argument("--exercise", choices=MODES, default="auto",
+                        help="fix the exercise instead of recognising it (default: auto)")
+    parser.add_argument("--runtime", choices=RUNTIMES, default="cpython",
+                        help="where the counter runs (default: cpython)")
     parser.add_argument("--rotate", type=int, metavar="SEED",
                         help="turn each sensor by a random fixed rotation (seeded) and score it "
                              "with axes unknown")
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.sweep:
+        rows = sweep(args.seeds, progress=True)
+        print(json.dumps(rows, indent=1) if args.json else format_sweep(rows))
+        return 0
+    if not args.paths:
+        raise RepbandError("name traces or folders to score (or use --sweep)")
     report = evaluate(args.paths, args.exercise, args.runtime, args.rotate)
+    if args.cv == "subject":
+        subjects = {t.trace: subject_of(traceio.read_trace(t.trace)) for t in report.traces}
+        per = by_subject(report, subjects)
+        print(json.dumps({k: asdict(v) for k, v in per.items()}, indent=1) if args.json
+              else format_cv(per))
+        return 0
     for p in report.unlabelled:
         print(f"repband eval: {p}: no labels file, not scored", file=sys.stderr)
     print(json.dumps(to_json(report), indent=1) if args.json else format_table(report))

@@ -193,7 +193,7 @@ DISTRACTORS = ("walking", "standing", "sitting", "lying_still", "rolling_over", 
 
 
 def _sensor(tl: _Timeline, rate_hz: float, gyro: bool, mounting: np.ndarray | None,
-            meta: dict[str, str]) -> Trace:
+            meta: dict[str, str], jitter: float = 0.1, drop: float = 0.01) -> Trace:
     rng = tl.rng
     t = np.concatenate(tl.t_s)
     up = np.concatenate(tl.up)
@@ -201,9 +201,9 @@ def _sensor(tl: _Timeline, rate_hz: float, gyro: bool, mounting: np.ndarray | No
     accel = _normalise(up) + np.concatenate(tl.lin)
     # sample times: nominal rate, jitter, a few drops
     step = 1.0 / rate_hz
-    ts = np.arange(0, t[-1], step) + rng.normal(0, 0.1 * step, int(math.ceil(t[-1] / step)))[: len(np.arange(0, t[-1], step))]
+    ts = np.arange(0, t[-1], step) + rng.normal(0, jitter * step, int(math.ceil(t[-1] / step)))[: len(np.arange(0, t[-1], step))]
     ts = np.clip(ts, 0, t[-1])
-    keep = rng.random(len(ts)) > 0.01
+    keep = rng.random(len(ts)) > drop
     ts = np.sort(ts[keep])
     idx = np.clip(np.searchsorted(t, ts), 0, len(t) - 1)
     a = accel[idx]
@@ -333,3 +333,125 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote {t} ({trace.duration_ms / 1000:.0f} s at {trace.sample_rate_hz:g} Hz) and {lp} "
           f"({n} target reps)")
     return 0
+
+
+# --- stress sweeps: one factor at a time (repband eval --sweep) ----------------------------------
+
+SWEEP_DEFAULTS = {"range_deg": 30.0, "hold_s": 1.0, "wobble_deg": 1.0, "tempo_s": 2.5,
+                  "rate_hz": 50.0, "lead_in": "still", "after": "still", "half_reps": 0,
+                  "jitter": 0.1, "drop": 0.01, "rotate": False, "gyro": True,
+                  "between": "none"}
+SWEEPS: dict[str, list] = {
+    "range_deg": [5, 8, 15, 30, 45, 60, 75, 90],
+    "hold_s": [0, 1, 2, 3, 5],
+    "wobble_deg": [0, 2, 5, 10],
+    "tempo_s": [1.2, 1.6, 2.5, 4, 6],
+    "lead_in": ["still", "lie_down", "roll_over"],
+    "after": ["still", "fidgets", "get_up"],
+    "half_reps": [0, 1, 2],
+    "rate_hz": [20, 25, 50, 100, 200],
+    "jitter": [0.0, 0.1, 0.3, 0.5],
+    "drop": [0.0, 0.05, 0.2],
+    "rotate": [False, True],
+    "gyro": [True, False],
+    "between": ["none", "walking", "stairs", "sitting"],
+}
+
+
+def _stairs(tl: _Timeline, seconds: float):
+    """Stair climbing: a bigger, slower thigh swing than walking (hip flexion to ~60 deg) with
+    a push-off at every step."""
+    n = tl.n(seconds)
+    t = np.arange(n) / tl.internal_hz
+    stride = tl.rng.uniform(1.2, 1.5)
+    phi = np.radians(30) * (1 - np.cos(2 * math.pi * t / stride)) + np.radians(2)
+    up = np.stack([-np.cos(phi), np.sin(phi), np.zeros(n)], 1)
+    push = np.exp(-(((t % stride) - 0.1) / 0.05) ** 2) * 0.4
+    lin = np.outer(push, [-1.0, 0.3, 0.0]) + 0.05 * tl.rng.standard_normal((n, 3))
+    tl.segment(up, np.outer(np.gradient(phi) * tl.internal_hz, [0, 0, 1.0]), lin)
+
+
+def make_sweep_session(factor: str, value, seed: int) -> tuple[Trace, Labels]:
+    """One set of one exercise with every factor at its default but `factor` = `value`.
+
+    Two sets are made (leg lift, then clamshell) so both exercises are swept. Half reps
+    (`half_reps`: aborted at 30 % of the range) are not counted in the labels: the convention of
+    the real data sets. Fidgets after a set and getting up end it and must count nothing."""
+    if factor not in SWEEPS:
+        raise RepbandError(f"unknown sweep factor {factor!r}: choose one of {', '.join(SWEEPS)}")
+    f = dict(SWEEP_DEFAULTS, **{factor: value})
+    rng = np.random.default_rng(seed)
+    tl = _Timeline(float(f["rate_hz"]), rng, [], [], [], [], [])
+    _still(tl, STANDING, 2)
+    for kind in ("leg_lift", "clamshell"):
+        if f["between"] == "walking":
+            _walk(tl, rng.uniform(15, 25))
+        elif f["between"] == "stairs":
+            _stairs(tl, rng.uniform(15, 25))
+        elif f["between"] == "sitting":
+            _turn(tl, STANDING, SUPINE, 1.5)
+            _still(tl, SUPINE, rng.uniform(5, 10))
+            _turn(tl, SUPINE, STANDING, 1.5)
+        if f["lead_in"] == "roll_over":
+            _turn(tl, STANDING, SUPINE, 2)
+            _turn(tl, SUPINE, SIDE, rng.uniform(1.0, 1.5))
+        else:
+            _turn(tl, STANDING, SIDE, 2)
+        if f["lead_in"] == "still":
+            _still(tl, SIDE, rng.uniform(1.5, 3))
+        else:
+            _still(tl, SIDE, rng.uniform(0.2, 0.4))
+        if kind == "leg_lift":
+            axis = np.array([0.0, 1.0, 0.0]) + rng.normal(0, 0.1, 3)
+        else:
+            fl = math.radians(rng.uniform(35, 55))
+            axis = np.array([math.cos(fl), -math.sin(fl), 0.0])
+        axis /= np.linalg.norm(axis)
+        if _rotate(SIDE, axis, np.array([0.1]))[0][0] < SIDE[0]:
+            axis = -axis
+        reps = int(rng.integers(8, 13))
+        halves = set(rng.choice(np.arange(1, reps), int(f["half_reps"]), replace=False).tolist())
+        start = tl.now
+        tops = []
+        tempo = float(f["tempo_s"])
+        hold = float(f["hold_s"])
+        for k in range(reps + len(halves)):
+            half = k in halves
+            amp = math.radians(float(f["range_deg"]) * rng.uniform(0.9, 1.1) * (0.3 if half else 1))
+            move = max(0.25, (tempo - min(hold, 0.3 * tempo)) * 0.4)
+            up = 0.5 * (1 - np.cos(np.linspace(0, math.pi, tl.n(move))))
+            down = up[::-1]
+            nh = tl.n(hold) if hold > 0 and not half else 1
+            wob = np.radians(float(f["wobble_deg"])) * np.sin(
+                np.linspace(0, 2 * math.pi * max(1.0, hold), nh)) * (0 if half else 1)
+            angle = np.concatenate([amp * up, amp + wob, amp * down])
+            if not half:
+                tops.append(tl.now + move + hold / 2)
+            rate = np.gradient(angle) * tl.internal_hz
+            tl.segment(_rotate(SIDE, axis, angle), np.outer(rate, axis))
+            _still(tl, SIDE, max(0.1, tempo * 0.2))
+        end = tl.now
+        tl.sets.append(LabelSet(kind, int(start * 1000), int(end * 1000), reps,
+                                [int(t * 1000) for t in tops], None))
+        if f["after"] == "fidgets":
+            _still(tl, SIDE, 2.5)
+            for _ in range(3):
+                _adjust_band(tl, SIDE)
+                _still(tl, SIDE, rng.uniform(0.5, 1.5))
+            _still(tl, SIDE, 14)
+        elif f["after"] == "get_up":
+            _turn(tl, SIDE, STANDING, 1.5)
+        else:
+            _still(tl, SIDE, rng.uniform(3, 5))
+            _turn(tl, SIDE, STANDING, 2)
+        _still(tl, STANDING, rng.uniform(14, 16))
+    mounting = random_rotation(rng) if f["rotate"] else None
+    axes = "unknown" if f["rotate"] else "band"
+    meta = {"format": "repband-trace/1", "sample_rate_hz": f"{float(f['rate_hz']):g}",
+            "placement": "thigh_right_lateral" if axes == "band" else "thigh_unknown",
+            "axes": axes, "subject": f"synth-sweep-{seed}",
+            "source": f"synthetic sweep (host_tools.synth, {factor}={value}, seed {seed})"}
+    trace = _sensor(tl, float(f["rate_hz"]), bool(f["gyro"]), mounting, meta,
+                    jitter=float(f["jitter"]), drop=float(f["drop"]))
+    return trace, Labels(Path("sweep.labels.json"), tl.sets,
+                         f"synthetic sweep {factor}={value}, seed {seed}; counts by construction")
