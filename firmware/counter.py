@@ -81,6 +81,9 @@ class Params:
         # mean |a| change per tick over a rep (mg): a limb turned under control at <= 90 deg/s
         # makes < 0.1 g of linear acceleration; steps, pedalling and bumps make 0.3-1 g
         self.jerk_max_mg = 150
+        # ... and over the last ~3 s, pauses between reps included: pedalling and gait never
+        # pause, a set of reps rests at the bottom
+        self.bout_jerk_mg = 100
         # reps of one set swing the same way: the cosine (per mille) between the directions of
         # their tops is above this (a gait swings forward, then back: about -1000)
         self.same_way_pm = 0
@@ -207,6 +210,7 @@ class Counter:
         self._hy = 0
         self._hz = 0
         self._jerk_sum = 0  # jerk summed over the rep in progress
+        self._jerk_avg = 0  # jerk over the last ~3 s, Q5
         # the set
         self._in_set = False
         self._set_n = 0  # reps counted in the set
@@ -343,6 +347,7 @@ class Counter:
         else:
             self._still = 0
         self._jerk_sum += jerk
+        self._jerk_avg += jerk - (self._jerk_avg >> 5)  # ~3 s mean: the bout's, rests included
         self._detect(x, y, z)
 
     def _chord(self, x, y, z):
@@ -376,7 +381,7 @@ class Counter:
         c = self._chord(x, y, z)
         self.signal_mg = c
         if ph == _REST:
-            if still and not (self.axes_known and x - self._rx > p.rise_mg):
+            if still and not self._small_top(x - self._rx, self._rz, c):
                 # the rest follows the thigh while it lies still (band frame: not up to where
                 # the knee is held higher, the top of a rep too small to count)
                 self._set_rest(x, y, z)
@@ -431,7 +436,7 @@ class Counter:
             elif self._turn <= p.still_turn_mg and d - self._bottom <= p.rise_mg // 2:
                 self._leave_k = k  # lying at the bottom: the next rep has not begun
                 self._leave_t = self._tb + 50
-            if still and not (self.axes_known and x - self._bx > p.rise_mg):
+            if still and not self._small_top(x - self._bx, self._bz, c):
                 self._set_rest(x, y, z)
             elif d - self._bottom > p.rise_mg:
                 # out again from the bottom: that is the new rest
@@ -440,6 +445,13 @@ class Counter:
                 self._rz = self._bz
                 self._start_up(self._chord(x, y, z), x, y, z)
         self._idle_check()
+
+    def _small_top(self, rise, rest_z, c):
+        # Band frame: is a stop with the knee this much higher than a rest on the side the top
+        # of a rep too small to count? Then the rest must not follow it up there.
+        p = self.p
+        return (self.axes_known and rise > p.rise_mg and rest_z >= p.up_min_mg
+                and c < p.turn_posture_mg)
 
     def _top_like(self, c, x):
         # Could the thigh be held at a rep's top here? In the band frame: only lying on the side
@@ -508,7 +520,7 @@ class Counter:
             if size >= 2 * p.rep_min_mg:
                 self._end_set()  # a swing too quick for a rep (a stride): no set goes on
             return
-        if jerk > p.jerk_max_mg:
+        if jerk > p.jerk_max_mg or (self._jerk_avg >> 5) > p.bout_jerk_mg:
             # steps, pedalling, bumps: not a limb turned under control, and no set starts
             # across them (gait and pedalling mix such swings with smoother ones)
             if not self._in_set:
