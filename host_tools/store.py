@@ -84,24 +84,71 @@ def default_path() -> Path:
     return Path(user_data_dir("repband")) / "repband.db"
 
 
+LOCK_TIMEOUT_S = 5.0  # how long to wait for another program's write (a sync) to finish
+TABLES = ("bands", "records", "reps", "sets", "boots", "clocks", "faults", "rep_times")
+
+
+def problem(path: Path, exc: sqlite3.Error) -> str:
+    """One line for what SQLite said about the database at `path`, and what to do."""
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return (f"{path}: locked by another program (a repband sync still running?); wait for it "
+                "to finish, or close it, and try again")
+    if "readonly" in text:
+        return f"{path}: read-only; make it writable or name another with --db"
+    if "disk I/O" in text or "full" in text:
+        return f"{path}: cannot write ({text}); free some disk space or name another with --db"
+    return f"{path}: not a repband database ({text}); name another with --db"
+
+
 class Store:
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.is_dir():
+            raise StoreError(f"{self.path}: is a directory, not a database; name a file with --db")
         try:
-            self.db = sqlite3.connect(self.path)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"{self.path}: cannot make its folder ({exc.strerror}); name "
+                             "another with --db") from None
+        try:
+            self.db = sqlite3.connect(self.path, timeout=LOCK_TIMEOUT_S)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot open ({exc}); name another with --db") from None
+        try:
             self.migrate()
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: not a repband database ({exc}); name another with --db") from None
+            self._check_tables()
+        except sqlite3.Error as exc:
+            self.db.close()
+            raise StoreError(problem(self.path, exc)) from None
+        except StoreError:
+            self.db.close()
+            raise
 
     def migrate(self) -> None:
+        """Each migration in one transaction with the schema version it makes: killed at any
+        statement, the database is left at the version before it, and the next run redoes it."""
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
         if version > len(MIGRATIONS):
             raise StoreError(f"{self.path}: made by a newer repband (schema {version}); update repband")
         for v in range(version, len(MIGRATIONS)):
-            with self.db:
-                self.db.executescript(MIGRATIONS[v])
-                self.db.execute(f"PRAGMA user_version = {v + 1}")
+            self.db.commit()
+            try:
+                # executescript runs it all as given: BEGIN ... COMMIT is one transaction
+                self.db.executescript(f"BEGIN IMMEDIATE;\n{MIGRATIONS[v]}\n"
+                                      f"PRAGMA user_version = {v + 1};\nCOMMIT;")
+            except BaseException:
+                if self.db.in_transaction:
+                    self.db.rollback()
+                raise
+
+    def _check_tables(self) -> None:
+        have = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master")}
+        missing = [t for t in TABLES if t not in have]
+        if missing:
+            raise StoreError(f"{self.path}: not a repband database (schema "
+                             f"{self.db.execute('PRAGMA user_version').fetchone()[0]} but no "
+                             f"{', '.join(missing)}); name another with --db")
 
     def close(self) -> None:
         self.db.close()

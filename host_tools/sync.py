@@ -93,7 +93,7 @@ def sync(port: str, db: str | Path | None = None, progress: bool = False) -> Syn
     try:
         return _sync(port, db_path, progress)
     except sqlite3.Error as exc:
-        raise store.StoreError(f"{db_path}: {exc}") from None
+        raise store.StoreError(store.problem(db_path, exc)) from None
 
 
 def _sync(port: str, db_path: Path, progress: bool) -> SyncSummary:
@@ -152,8 +152,9 @@ def _commit(st: store.Store, db_path: Path, uid: str, records: list) -> int:
         with st.db:  # one transaction: all of the batch or none of it
             return st.add_records(uid, records, int(time.time() * 1000))
     except sqlite3.Error as exc:
-        raise store.StoreError(f"{db_path}: cannot store the band's records ({exc}); the band "
-                               "keeps every record not stored") from None
+        why = (store.problem(db_path, exc) if "locked" in str(exc) else
+               f"{db_path}: cannot store the band's records ({exc})")
+        raise store.StoreError(f"{why}; the band keeps every record not stored") from None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

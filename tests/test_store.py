@@ -5,6 +5,7 @@ boot's clock record (else by the sync that brought them)."""
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -157,3 +158,97 @@ def test_a_log_without_an_id_that_holds_fewer_records_than_stored_begins_a_new_r
             assert st.band_log("b1", "", 3) == 0  # wiped (old firmware: no id to tell by)
             st.add_records("b1", records[:3], 0)
         assert st.max_seq("b1") == 8 and st.counts("b1")["reps"] == 8
+
+
+def _killed_after(path: Path, n: int, prepare=None) -> bool:
+    """Open the store at `path` in a child process whose SQLite dies (the process killed, as by
+    SIGKILL: no rollback, no close) when it is about to run its n-th statement; whether it got
+    that far."""
+    pid = os.fork()
+    if pid == 0:  # the child: count statements as SQLite runs them, die at the n-th
+        seen = [0]
+        real_connect = sqlite3.connect
+
+        def trace(_sql: str) -> None:
+            seen[0] += 1
+            if seen[0] == n:
+                os._exit(9)
+
+        def connect(*args, **kwargs):
+            con = real_connect(*args, **kwargs)
+            con.set_trace_callback(trace)
+            return con
+
+        sqlite3.connect = connect
+        try:
+            store.Store(path).close()
+        finally:
+            os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) == 9
+
+
+@pytest.mark.parametrize("start", ["fresh", "v1"])
+def test_a_first_run_or_upgrade_killed_at_any_statement_leaves_a_database_that_opens(
+        tmp_path: Path, start: str) -> None:
+    """sqlite3 that dies before statement n, for every n a migration runs: the next run opens
+    the database, migrates it whole and keeps what it held."""
+    killed = refused = 0
+    for n in range(1, 200):
+        path = tmp_path / f"{start}-{n}.db"
+        if start == "v1":
+            con = sqlite3.connect(path)
+            con.executescript(store.MIGRATIONS[0])
+            con.execute("PRAGMA user_version = 1")
+            con.execute("INSERT INTO bands (uid, board) VALUES ('b1', 'devkit')")
+            con.commit()
+            con.close()
+        if not _killed_after(path, n):
+            break  # the whole first run took fewer statements: every position was tried
+        killed += 1
+        try:
+            with store.open_store(path) as st:
+                assert st.db.execute("PRAGMA user_version").fetchone()[0] == len(store.MIGRATIONS)
+                assert st.band_ids() == (["b1"] if start == "v1" else [])
+                assert st.counts() == dict.fromkeys(st.counts(), 0)
+        except store.StoreError:
+            refused += 1
+    print(f"{start}: killed before each of {killed} statements: {refused} refused")
+    assert killed >= len(store.MIGRATIONS) - (start == "v1") and refused == 0
+
+
+def test_a_locked_database_says_so(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "r.db"
+    store.Store(path).close()
+    path.unlink()  # a fresh one, so opening it has migrations to write
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another sync, mid-batch
+    monkeypatch.setattr(store, "LOCK_TIMEOUT_S", 0.05)
+    try:
+        with pytest.raises(store.StoreError) as err:
+            store.Store(path)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert str(err.value).startswith(f"{path}: locked by another program")
+    assert "not a repband database" not in str(err.value)
+
+
+@pytest.mark.parametrize("case", ["under_a_file", "a_directory", "version_without_tables"])
+def test_a_database_path_that_cannot_be_one_is_one_clear_line(tmp_path: Path, case: str) -> None:
+    if case == "under_a_file":
+        (tmp_path / "passwd").write_text("root:x:0:0\n")
+        path, needle = tmp_path / "passwd" / "x.db", "cannot make its folder"
+    elif case == "a_directory":
+        path, needle = tmp_path / "d.db", "is a directory"
+        path.mkdir()
+    else:
+        path, needle = tmp_path / "v4.db", "not a repband database (schema 4 but no bands"
+        con = sqlite3.connect(path)
+        con.execute(f"PRAGMA user_version = {len(store.MIGRATIONS)}")
+        con.close()
+        needle = needle.replace("4", str(len(store.MIGRATIONS)))
+    with pytest.raises(store.StoreError) as err:
+        store.Store(path)
+    assert str(err.value).startswith(f"{path}: ") and needle in str(err.value), err.value
+    assert "\n" not in str(err.value)
