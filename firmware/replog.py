@@ -30,6 +30,9 @@ _HEAD = const(8)  # magic 2 + len 1 + type 1 + seq 4
 _TAIL = const(4)
 _SEG_BYTES = const(4096)
 _ID_BYTES = const(8)
+# a rep this close to a logged set's span is that set's (its detail may be dropped when flash is
+# low: the SET record keeps the count); the host counts by the same rule
+DETAIL_MARGIN_MS = const(2000)
 
 BOOT = const(1)  # boot_no u32, reset_cause u8
 REP = const(2)  # t_ms u32 (since boot), exercise u8, rom_cdeg u16, duration_ms u32
@@ -380,8 +383,8 @@ class Log:
         for seq, rtype, fields in recs:
             if rtype == BOOT:
                 boot = fields[0]
-            if rtype == REP and any(b == boot and s - 2000 <= fields[0] <= e + 2000
-                                    for b, s, e in covered):
+            if rtype == REP and any(b == boot and s - DETAIL_MARGIN_MS <= fields[0]
+                                    <= e + DETAIL_MARGIN_MS for b, s, e in covered):
                 dropped += 1
                 continue
             keep.extend(encode(rtype, seq, struct.pack(FORMATS[rtype], *fields)))

@@ -17,6 +17,7 @@ band_ids(), max_seq(uid), counts().
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import os
 import sqlite3
@@ -223,11 +224,36 @@ class Store:
 
     # -- queries ---------------------------------------------------------------------------------
     def daily_counts(self, since: date, until: date) -> list[tuple[date, str, str, int]]:
+        """Reps per day, exercise and side, as the band counted them: every rep with detail,
+        and for a set whose per-rep detail the band dropped (flash low) the reps its SET record
+        counts beyond the detail left (dated by the set's start)."""
         out: dict[tuple[date, str, str], int] = {}
-        for epoch_ms, ex, side in self.db.execute("SELECT epoch_ms, exercise, side FROM rep_times"):
+
+        def add(epoch_ms: int, ex: str, side: str, n: int) -> None:
             d = datetime.fromtimestamp(epoch_ms / 1000).date()
             if since <= d <= until:
-                out[(d, ex, side)] = out.get((d, ex, side), 0) + 1
+                out[(d, ex, side)] = out.get((d, ex, side), 0) + n
+
+        reps: dict[tuple[str, int], list[int]] = {}  # (band, boot) -> t_ms of its reps
+        for epoch_ms, ex, side, uid, boot, t in self.db.execute(
+                "SELECT rt.epoch_ms, rt.exercise, rt.side, r.uid, r.boot_no, r.t_ms "
+                "FROM rep_times rt JOIN reps r ON r.uid = rt.uid AND r.seq = rt.seq"):
+            add(epoch_ms, ex, side, 1)
+            reps.setdefault((uid, boot), []).append(t)
+        for boot_reps in reps.values():
+            boot_reps.sort()
+        margin = replog.DETAIL_MARGIN_MS
+        for uid, boot, start, end, n, ex, side, epoch_ms in self.db.execute(
+                "SELECT s.uid, s.boot_no, s.start_ms, s.end_ms, s.reps, s.exercise, b.side, "
+                "COALESCE((SELECT c.epoch_s * 1000 + (s.start_ms - c.t_ms) FROM clocks c "
+                "          WHERE c.uid = s.uid AND c.boot_no = s.boot_no "
+                "          ORDER BY c.seq DESC LIMIT 1), rec.synced_ms) "
+                "FROM sets s JOIN records rec ON rec.uid = s.uid AND rec.seq = s.seq "
+                "JOIN bands b ON b.uid = s.uid"):
+            ts = reps.get((uid, boot), [])
+            held = bisect.bisect_right(ts, end + margin) - bisect.bisect_left(ts, start - margin)
+            if n > held:
+                add(epoch_ms, ex, side, n - held)
         return [(d, ex, side, n) for (d, ex, side), n in sorted(out.items())]
 
     def rep_roms(self, since: date, until: date) -> list[tuple[date, str, str, float]]:

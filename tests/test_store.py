@@ -252,3 +252,38 @@ def test_a_database_path_that_cannot_be_one_is_one_clear_line(tmp_path: Path, ca
         store.Store(path)
     assert str(err.value).startswith(f"{path}: ") and needle in str(err.value), err.value
     assert "\n" not in str(err.value)
+
+
+def test_reps_whose_detail_the_band_dropped_are_counted_from_their_set(tmp_path: Path) -> None:
+    """A band low on flash drops per-rep detail of logged sets (the SET record keeps the
+    count): progress counts what the band counted, not the REP rows left."""
+    log = replog.Log(str(tmp_path / "log"), seg_bytes=300)
+    log.free_bytes = lambda: 0  # always low: detail of every finished set may go
+    log.boot(1)
+    noon = int(datetime.combine(date.today(), datetime.min.time()).timestamp()) + 12 * 3600
+    log.clock(noon, 0)
+    t, band_counted = 1000, {"clamshell": 0, "leg_lift": 0}
+    for k in range(20):
+        ex = 1 + k % 2
+        start = t
+        for _ in range(10):
+            t += 2500
+            log.rep(t, ex, 3000, 1200)
+        log.set_done(start, t, 10, ex)
+        band_counted[store.EXERCISES[ex]] += 10
+        t += 60_000
+    for _ in range(7):  # a set still open: its detail is its only count
+        t += 2500
+        log.rep(t, 2, 3000, 1200)
+    band_counted["leg_lift"] += 7
+    records = log.records()
+    reps_left = sum(1 for r in records if r[1] == replog.REP)
+    assert reps_left < 207  # detail was dropped
+    with store.open_store(tmp_path / "r.db") as st:
+        with st.db:
+            st.band("b1", "devkit")
+            st.add_records("b1", records, noon * 1000)
+        got = {ex: n for _, ex, _, n in st.daily_counts(date.today(), date.today())}
+    print(f"band counted {sum(band_counted.values())}, REP rows {reps_left}, "
+          f"progress {sum(got.values())}")
+    assert got == band_counted
