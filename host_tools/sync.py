@@ -19,7 +19,7 @@ import binascii
 import sqlite3
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,10 +37,31 @@ class SyncSummary:
     new_reps: int
     acked_seq: int
     seconds: float
+    notes: list[str] = field(default_factory=list)  # faults the band logged, doubts: one line each
 
     def __str__(self) -> str:
-        return (f"band {self.uid} ({self.board}): {self.new_records} new records, "
+        head = (f"band {self.uid} ({self.board}): {self.new_records} new records, "
                 f"{self.new_reps} reps, acknowledged up to {self.acked_seq}, {self.seconds:.1f} s")
+        return "\n".join([head, *(f"  {n}" for n in self.notes)])
+
+
+FAULTS = {  # code -> what the band's FAULT records say, given how many and their details' sum
+    replog.FAULT_DETAIL_DROPPED: lambda n, d: (f"flash low: the band dropped the per-rep detail "
+                                               f"of {d} reps (their sets keep the count)"),
+    replog.FAULT_FLASH_FULL: lambda n, d: (f"fault: flash full, {d} records could not be written "
+                                           "(those reps may be missing); sync more often"),
+    replog.FAULT_I2C: lambda n, d: f"fault: the IMU failed to answer {n} times (samples lost)",
+    replog.FAULT_FIFO_OVERFLOW: lambda n, d: (f"fault: the IMU's FIFO overflowed {n} times "
+                                              f"({d} samples lost)"),
+}
+
+
+def fault_notes(st: store.Store, uid: str, after_seq: int) -> list[str]:
+    """One line per kind of FAULT record stored after `after_seq` (this sync's)."""
+    rows = st.db.execute("SELECT code, COUNT(*), SUM(ABS(detail)) FROM faults WHERE uid = ? "
+                         "AND seq > ? GROUP BY code ORDER BY code", (uid, after_seq))
+    return [FAULTS.get(code, lambda n, d, c=code: f"fault {c}: {n} times")(n, d)
+            for code, n, d in rows]
 
 
 def _exec(transport: Any, code: str) -> str:
@@ -107,6 +128,7 @@ def _sync(port: str, db_path: Path, progress: bool) -> SyncSummary:
             st.band(uid, board, side if side in ("left", "right") else None, info.get("goal"))
             after = st.band_log(uid, str(info.get("log") or ""), int(info.get("last", -1)))
         reps_before = st.counts(uid)["reps"]
+        top_before = st.max_seq(uid)
         new_records = 0
         bar = None
         if progress and sys.stderr.isatty():
@@ -135,7 +157,8 @@ def _sync(port: str, db_path: Path, progress: bool) -> SyncSummary:
         if after > int(info.get("acked", -1)):
             _exec(t, f"import service\nservice.ack({after})")
         new_reps = st.counts(uid)["reps"] - reps_before
-    return SyncSummary(uid, board, new_records, new_reps, after, time.monotonic() - start)
+        notes = fault_notes(st, uid, top_before)
+    return SyncSummary(uid, board, new_records, new_reps, after, time.monotonic() - start, notes)
 
 
 def utc_offset_min() -> int:

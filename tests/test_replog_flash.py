@@ -89,7 +89,7 @@ def test_low_flash_drops_the_detail_of_every_logged_set_not_only_the_oldest(flas
 
 def test_a_never_synced_log_on_full_flash_keeps_every_count_and_says_what_it_lost(
         flash_log) -> None:
-    flash, log = flash_log(48)  # 192 KB, never synced
+    _flash, log = flash_log(48)  # 192 KB, never synced
     log.boot(1)
     done = wear(log, 20_000, seed=2)
     log.close()
@@ -102,7 +102,7 @@ def test_a_never_synced_log_on_full_flash_keeps_every_count_and_says_what_it_los
 
 
 def test_records_that_do_not_fit_are_said_lost_once_the_host_frees_space(flash_log) -> None:
-    flash, log = flash_log(12, min_free=0)
+    _flash, log = flash_log(12, min_free=0)
     log.boot(1)
     seqs = [log.fault(replog.FAULT_I2C, i) for i in range(2000)]  # nothing to drop: fills up
     failed = seqs.count(0)
@@ -116,7 +116,7 @@ def test_records_that_do_not_fit_are_said_lost_once_the_host_frees_space(flash_l
 
 
 def test_boot_on_a_full_flash_does_not_fail(flash_log) -> None:
-    flash, log = flash_log(16, min_free=0)
+    _flash, log = flash_log(16, min_free=0)
     log.boot(1)
     while log.fault(replog.FAULT_I2C, 0):
         pass
