@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from host_tools import firmware, link, store
+from host_tools import BOARDS_DIR, firmware, link, store
 
 replog = firmware.load("replog")
 BATCH = 500  # records per exec and per transaction: what a cut cable makes us fetch again
@@ -38,6 +38,7 @@ class SyncSummary:
     acked_seq: int
     seconds: float
     notes: list[str] = field(default_factory=list)  # faults the band logged, doubts: one line each
+    problem: str = ""  # what keeps the band from counting (its app cannot start), if anything
 
     def __str__(self) -> str:
         head = (f"band {self.uid} ({self.board}): {self.new_records} new records, "
@@ -158,7 +159,9 @@ def _sync(port: str, db_path: Path, progress: bool) -> SyncSummary:
             _exec(t, f"import service\nservice.ack({after})")
         new_reps = st.counts(uid)["reps"] - reps_before
         notes = fault_notes(st, uid, top_before)
-    return SyncSummary(uid, board, new_records, new_reps, after, time.monotonic() - start, notes)
+    problem = info.get("app") or ""
+    return SyncSummary(uid, board, new_records, new_reps, after, time.monotonic() - start, notes,
+                       problem)
 
 
 def utc_offset_min() -> int:
@@ -187,5 +190,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     port = args.port or link.find_port()
-    print(sync(port, args.db, progress=True))
+    summary = sync(port, args.db, progress=True)
+    print(summary)
+    if summary.problem:  # its log is safe, but the band is not counting
+        known = bool(summary.board) and (BOARDS_DIR / f"{summary.board}.json").is_file()
+        fix = "" if "run repband" in summary.problem else (
+            f"; run repband flash --board {summary.board if known else 'BOARD'}")
+        print(f"repband sync: {port}: the band's app cannot start ({summary.problem}){fix}",
+              file=sys.stderr)
+        return link.LinkError.exit_code
     return 0
