@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import signal
 import time
+from pathlib import Path
 
+from host_tools import RepbandError
 from host_tools.virtual_band import VirtualBand
 
 
@@ -18,6 +20,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.flash and Path(args.flash).exists() and not Path(args.flash).is_dir():
+        raise RepbandError(f"{args.flash}: a file, not a folder; --flash names the folder that "
+                           "keeps the band's flash (made if missing)")
+    if args.trace:
+        from host_tools import traceio
+
+        traceio.read_trace(args.trace)  # a broken trace is its one-line error, here
     with VirtualBand(args.board, args.trace, args.flash, args.speed, install=True) as vb:
         print(f"virtual {args.board} on {vb.pty_path}   (try: mpremote connect {vb.pty_path} fs ls)")
         print(f"flash in {vb.flash_dir}; Ctrl-C here stops the band")
