@@ -30,6 +30,9 @@ _HEAD = const(8)  # magic 2 + len 1 + type 1 + seq 4
 _TAIL = const(4)
 _SEG_BYTES = const(4096)
 _ID_BYTES = const(8)
+# a rep this close to a logged set's span is that set's (its detail may be dropped when flash is
+# low: the SET record keeps the count); the host counts by the same rule
+DETAIL_MARGIN_MS = const(2000)
 
 BOOT = const(1)  # boot_no u32, reset_cause u8
 REP = const(2)  # t_ms u32 (since boot), exercise u8, rom_cdeg u16, duration_ms u32
@@ -162,6 +165,9 @@ class Log:
         self._f = None
         self._seg_size = 0
         self.boot_no = 0
+        # records that could not be written (flash full even after making room): said in a
+        # FAULT_FLASH_FULL record as soon as one can be written (after the host frees space)
+        self.lost = 0
 
     # -- files ------------------------------------------------------------------------------
     def segments(self):
@@ -185,12 +191,23 @@ class Log:
         return 0
 
     def _write_u32(self, name, value):
-        # Beside, then renamed: a power cut leaves the old value or the new one.
+        # Beside, then renamed: a power cut leaves the old value or the new one. OSError (flash
+        # full) leaves the old one.
         b = struct.pack("<I", value)
         tmp = self._path(name + ".tmp")
-        with open(tmp, "wb") as f:
-            f.write(b + struct.pack("<I", binascii.crc32(b) & 0xFFFFFFFF))
+        try:
+            with open(tmp, "wb") as f:
+                f.write(b + struct.pack("<I", binascii.crc32(b) & 0xFFFFFFFF))
+        except OSError:
+            self._remove(tmp)
+            raise
         os.rename(tmp, self._path(name))
+
+    def _remove(self, path):
+        try:
+            os.remove(path)
+        except OSError:
+            pass
 
     def _log_id(self):
         try:
@@ -241,14 +258,33 @@ class Log:
 
     # -- writing ----------------------------------------------------------------------------
     def append(self, rtype, *fields):
-        """Write one record; returns its seq (0 if the flash is full even after making room)."""
+        """Write one record; returns its seq (0 if the flash is full even after making room:
+        counted in `lost` and said in a FAULT_FLASH_FULL record once one fits)."""
         if self._f is None or self._seg_size >= self.seg_bytes:
-            self.close()
-            dropped = self._make_room()
+            if not self._switch(False):
+                self.lost += 1
+                return 0
+        if self.lost and self._write(FAULT, FAULT_FLASH_FULL, self.lost):
+            self.lost = 0
+        seq = self._write(rtype, *fields)
+        if not seq and not self.lost and self._switch(True):  # full: make room once, retry
+            seq = self._write(rtype, *fields)
+        if not seq:
+            self.lost += 1
+        return seq
+
+    def _switch(self, full):
+        # A new segment, after making room if flash is low (`full`: a write just failed).
+        self.close()
+        dropped = self._make_room(full)
+        try:
             self._open_segment()
-            if dropped:
-                self._write(FAULT, FAULT_DETAIL_DROPPED, dropped)
-        return self._write(rtype, *fields)
+        except OSError:
+            self._f = None
+            return False
+        if dropped:
+            self._write(FAULT, FAULT_DETAIL_DROPPED, dropped)
+        return True
 
     def _write(self, rtype, *fields):
         fmt = FORMATS[rtype]
@@ -279,8 +315,12 @@ class Log:
     def boot(self, reset_cause):
         self.boot_no = self._last_boot_no() + 1
         # remembered apart from the records too: once the host has taken them and the band has
-        # freed them, boot numbers must still not start again (the host places reps by boot)
-        self._write_u32("boot", self.boot_no)
+        # freed them, boot numbers must still not start again (the host places reps by boot).
+        # Flash full: the BOOT record (if it fits) still says it; the app must start anyway.
+        try:
+            self._write_u32("boot", self.boot_no)
+        except OSError:
+            pass
         self.append(BOOT, self.boot_no, reset_cause)
         self.flush()
 
@@ -327,6 +367,7 @@ class Log:
         The record is data[offset:offset + size] as stored (CRC included)."""
         self.flush()
         segs = self.segments()
+        top = after_seq  # a merge cut short by power loss can leave a copy: yield each seq once
         for k in range(len(segs)):
             # a segment holds only seqs below the next one's first (it is named after its own)
             if k + 1 < len(segs) and int(segs[k + 1][:-4]) <= after_seq + 1:
@@ -334,7 +375,8 @@ class Log:
             with open(self._path(segs[k]), "rb") as f:
                 data = f.read()
             for i, size, rtype, seq in scan(data):
-                if seq > after_seq:
+                if seq > top:
+                    top = seq
                     yield seq, rtype, data, i, size
 
     def records(self, after_seq=0):
@@ -348,10 +390,18 @@ class Log:
     def ack(self, seq):
         """The host stored everything up to seq: remember it (atomically), free what it covers."""
         if seq <= self.acked:
+            self.free_acked()  # a power cut may have come between the ack and the freeing
             return self.acked
         if seq >= self.next_seq:
             seq = self.next_seq - 1
-        self._write_u32("ack", seq)
+        try:
+            self._write_u32("ack", seq)
+        except OSError:
+            # flash full, so not even the ack fits: free what the host has stored (it keeps
+            # it), then say so
+            self.acked = seq
+            self.free_acked()
+            self._write_u32("ack", seq)
         self.acked = seq
         self.free_acked()
         return seq
@@ -375,18 +425,20 @@ class Log:
         except (OSError, AttributeError):
             return 1 << 30
 
-    def _make_room(self):
+    def _make_room(self, full=False):
         # Low on flash: free acknowledged records first, then per-rep detail of logged sets.
-        if self.free_bytes() >= self.min_free:
+        if not full and self.free_bytes() >= self.min_free:
             return 0
         self.free_acked()
-        if self.free_bytes() >= self.min_free:
+        if not full and self.free_bytes() >= self.min_free:
             return 0
         return self.drop_detail()
 
     def drop_detail(self):
-        """Rewrite the oldest closed unacknowledged segment without per-rep records whose set
-        was logged (the SET record keeps the count): never drops an unsynced count."""
+        """Rewrite the closed segments without per-rep records whose set was logged (the SET
+        record keeps the count), merging neighbours whose records then fit in one segment: a
+        file holds whole blocks of flash, so only fewer files free space. Never drops an
+        unsynced count. Returns how many REP records went."""
         segs = self.segments()
         if len(segs) < 2:
             return 0
@@ -398,32 +450,56 @@ class Log:
             elif rtype == SET:
                 f = fields_at(data, i, SET)
                 covered.append((boot, f[0], f[1]))
-        name = segs[0]
-        with open(self._path(name), "rb") as f:
-            recs = decode(f.read())
-        boot = self._boot_before(recs[0][0]) if recs else 0
-        keep = bytearray()
-        dropped = 0
-        for seq, rtype, fields in recs:
-            if rtype == BOOT:
-                boot = fields[0]
-            if rtype == REP and any(b == boot and s - 2000 <= fields[0] <= e + 2000
-                                    for b, s, e in covered):
-                dropped += 1
+        boot = 0
+        top = 0
+        dropped = 0  # REP records gone from files rewritten
+        group = []  # closed segments to become one file (named after the first)
+        out = bytearray()
+        drops = 0  # REP records the group's file leaves out
+        merged = False
+        for name in segs[:-1]:  # the last segment is the open one
+            with open(self._path(name), "rb") as f:
+                recs = decode(f.read())
+            kept = bytearray()
+            n = 0
+            for seq, rtype, fields in recs:
+                if seq <= top:  # a copy left by a merge cut short
+                    merged = True
+                    continue
+                top = seq
+                if rtype == BOOT:
+                    boot = fields[0]
+                if rtype == REP and any(b == boot and s - DETAIL_MARGIN_MS <= fields[0]
+                                        <= e + DETAIL_MARGIN_MS for b, s, e in covered):
+                    n += 1
+                    continue
+                kept.extend(encode(rtype, seq, pack(rtype, fields)))
+            if group and len(out) + len(kept) <= self.seg_bytes:
+                group.append(name)
+                out.extend(kept)
+                drops += n
+                merged = True
                 continue
-            keep.extend(encode(rtype, seq, pack(rtype, fields)))
-        if dropped:
-            tmp = self._path("compact.tmp")
-            with open(tmp, "wb") as f:
-                f.write(keep)
-            os.rename(tmp, self._path(name))
+            if drops or merged:
+                if not self._rewrite(group, out):
+                    return dropped
+                dropped += drops
+            group, out, drops, merged = [name], kept, n, False
+        if (drops or merged) and self._rewrite(group, out):
+            dropped += drops
         return dropped
 
-    def _boot_before(self, seq):
-        boot = 0
-        for s, rtype, data, i, _ in self.walk(0):
-            if s >= seq:
-                break
-            if rtype == BOOT:
-                boot = fields_at(data, i, BOOT)[0]
-        return boot
+    def _rewrite(self, names, data):
+        # names[0] becomes `data` (beside, then renamed), then the rest go. A power cut between
+        # leaves copies in the rest, which walk and drop_detail skip (each seq once).
+        tmp = self._path("compact.tmp")
+        try:
+            with open(tmp, "wb") as f:
+                f.write(data)
+        except OSError:
+            self._remove(tmp)
+            return False
+        os.rename(tmp, self._path(names[0]))
+        for name in names[1:]:
+            os.remove(self._path(name))
+        return True

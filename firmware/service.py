@@ -58,7 +58,23 @@ def hello():
     cfg = settings.load()
     print("RB-HELLO " + json.dumps({"repband": PROTOCOL, "fw": VERSION, "board": board,
                                     "uid": _uid(), "log": log_id, "last": last, "acked": acked,
-                                    "goal": cfg["goal"], "side": cfg["side"]}))
+                                    "goal": cfg["goal"], "side": cfg["side"],
+                                    "app": _app_problem()}))
+
+
+def _app_problem():
+    # Why the app cannot start ("" if it can): what main.py meets loading its board.
+    try:
+        import board
+    except ImportError:
+        return "no board module: run repband flash --board BOARD"
+    try:
+        board.load(settings.load().get("board"))
+    except board.BoardError as exc:
+        return str(exc)[:200]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return ("board file unreadable (%r): run repband flash --board BOARD" % (exc,))[:200]
+    return ""
 
 
 def export(after_seq, max_records=500):

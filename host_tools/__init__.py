@@ -1,6 +1,21 @@
 """repband host tools: the laptop side of the band (trace I/O, replay, evaluation, band link, sync)."""
 
-from pathlib import Path
+import sys
+
+
+def _quiet_interrupt(kind, value, tb) -> None:
+    # Ctrl-C while Python is still importing a command (before the CLI's own handler) is one
+    # line too, not a traceback
+    if issubclass(kind, KeyboardInterrupt):
+        print("repband: interrupted", file=sys.stderr)
+    else:
+        sys.__excepthook__(kind, value, tb)
+
+
+if sys.excepthook is sys.__excepthook__:
+    sys.excepthook = _quiet_interrupt
+
+from pathlib import Path  # noqa: E402  (after the hook)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FIRMWARE_DIR = REPO_ROOT / "firmware"

@@ -12,6 +12,13 @@ import sys
 
 from host_tools import RepbandError
 
+
+class _Parser(argparse.ArgumentParser):
+    """A usage error is one line (naming the command and where its help is), exit code 2."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
 # name -> (module, one-line help)
 COMMANDS = {
     "replay": ("host_tools.replay", "replay traces through the band's counter, one JSON line each"),
@@ -52,7 +59,7 @@ def _chosen(argv: list[str]) -> str | None:
 def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     """Only the chosen command's module is imported (so `repband --help` and each command start
     fast, and a command whose module is not built yet is just left out)."""
-    parser = argparse.ArgumentParser(prog="repband", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="repband", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", help="print repband's version and exit",
                         version=f"repband {version()} (band firmware {_firmware_version()})")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -88,19 +95,41 @@ def _firmware_version() -> str:
     return m.group(1) if m else "unknown"
 
 
+def _from_interrupt(exc: BaseException | None) -> bool:
+    seen = 0
+    while exc is not None and seen < 20:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Exit codes: 0 done, 1 an error (a file, the database), 2 a usage error (arguments, a
+    broken trace or labels file), 3 a band or link problem; 130 interrupted."""
     argv = sys.argv[1:] if argv is None else argv
-    parser = build_parser(argv)
-    args = parser.parse_args(argv)
+    command = _chosen(argv) or "repband"
+    debug = "--debug" in argv
     try:
+        parser = build_parser(argv)  # (imports the command's module: Ctrl-C may come here)
+        args = parser.parse_args(argv)
+        command = args.command
         return int(args._run(args) or 0)
     except RepbandError as exc:
-        if args.debug:
+        if debug:
             raise
-        print(f"repband {args.command}: {exc}", file=sys.stderr)
+        print(f"repband {command}: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print(f"repband {args.command}: interrupted", file=sys.stderr)
+        if debug:
+            raise
+        print(f"repband {command}: interrupted", file=sys.stderr)
+        return 130
+    except ImportError as exc:  # numpy turns a Ctrl-C during its import into an ImportError
+        if debug or not _from_interrupt(exc):
+            raise
+        print(f"repband {command}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0

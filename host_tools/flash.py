@@ -375,6 +375,10 @@ def deploy(
         if name.startswith(BOARDS_ON_BAND + "/") and name not in files:
             transport.fs_rmfile("/" + name)
             result.removed.append(name)
+    # The settings may name the board the band was set up as before (whose file just went):
+    # the app would not start. They name this one now.
+    if _name_board_in_settings(transport, board_name):
+        result.written.append(SETTINGS_FILE_ON_BAND)
     # A stale source or compiled twin would shadow or confuse the import (.py wins over .mpy).
     for name in files:
         stem, ext = os.path.splitext(name)
@@ -392,6 +396,19 @@ def deploy(
                 )
             bar.update(1)
     return result
+
+
+def _name_board_in_settings(transport: Any, board_name: str) -> bool:
+    """If the band's settings name another board, name `board_name` there (written beside,
+    renamed); whether they changed."""
+    path = "/" + SETTINGS_FILE_ON_BAND
+    out = transport.exec(
+        f"import json, os\ntry:\n with open({path!r}) as f:\n  c = json.load(f)\n"
+        "except (OSError, ValueError):\n c = None\n"
+        f"if isinstance(c, dict) and c.get('board', {board_name!r}) != {board_name!r}:\n"
+        f" c['board'] = {board_name!r}\n with open({path + '.tmp'!r}, 'w') as f:\n"
+        f"  json.dump(c, f)\n os.rename({path + '.tmp'!r}, {path!r})\n print('RB-BOARD-SET')\n")
+    return b"RB-BOARD-SET" in out
 
 
 def _sha(data: bytes) -> bytes:
@@ -471,9 +488,23 @@ def flash(
 
     if port is None:
         port = link.find_port()
-    # leaving the session soft-resets the band: it boots the new firmware
-    with link.raw_session(port, require_repband=False) as transport:
-        result = deploy(transport, port, board_name, show=show)
+    from mpremote.transport import TransportError
+
+    again = (f"run repband flash --board {board_name} again (each file is written beside the old "
+             "one, then renamed: none is left half-written)")
+    try:
+        # leaving the session soft-resets the band: it boots the new firmware
+        with link.raw_session(port, require_repband=False) as transport:
+            result = deploy(transport, port, board_name, show=show)
+    except OSError:  # pyserial's SerialException: the port hung up
+        raise link.LinkError(f"{port}: the port went away during flash (cable pulled?); plug the "
+                             f"band in and {again}") from None
+    except TransportError as exc:
+        raise link.LinkError(f"{port}: the band stopped answering during flash ({exc}); "
+                             f"{again}") from None
+    except (SyntaxError, ValueError):  # what mpremote's eval makes of a reply that is not Python
+        raise link.LinkError(f"{port}: the REPL answered nothing readable; is this a MicroPython "
+                             "board? (a new one: repband flash --firmware IMAGE.bin)") from None
     return port, result
 
 

@@ -13,7 +13,9 @@ import fcntl
 import io
 import json
 import os
-from collections.abc import Iterator
+import re
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,9 @@ PROTOCOL = 2  # the band service's protocol this repband speaks (firmware/servic
 REPL_TIMEOUT_S = 10.0  # mpremote's own wait for the raw REPL
 PROBE_TIMEOUT_S = 2.0  # asking a candidate port who it is, when several qualify
 READ_TIMEOUT_S = 2.0  # one serial read (mpremote waits this long for a 2-byte reply)
+# the longest one reply may take (a sync batch is ~3 s at 115200 baud): mpremote's own waits end
+# only when nothing arrives, so a device that never stops sending would hold us for ever
+REPLY_TIMEOUT_S = 60.0
 # USB bridges found on ESP32 boards: (vendor, product) -> name
 USB_IDS = {
     (0x10C4, 0xEA60): "CP210x",
@@ -184,6 +189,7 @@ def open_raw(port: str, timeout_s: float | None = None) -> Any:
                                     timeout=min(READ_TIMEOUT_S, timeout_s))
     except TransportError as exc:
         raise _cannot_open(port, str(exc)) from None
+    _bound_replies(transport, REPLY_TIMEOUT_S if timeout_s == REPL_TIMEOUT_S else timeout_s)
     try:
         # mpremote prints what it got instead of a prompt: keep that off our one-line errors
         with contextlib.redirect_stdout(io.StringIO()):
@@ -203,6 +209,40 @@ def open_raw(port: str, timeout_s: float | None = None) -> Any:
     return transport
 
 
+def _bound_replies(transport: Any, limit_s: float) -> None:
+    """Every wait for a reply on `transport` ends within `limit_s`, as a TransportError saying
+    so: mpremote's read_until checks its timeouts only while nothing arrives, so a device that
+    never stops sending would hold it for ever."""
+    from mpremote.transport import TransportError
+
+    real = transport.read_until
+    ser = transport.serial
+
+    class Endless(Exception):
+        pass
+
+    def read_until(min_num_bytes, ending, timeout=10, data_consumer=None, timeout_overall=None):
+        limit = limit_s if timeout_overall is None else min(timeout_overall, limit_s)
+        deadline = time.monotonic() + limit
+        read = ser.read
+
+        def bounded_read(n: int = 1) -> bytes:
+            if time.monotonic() > deadline:
+                raise Endless
+            return read(n)
+
+        ser.read = bounded_read  # (an attribute of this Serial object only, for this wait)
+        try:
+            return real(min_num_bytes, ending, timeout, data_consumer, timeout_overall)
+        except Endless:
+            raise TransportError(f"it kept sending for {limit:g} s without ending its reply; "
+                                 "is this a repband?") from None
+        finally:
+            del ser.read
+
+    transport.read_until = read_until
+
+
 def hello(transport: Any, port: str = "the band", timeout_s: float = REPL_TIMEOUT_S) -> dict:
     """Who the band is (its service's hello); not checked against our protocol."""
     from mpremote.transport import TransportError
@@ -213,7 +253,7 @@ def hello(transport: Any, port: str = "the band", timeout_s: float = REPL_TIMEOU
         raise LinkError(f"{port}: the port went away (cable pulled?); plug the band in and try "
                         "again", "port went away") from None
     except TransportError as exc:
-        raise LinkError(f"{port}: stopped answering ({exc})", "stopped answering") from None
+        raise LinkError(f"{port}: no proper answer ({exc})", "no proper answer") from None
     if err:
         text = err.decode(errors="replace")
         if "ImportError" in text and "service" in text:
@@ -232,10 +272,52 @@ def hello(transport: Any, port: str = "the band", timeout_s: float = REPL_TIMEOU
         raise LinkError(f"{port}: answered {out.decode(errors='replace').strip()[:80]!r}, not a "
                         "repband hello", "MicroPython, not a repband")
     try:
-        return json.loads(line[len("RB-HELLO "):])
-    except ValueError:
+        info = json.loads(line[len("RB-HELLO "):])
+    except (ValueError, RecursionError):
         raise LinkError(f"{port}: a garbled hello ({line[:80]!r}); run repband flash --board "
                         "BOARD", "repband, garbled hello") from None
+    problem = hello_problem(info)
+    if problem:
+        raise LinkError(f"{port}: the band's hello is not a repband's ({problem}); run repband "
+                        "flash --board BOARD", "repband, garbled hello")
+    return info
+
+
+_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+
+
+def _int(v: Any, lo: int, hi: int) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi
+
+
+# what a hello may hold (protocol 2): field -> (check, required)
+HELLO_FIELDS: dict[str, tuple[Callable[[Any], bool], bool]] = {
+    "repband": (lambda v: _int(v, 0, 1 << 16), True),
+    "uid": (lambda v: isinstance(v, str) and bool(_NAME.fullmatch(v)), True),
+    "board": (lambda v: v is None or (isinstance(v, str) and bool(_NAME.fullmatch(v))), False),
+    "fw": (lambda v: isinstance(v, str) and len(v) <= 32, False),
+    "log": (lambda v: isinstance(v, str) and bool(re.fullmatch(r"[0-9a-f]{0,32}|-", v)), False),
+    "last": (lambda v: _int(v, -1, 0xFFFFFFFF), False),
+    "acked": (lambda v: _int(v, -1, 0xFFFFFFFF), False),
+    "goal": (lambda v: _int(v, 1, 1000), False),
+    "side": (lambda v: v in ("left", "right", "unknown"), False),
+    "app": (lambda v: isinstance(v, str) and len(v) <= 200, False),
+}
+
+
+def hello_problem(info: Any) -> str:
+    """What is wrong with a hello off the wire ("" if nothing): everything in it is checked
+    before it is used or stored."""
+    if not isinstance(info, dict):
+        return f"a {type(info).__name__}, not an object"
+    for key, (ok, required) in HELLO_FIELDS.items():
+        if key not in info:
+            if required:
+                return f"no {key}"
+            continue
+        if not ok(info[key]):
+            return f"{key} = {json.dumps(info[key])[:40]}"
+    return ""
 
 
 def _has_counter(transport: Any) -> bool:

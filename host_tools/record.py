@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import binascii
+import math
 import struct
 import time
 from collections.abc import Callable
@@ -224,6 +225,7 @@ def record(
     *,
     say: Callable[[str], None] = print,
     stop: Callable[[], bool] | None = None,
+    force: bool = False,
 ) -> Recording:
     from host_tools import link, traceio
 
@@ -231,6 +233,9 @@ def record(
         raise RepbandError(f"{out}: a trace file must end in .csv")
     if not out.parent.exists():
         raise RepbandError(f"{out.parent}: no such directory")
+    if out.exists() and not force:
+        raise RepbandError(f"{out}: already exists (a recording?); name another file, or add "
+                           "--force to replace it")
     from host_tools.status_line import StatusLine
 
     live: list[LiveReps] = []
@@ -283,13 +288,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--port", help="serial port of the band (default: find it)")
     parser.add_argument(
-        "--seconds", type=float, default=0, help="stop after this long (default: until Ctrl-C)"
+        "--seconds", type=_positive_seconds, default=None,
+        help="stop after this long (default: until Ctrl-C)"
     )
+    parser.add_argument("--force", action="store_true", help="replace an existing --out file")
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        v = math.nan
+    if not (math.isfinite(v) and v > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds above 0 (leave "
+                                         "--seconds out to record until Ctrl-C)")
+    return v
 
 
 def run(args: argparse.Namespace) -> int:
     from host_tools import link
 
     port = args.port or link.find_port()
-    record(port, args.out, args.seconds, say=lambda s: print(s, flush=True))
+    record(port, args.out, args.seconds or 0, say=lambda s: print(s, flush=True),
+           force=args.force)
     return 0

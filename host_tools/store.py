@@ -18,6 +18,7 @@ max_seq(uid), counts().
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import os
 import sqlite3
@@ -118,24 +119,71 @@ def default_path() -> Path:
     return Path(user_data_dir("repband")) / "repband.db"
 
 
+LOCK_TIMEOUT_S = 5.0  # how long to wait for another program's write (a sync) to finish
+TABLES = ("bands", "records", "reps", "sets", "boots", "clocks", "faults", "rep_times")
+
+
+def problem(path: Path, exc: sqlite3.Error) -> str:
+    """One line for what SQLite said about the database at `path`, and what to do."""
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return (f"{path}: locked by another program (a repband sync still running?); wait for it "
+                "to finish, or close it, and try again")
+    if "readonly" in text:
+        return f"{path}: read-only; make it writable or name another with --db"
+    if "disk I/O" in text or "full" in text:
+        return f"{path}: cannot write ({text}); free some disk space or name another with --db"
+    return f"{path}: not a repband database ({text}); name another with --db"
+
+
 class Store:
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.is_dir():
+            raise StoreError(f"{self.path}: is a directory, not a database; name a file with --db")
         try:
-            self.db = sqlite3.connect(self.path)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"{self.path}: cannot make its folder ({exc.strerror}); name "
+                             "another with --db") from None
+        try:
+            self.db = sqlite3.connect(self.path, timeout=LOCK_TIMEOUT_S)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot open ({exc}); name another with --db") from None
+        try:
             self.migrate()
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: not a repband database ({exc}); name another with --db") from None
+            self._check_tables()
+        except sqlite3.Error as exc:
+            self.db.close()
+            raise StoreError(problem(self.path, exc)) from None
+        except StoreError:
+            self.db.close()
+            raise
 
     def migrate(self) -> None:
+        """Each migration in one transaction with the schema version it makes: killed at any
+        statement, the database is left at the version before it, and the next run redoes it."""
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
         if version > len(MIGRATIONS):
             raise StoreError(f"{self.path}: made by a newer repband (schema {version}); update repband")
         for v in range(version, len(MIGRATIONS)):
-            with self.db:
-                self.db.executescript(MIGRATIONS[v])
-                self.db.execute(f"PRAGMA user_version = {v + 1}")
+            self.db.commit()
+            try:
+                # executescript runs it all as given: BEGIN ... COMMIT is one transaction
+                self.db.executescript(f"BEGIN IMMEDIATE;\n{MIGRATIONS[v]}\n"
+                                      f"PRAGMA user_version = {v + 1};\nCOMMIT;")
+            except BaseException:
+                if self.db.in_transaction:
+                    self.db.rollback()
+                raise
+
+    def _check_tables(self) -> None:
+        have = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master")}
+        missing = [t for t in TABLES if t not in have]
+        if missing:
+            raise StoreError(f"{self.path}: not a repband database (schema "
+                             f"{self.db.execute('PRAGMA user_version').fetchone()[0]} but no "
+                             f"{', '.join(missing)}); name another with --db")
 
     def close(self) -> None:
         self.db.close()
@@ -229,13 +277,39 @@ class Store:
     # -- queries ---------------------------------------------------------------------------------
     def daily_counts(self, since: date, until: date,
                      uid: str | None = None) -> list[tuple[date, str, str, int]]:
-        """Reps per (local day, exercise, side), the side each rep was counted with."""
+        """Reps per (local day, exercise, side) as the band counted them, with the side each rep
+        was counted with: every rep with detail, and for a set whose per-rep detail the band
+        dropped (flash low) the reps its SET record counts beyond the detail left (dated by the
+        set's start)."""
         out: dict[tuple[date, str, str], int] = {}
-        for epoch_ms, ex, side in self.db.execute(
-                "SELECT epoch_ms, exercise, side FROM rep_times" + _band_filter(uid), _args(uid)):
+
+        def add(epoch_ms: int, ex: str, side: str, n: int) -> None:
             d = _local_day(epoch_ms)
             if since <= d <= until:
-                out[(d, ex, side)] = out.get((d, ex, side), 0) + 1
+                out[(d, ex, side)] = out.get((d, ex, side), 0) + n
+
+        reps: dict[tuple[str, int], list[int]] = {}  # (band, boot) -> t_ms of its reps
+        for epoch_ms, ex, side, u, boot, t in self.db.execute(
+                "SELECT rt.epoch_ms, rt.exercise, rt.side, r.uid, r.boot_no, r.t_ms "
+                "FROM rep_times rt JOIN reps r ON r.uid = rt.uid AND r.seq = rt.seq"
+                + _band_filter(uid).replace("uid", "rt.uid"), _args(uid)):
+            add(epoch_ms, ex, side, 1)
+            reps.setdefault((u, boot), []).append(t)
+        for boot_reps in reps.values():
+            boot_reps.sort()
+        margin = replog.DETAIL_MARGIN_MS
+        for u, boot, start, end, n, ex, side, epoch_ms in self.db.execute(
+                "SELECT s.uid, s.boot_no, s.start_ms, s.end_ms, s.reps, s.exercise, "
+                "COALESCE(s.side, 'unknown'), "
+                "COALESCE((SELECT c.epoch_s * 1000 + (s.start_ms - c.t_ms) FROM clocks c "
+                "          WHERE c.uid = s.uid AND c.boot_no = s.boot_no "
+                "          ORDER BY c.seq DESC LIMIT 1), rec.synced_ms) "
+                "FROM sets s JOIN records rec ON rec.uid = s.uid AND rec.seq = s.seq"
+                + _band_filter(uid).replace("uid", "s.uid"), _args(uid)):
+            ts = reps.get((u, boot), [])
+            held = bisect.bisect_right(ts, end + margin) - bisect.bisect_left(ts, start - margin)
+            if n > held:
+                add(epoch_ms, ex, side, n - held)
         return [(d, ex, side, n) for (d, ex, side), n in sorted(out.items())]
 
     def rep_roms(self, since: date, until: date,

@@ -19,12 +19,12 @@ import binascii
 import sqlite3
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Callable
 from typing import Any
 
-from host_tools import firmware, link, store
+from host_tools import BOARDS_DIR, firmware, link, store
 
 replog = firmware.load("replog")
 BATCH = 500  # records per exec and per transaction: what a cut cable makes us fetch again
@@ -38,10 +38,32 @@ class SyncSummary:
     new_reps: int
     acked_seq: int
     seconds: float
+    notes: list[str] = field(default_factory=list)  # faults the band logged, doubts: one line each
+    problem: str = ""  # what keeps the band from counting (its app cannot start), if anything
 
     def __str__(self) -> str:
-        return (f"band {self.uid} ({self.board}): {self.new_records} new records, "
+        head = (f"band {self.uid} ({self.board}): {self.new_records} new records, "
                 f"{self.new_reps} reps, acknowledged up to {self.acked_seq}, {self.seconds:.1f} s")
+        return "\n".join([head, *(f"  {n}" for n in self.notes)])
+
+
+FAULTS = {  # code -> what the band's FAULT records say, given how many and their details' sum
+    replog.FAULT_DETAIL_DROPPED: lambda n, d: (f"flash low: the band dropped the per-rep detail "
+                                               f"of {d} reps (their sets keep the count)"),
+    replog.FAULT_FLASH_FULL: lambda n, d: (f"fault: flash full, {d} records could not be written "
+                                           "(those reps may be missing); sync more often"),
+    replog.FAULT_I2C: lambda n, d: f"fault: the IMU failed to answer {n} times (samples lost)",
+    replog.FAULT_FIFO_OVERFLOW: lambda n, d: (f"fault: the IMU's FIFO overflowed {n} times "
+                                              f"({d} samples lost)"),
+}
+
+
+def fault_notes(st: store.Store, uid: str, after_seq: int) -> list[str]:
+    """One line per kind of FAULT record stored after `after_seq` (this sync's)."""
+    rows = st.db.execute("SELECT code, COUNT(*), SUM(ABS(detail)) FROM faults WHERE uid = ? "
+                         "AND seq > ? GROUP BY code ORDER BY code", (uid, after_seq))
+    return [FAULTS.get(code, lambda n, d, c=code: f"fault {c}: {n} times")(n, d)
+            for code, n, d in rows]
 
 
 def _exec(transport: Any, code: str) -> str:
@@ -96,7 +118,7 @@ def sync(port: str, db: str | Path | None = None, progress: bool = False,
     try:
         return _sync(port, db_path, progress, clock)
     except sqlite3.Error as exc:
-        raise store.StoreError(f"{db_path}: {exc}") from None
+        raise store.StoreError(store.problem(db_path, exc)) from None
 
 
 def _sync(port: str, db_path: Path, progress: bool, clock: Callable[[], float]) -> SyncSummary:
@@ -110,6 +132,7 @@ def _sync(port: str, db_path: Path, progress: bool, clock: Callable[[], float]) 
             st.band(uid, board, side if side in ("left", "right") else None, info.get("goal"))
             after = st.band_log(uid, str(info.get("log") or ""), int(info.get("last", -1)))
         reps_before = st.counts(uid)["reps"]
+        top_before = st.max_seq(uid)
         new_records = 0
         bar = None
         if progress and sys.stderr.isatty():
@@ -138,7 +161,10 @@ def _sync(port: str, db_path: Path, progress: bool, clock: Callable[[], float]) 
         if after > int(info.get("acked", -1)):
             _exec(t, f"import service\nservice.ack({after})")
         new_reps = st.counts(uid)["reps"] - reps_before
-    return SyncSummary(uid, board, new_records, new_reps, after, time.monotonic() - start)
+        notes = fault_notes(st, uid, top_before)
+    problem = info.get("app") or ""
+    return SyncSummary(uid, board, new_records, new_reps, after, time.monotonic() - start, notes,
+                       problem)
 
 
 def utc_offset_min() -> int:
@@ -155,8 +181,9 @@ def _commit(st: store.Store, db_path: Path, uid: str, records: list, synced_ms: 
         with st.db:  # one transaction: all of the batch or none of it
             return st.add_records(uid, records, synced_ms)
     except sqlite3.Error as exc:
-        raise store.StoreError(f"{db_path}: cannot store the band's records ({exc}); the band "
-                               "keeps every record not stored") from None
+        why = (store.problem(db_path, exc) if "locked" in str(exc) else
+               f"{db_path}: cannot store the band's records ({exc})")
+        raise store.StoreError(f"{why}; the band keeps every record not stored") from None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -166,5 +193,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     port = args.port or link.find_port()
-    print(sync(port, args.db, progress=True))
+    summary = sync(port, args.db, progress=True)
+    print(summary)
+    if summary.problem:  # its log is safe, but the band is not counting
+        known = bool(summary.board) and (BOARDS_DIR / f"{summary.board}.json").is_file()
+        fix = "" if "run repband" in summary.problem else (
+            f"; run repband flash --board {summary.board if known else 'BOARD'}")
+        print(f"repband sync: {port}: the band's app cannot start ({summary.problem}){fix}",
+              file=sys.stderr)
+        return link.LinkError.exit_code
     return 0

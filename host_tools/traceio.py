@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,13 @@ GYRO_COLUMNS = ("gx", "gy", "gz")
 MIN_RATE_HZ = 20
 MAX_RATE_HZ = 200
 EXERCISES = ("clamshell", "leg_lift", "other")
+# A number as a trace writes one: ASCII digits, an optional sign, point and exponent (Python's
+# float() also takes "1_000", fullwidth digits, "infinity" and surrounding spaces).
+_NUMBER = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*|\s*[+-]?(?:nan|inf)\s*",
+                     re.ASCII | re.IGNORECASE)
+MAX_T_MS = 2**31 - 1  # 24.8 days from the trace's start; beyond is a broken clock
+LIMITS = {"ax": 100.0, "ay": 100.0, "az": 100.0, "gx": 1e4, "gy": 1e4, "gz": 1e4}  # g, deg/s
+MAX_LABEL_MS = 2**53  # exact in a float, and in numpy's int64
 TARGET_EXERCISES = ("clamshell", "leg_lift")
 
 
@@ -140,14 +148,18 @@ def read_trace(path: str | Path) -> Trace:
             raise _fail(path, lineno, f"{len(cells)} values, header has {ncol}",
                         "every row needs one value per column")
         for j, cell in enumerate(cells):
-            try:
-                v = float(cell)
-            except ValueError:
-                raise _fail(path, lineno, f"{header[j]} = {cell.strip()!r} is not a number",
-                            "fix or remove the row") from None
+            if not _NUMBER.fullmatch(cell):
+                raise _fail(path, lineno, f"{header[j]} = {cell.strip()[:40]!r} is not a number",
+                            "fix or remove the row")
+            v = float(cell)
             if not math.isfinite(v):
                 raise _fail(path, lineno, f"{header[j]} = {cell.strip()!r} is not finite",
                             "fix or remove the row")
+            limit = MAX_T_MS if header[j] == "t_ms" else LIMITS[header[j]]
+            low = 0 if header[j] == "t_ms" else -limit
+            if not low <= v <= limit:
+                raise _fail(path, lineno, f"{header[j]} = {cell.strip()[:40]} is out of range "
+                            f"({low:g}..{limit:g})", "fix or remove the row")
             values[k, j] = v
     col = {name: j for j, name in enumerate(header)}
     t = values[:, col["t_ms"]]
@@ -191,6 +203,14 @@ def _sample_rate(path: Path, meta: dict[str, str], t_ms: np.ndarray) -> float:
     return rate
 
 
+def _write_text(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise RepbandError(f"{path}: cannot write ({exc.strerror}); check that its folder "
+                           "exists and is writable") from None
+
+
 def write_trace(path: str | Path, trace: Trace) -> None:
     """Write `trace` to `path` (metadata first, `format` and `sample_rate_hz`, `axes` included)."""
     path = Path(path)
@@ -209,7 +229,7 @@ def write_trace(path: str | Path, trace: Trace) -> None:
         if g is not None:
             row += f",{g[k, 0]:.3f},{g[k, 1]:.3f},{g[k, 2]:.3f}"
         out.append(row)
-    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+    _write_text(path, "\n".join(out) + "\n")
 
 
 def labels_path_for(trace_path: str | Path) -> Path:
@@ -223,6 +243,13 @@ def read_labels(path: str | Path) -> Labels:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise _fail(path, None, "no such labels file", "write one with 'repband label'") from None
+    except IsADirectoryError:
+        raise _fail(path, None, "is a directory, not a labels file",
+                    "move it away or write one with 'repband label'") from None
+    except RecursionError:
+        raise _fail(path, None, "nested too deep to be labels", "see trace-format.md") from None
+    except OSError as exc:
+        raise _fail(path, None, f"cannot read ({exc.strerror})", "check permissions") from None
     except UnicodeDecodeError:
         raise _fail(path, None, "not UTF-8 text", "save it as UTF-8 JSON") from None
     except json.JSONDecodeError as exc:
@@ -256,8 +283,8 @@ def _label_set(path: Path, k: int, s: object) -> LabelSet:
     ints = {}
     for key in ("start_ms", "end_ms"):
         v = s.get(key)
-        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
-            raise bad(f"{key} {v!r} is not a whole number of ms >= 0", "fix it")
+        if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= MAX_LABEL_MS:
+            raise bad(f"{key} {str(v)[:40]} is not a whole number of ms in 0..2**53", "fix it")
         ints[key] = v
     if ints["end_ms"] < ints["start_ms"]:
         raise bad(f"ends ({ints['end_ms']}) before it starts ({ints['start_ms']})", "swap or fix")
@@ -265,12 +292,13 @@ def _label_set(path: Path, k: int, s: object) -> LabelSet:
     if reps is None:
         if exercise != "other":
             raise bad("reps is null", "a clamshell or leg_lift set needs its true count")
-    elif not isinstance(reps, int) or isinstance(reps, bool) or reps < 0:
-        raise bad(f"reps {reps!r} is not a whole number >= 0", "fix it")
+    elif not isinstance(reps, int) or isinstance(reps, bool) or not 0 <= reps <= MAX_LABEL_MS:
+        raise bad(f"reps {str(reps)[:40]} is not a whole number >= 0", "fix it")
     rep_ms = s.get("rep_ms")
     if rep_ms is not None:
         if not isinstance(rep_ms, list) or not all(
-            isinstance(x, int) and not isinstance(x, bool) for x in rep_ms
+            isinstance(x, int) and not isinstance(x, bool) and abs(x) <= MAX_LABEL_MS
+            for x in rep_ms
         ):
             raise bad("rep_ms is not a list of whole ms", "fix it")
     name = s.get("name")
@@ -290,7 +318,7 @@ def write_labels(path: str | Path, labels: Labels) -> None:
             d["name"] = s.name
         sets.append(d)
     doc = {"format": LABELS_FORMAT, "sets": sets, "notes": labels.notes}
-    Path(path).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    _write_text(Path(path), json.dumps(doc, indent=2) + "\n")
 
 
 def find_traces(paths: list[str | Path]) -> list[Path]:

@@ -182,3 +182,38 @@ def test_deploy_lands_files_then_skips_then_redeploys_a_change(
         transport.fs_writefile("/recorder.mpy", b"x" * size)
     _, fourth = flash.flash(BOARD, port, show=False)
     assert fourth.written == ["recorder.mpy"]
+
+
+def test_flashing_another_board_names_it_in_the_settings_and_sync_says_when_the_app_cannot_start(
+    virtual_band: tuple, tmp_path: Path, capsys
+) -> None:
+    from host_tools import cli, link
+
+    vb, flash_dir = virtual_band
+    port = vb.pty_path
+    flash.flash(BOARD, port, show=False)
+    settings = json.loads((flash_dir / "config.json").read_text())
+
+    def set_config(cfg: dict) -> None:  # as a user's `repband config` left them
+        with link.raw_session(port, require_repband=False) as t:
+            t.fs_writefile("/config.json", json.dumps(cfg).encode())
+
+    set_config({**settings, "board": BOARD, "goal": 77})
+    other = "esp32_devkitc_mpu6050"
+    _, result = flash.flash(other, port, show=False)  # the band set up as BOARD, now another
+    assert sorted(p.name for p in (flash_dir / "boards").iterdir()) == [f"{other}.json"]
+    now = json.loads((flash_dir / "config.json").read_text())
+    assert now == {**settings, "board": other, "goal": 77}  # the user's settings kept
+    assert flash.SETTINGS_FILE_ON_BAND in result.written
+    with link.raw_session(port) as t:
+        assert t.band_info["app"] == "" and t.band_info["board"] == other
+
+    # settings naming a board the band has no file for: sync stores the log and says so
+    set_config({**now, "board": "nosuch"})
+    code = cli.main(["sync", "--port", port, "--db", str(tmp_path / "r.db")])
+    cap = capsys.readouterr()
+    assert code == link.LinkError.exit_code
+    assert cap.out.startswith("band ") and "new records" in cap.out
+    assert cap.err.count("\n") == 1 and cap.err.startswith(
+        f"repband sync: {port}: the band's app cannot start (unknown board 'nosuch'"), cap.err
+    assert "run repband flash --board" in cap.err

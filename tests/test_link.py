@@ -5,6 +5,7 @@ missing, permission denied, port busy, no MicroPython, not a repband, firmware t
 from __future__ import annotations
 
 import json
+import sqlite3
 import os
 import subprocess
 import sys
@@ -223,3 +224,34 @@ def test_firmware_from_before_the_band_service_is_too_old(tmp_path, capsys, db: 
         msg = sync_fails(capsys, "--port", vb.pty_path, "--db", db)
     assert msg == (f"repband sync: {vb.pty_path}: repband firmware too old (no sync service): "
                    "run repband flash --board BOARD")
+
+
+@pytest.mark.parametrize("hello", [
+    '{"repband": 2, "uid": "aa01", "last": "abc", "acked": 0}',
+    '[1, 2, 3]',
+    '{"repband": 2, "board": "m5stickc_plus2", "last": 5}',
+    '{"repband": 2, "uid": "aa01", "last": 5, "goal": "100"}',
+    '{"repband": 2, "uid": "aa01", "last": 5, "goal": 1e400}',
+    '{"repband": 2, "uid": "../../etc", "last": 5}',
+    '{"repband": 2, "uid": "aa01", "last": 99999999999}',
+    '{"repband": 2, "uid": "aa01", "side": ["left"]}',
+    '{"repband": 2, "uid": "aa01", "log": {"id": 1}}',
+    '{"repband": "2", "uid": "aa01"}',
+    '{"repband": 2, "uid": "aa01", "board": "x\\ny"}',
+    "[" * 100_000,
+], ids=["last-str", "list", "no-uid", "goal-str", "goal-inf", "uid-path", "last-huge",
+        "side-list", "log-dict", "protocol-str", "board-newline", "deep"])
+def test_a_hostile_or_broken_hello_is_refused_before_anything_is_stored(
+        tmp_path, capsys, db: str, hello: str) -> None:
+    flash = band_flash(tmp_path / "band")
+    service = flash / "service.py"
+    text = service.read_text()
+    start = text.index('    print("RB-HELLO " + json.dumps(')
+    end = text.index("\n\n", start)
+    service.write_text(text[:start] + f"    print('RB-HELLO ' + {hello!r})" + text[end:])
+    with VirtualBand(flash_dir=flash) as vb:
+        msg = sync_fails(capsys, "--port", vb.pty_path, "--db", db)
+    assert msg.startswith(f"repband sync: {vb.pty_path}: ") and "run repband flash" in msg, msg
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT COUNT(*) FROM bands").fetchone()[0] == 0
+    con.close()

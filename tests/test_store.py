@@ -5,6 +5,7 @@ boot's clock record (else by the sync that brought them)."""
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -218,3 +219,132 @@ def test_reps_keep_the_side_and_mode_they_were_counted_with_and_days_their_goal(
         assert st.first_day("b1") == date.fromtimestamp(5)
         rows = st.set_rows(day, day)
         assert [(r[2], r[3], r[5], r[7]) for r in rows] == [("clamshell", "right", 2, 31.0)]
+
+
+def _killed_after(path: Path, n: int, prepare=None) -> bool:
+    """Open the store at `path` in a child process whose SQLite dies (the process killed, as by
+    SIGKILL: no rollback, no close) when it is about to run its n-th statement; whether it got
+    that far."""
+    pid = os.fork()
+    if pid == 0:  # the child: count statements as SQLite runs them, die at the n-th
+        seen = [0]
+        real_connect = sqlite3.connect
+
+        def trace(_sql: str) -> None:
+            seen[0] += 1
+            if seen[0] == n:
+                os._exit(9)
+
+        def connect(*args, **kwargs):
+            con = real_connect(*args, **kwargs)
+            con.set_trace_callback(trace)
+            return con
+
+        sqlite3.connect = connect
+        try:
+            store.Store(path).close()
+        finally:
+            os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) == 9
+
+
+@pytest.mark.parametrize("start", ["fresh", "v1"])
+def test_a_first_run_or_upgrade_killed_at_any_statement_leaves_a_database_that_opens(
+        tmp_path: Path, start: str) -> None:
+    """sqlite3 that dies before statement n, for every n a migration runs: the next run opens
+    the database, migrates it whole and keeps what it held."""
+    killed = refused = 0
+    for n in range(1, 200):
+        path = tmp_path / f"{start}-{n}.db"
+        if start == "v1":
+            con = sqlite3.connect(path)
+            con.executescript(store.MIGRATIONS[0])
+            con.execute("PRAGMA user_version = 1")
+            con.execute("INSERT INTO bands (uid, board) VALUES ('b1', 'devkit')")
+            con.commit()
+            con.close()
+        if not _killed_after(path, n):
+            break  # the whole first run took fewer statements: every position was tried
+        killed += 1
+        try:
+            with store.open_store(path) as st:
+                assert st.db.execute("PRAGMA user_version").fetchone()[0] == len(store.MIGRATIONS)
+                assert st.band_ids() == (["b1"] if start == "v1" else [])
+                assert st.counts() == dict.fromkeys(st.counts(), 0)
+        except store.StoreError:
+            refused += 1
+    print(f"{start}: killed before each of {killed} statements: {refused} refused")
+    assert killed >= len(store.MIGRATIONS) - (start == "v1") and refused == 0
+
+
+def test_a_locked_database_says_so(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "r.db"
+    store.Store(path).close()
+    path.unlink()  # a fresh one, so opening it has migrations to write
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another sync, mid-batch
+    monkeypatch.setattr(store, "LOCK_TIMEOUT_S", 0.05)
+    try:
+        with pytest.raises(store.StoreError) as err:
+            store.Store(path)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert str(err.value).startswith(f"{path}: locked by another program")
+    assert "not a repband database" not in str(err.value)
+
+
+@pytest.mark.parametrize("case", ["under_a_file", "a_directory", "version_without_tables"])
+def test_a_database_path_that_cannot_be_one_is_one_clear_line(tmp_path: Path, case: str) -> None:
+    if case == "under_a_file":
+        (tmp_path / "passwd").write_text("root:x:0:0\n")
+        path, needle = tmp_path / "passwd" / "x.db", "cannot make its folder"
+    elif case == "a_directory":
+        path, needle = tmp_path / "d.db", "is a directory"
+        path.mkdir()
+    else:
+        path, needle = tmp_path / "v4.db", "not a repband database (schema 4 but no bands"
+        con = sqlite3.connect(path)
+        con.execute(f"PRAGMA user_version = {len(store.MIGRATIONS)}")
+        con.close()
+        needle = needle.replace("4", str(len(store.MIGRATIONS)))
+    with pytest.raises(store.StoreError) as err:
+        store.Store(path)
+    assert str(err.value).startswith(f"{path}: ") and needle in str(err.value), err.value
+    assert "\n" not in str(err.value)
+
+
+def test_reps_whose_detail_the_band_dropped_are_counted_from_their_set(tmp_path: Path) -> None:
+    """A band low on flash drops per-rep detail of logged sets (the SET record keeps the
+    count): progress counts what the band counted, not the REP rows left."""
+    log = replog.Log(str(tmp_path / "log"), seg_bytes=300)
+    log.free_bytes = lambda: 0  # always low: detail of every finished set may go
+    log.boot(1)
+    noon = int(datetime.combine(date.today(), datetime.min.time()).timestamp()) + 12 * 3600
+    log.clock(noon, 0)
+    t, band_counted = 1000, {"clamshell": 0, "leg_lift": 0}
+    for k in range(20):
+        ex = 1 + k % 2
+        start = t
+        for _ in range(10):
+            t += 2500
+            log.rep(t, ex, 3000, 1200)
+        log.set_done(start, t, 10, ex)
+        band_counted[store.EXERCISES[ex]] += 10
+        t += 60_000
+    for _ in range(7):  # a set still open: its detail is its only count
+        t += 2500
+        log.rep(t, 2, 3000, 1200)
+    band_counted["leg_lift"] += 7
+    records = log.records()
+    reps_left = sum(1 for r in records if r[1] == replog.REP)
+    assert reps_left < 207  # detail was dropped
+    with store.open_store(tmp_path / "r.db") as st:
+        with st.db:
+            st.band("b1", "devkit")
+            st.add_records("b1", records, noon * 1000)
+        got = {ex: n for _, ex, _, n in st.daily_counts(date.today(), date.today())}
+    print(f"band counted {sum(band_counted.values())}, REP rows {reps_left}, "
+          f"progress {sum(got.values())}")
+    assert got == band_counted

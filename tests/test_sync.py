@@ -670,3 +670,23 @@ def test_the_bands_settings_reach_progress_and_the_laptops_time_zone_reaches_the
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()
+
+
+def test_faults_the_band_logged_are_shown_by_sync(tmp_path: Path, capsys) -> None:
+    flash = band_flash(tmp_path / "flash")
+    write_day(flash, reps=40, seed=3)
+    log = replog.Log(str(flash / "log"))
+    log.fault(replog.FAULT_DETAIL_DROPPED, 120)
+    log.fault(replog.FAULT_FLASH_FULL, 12)  # as the log writes once a record fits again
+    log.fault(replog.FAULT_FLASH_FULL, 3)
+    log.close()
+    db = tmp_path / "repband.db"
+    with VirtualBand(flash_dir=flash) as vb:
+        vb.wait_for(b">>> ")
+        code, out = run_sync(capsys, vb.pty_path, db)
+        assert code == 0, out
+        lines = out.splitlines()
+        assert "fault: flash full, 15 records could not be written" in lines[2], out
+        assert "dropped the per-rep detail of 120 reps" in lines[1], out
+        code, again = run_sync(capsys, vb.pty_path, db)
+        assert code == 0 and len(again.splitlines()) == 1  # said once, at the sync that brought it

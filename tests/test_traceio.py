@@ -42,6 +42,12 @@ def test_reads_a_valid_trace(tmp_path):
     (HEADER + good_rows(2) + "40,0.1,0.1\n", 7, "values, header has"),
     (HEADER + good_rows(1) + "20,nan,0,1,0,0,0\n", 6, "not finite"),
     (HEADER.replace("gx,gy,gz", "gx") + "0,1,1,1,1\n", 4, "gyro"),
+    (HEADER + good_rows(1) + "99999999999999999999999,0.1,0,1,0,0,0\n", 6, "t_ms = "
+     "99999999999999999999999 is out of range"),  # beyond 64 bits: was cast with a warning
+    (HEADER + good_rows(1) + "\uff12\uff10,0.1,0,1,0,0,0\n", 6, "not a number"),  # fullwidth
+    (HEADER + good_rows(1) + "1_000,0.1,0,1,0,0,0\n", 6, "not a number"),
+    (HEADER + good_rows(1) + "20,1e300,0,1,0,0,0\n", 6, "ax = 1e300 is out of range"),
+    (HEADER + good_rows(1) + "-20,0.1,0,1,0,0,0\n", 6, "t_ms = -20 is out of range"),
 ])
 def test_rejects_broken_files_naming_the_line(tmp_path, text, line, words):
     p = write(tmp_path, text)
@@ -120,3 +126,30 @@ def test_labels_strict(tmp_path):
     with pytest.raises(TraceFormatError, match=":1: not valid JSON"):
         read_labels(p)
     assert labels_path_for(tmp_path / "a.csv").name == "a.labels.json"
+
+
+@pytest.mark.parametrize("case, words", [
+    ("directory", "is a directory, not a labels file"),
+    ("deep", "nested too deep"),
+    ("huge", "is not a whole number of ms in 0..2**53"),
+])
+def test_labels_that_cannot_be_labels_are_one_line(tmp_path, case, words):
+    p = tmp_path / "a.labels.json"
+    if case == "directory":
+        p.mkdir()
+    elif case == "deep":
+        p.write_text('{"format": "repband-labels/1", "sets": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    else:
+        p.write_text(json.dumps({"format": "repband-labels/1", "sets": [
+            {"exercise": "clamshell", "start_ms": 0, "end_ms": 10**30, "reps": 3}]}))
+    with pytest.raises(TraceFormatError) as err:
+        read_labels(p)
+    assert str(err.value).startswith(f"{p}") and words in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_writing_into_a_folder_that_is_not_there_is_one_line(tmp_path):
+    trace = read_trace(write(tmp_path, HEADER + good_rows(3)))
+    with pytest.raises(RepbandError) as err:
+        write_trace(tmp_path / "nodir" / "x.csv", trace)
+    assert str(err.value).startswith(f"{tmp_path / 'nodir' / 'x.csv'}: cannot write")

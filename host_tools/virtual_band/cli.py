@@ -7,6 +7,7 @@ import signal
 import sys
 import time
 from datetime import datetime
+from pathlib import Path
 
 from host_tools import RepbandError
 from host_tools.virtual_band import VirtualBand
@@ -48,6 +49,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.flash and Path(args.flash).exists() and not Path(args.flash).is_dir():
+        raise RepbandError(f"{args.flash}: a file, not a folder; --flash names the folder that "
+                           "keeps the band's flash (made if missing)")
+    if args.trace:
+        from host_tools import traceio
+
+        traceio.read_trace(args.trace)  # a broken trace is its one-line error, here
     start = parse_start(args.start) if args.start else None
     uid = parse_uid(args.uid) if args.uid else None
     with VirtualBand(args.board, args.trace, args.flash, args.speed, install=True, uid=uid,
