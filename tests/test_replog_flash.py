@@ -66,7 +66,7 @@ def wear(log, reps: int, seed: int = 1, written: list | None = None, t: int = 10
         done += k
         day[ex] += k
         log.set_done(start, t, k, ex)
-        log.daily(1, day[1], day[2])
+        log.daily(1, day[1], day[2], 100, 0, 0)
         t += rng.randint(30_000, 120_000)
         sets += 1
     return done
