@@ -25,6 +25,11 @@ PROTOCOL = 2  # the band service's protocol this repband speaks (firmware/servic
 REPL_TIMEOUT_S = 10.0  # mpremote's own wait for the raw REPL
 PROBE_TIMEOUT_S = 2.0  # asking a candidate port who it is, when several qualify
 READ_TIMEOUT_S = 2.0  # one serial read (mpremote waits this long for a 2-byte reply)
+# A band on battery naps between FIFO batches (light sleep: its UART hears nothing), awake a few
+# ms every period_ms (up to 1.7 s, firmware/app.py). A Ctrl-C every KNOCK_EVERY_S until anything
+# answers lands in one of those moments; KNOCK_S covers two periods and then some.
+KNOCK_S = 4.0
+KNOCK_EVERY_S = 0.01
 # the longest one reply may take (a sync batch is ~3 s at 115200 baud): mpremote's own waits end
 # only when nothing arrives, so a device that never stops sending would hold us for ever
 REPLY_TIMEOUT_S = 60.0
@@ -191,6 +196,7 @@ def open_raw(port: str, timeout_s: float | None = None) -> Any:
         raise _cannot_open(port, str(exc)) from None
     _bound_replies(transport, REPLY_TIMEOUT_S if timeout_s == REPL_TIMEOUT_S else timeout_s)
     try:
+        _knock(transport, min(KNOCK_S, timeout_s))
         # mpremote prints what it got instead of a prompt: keep that off our one-line errors
         with contextlib.redirect_stdout(io.StringIO()):
             transport.enter_raw_repl(soft_reset=False, timeout_overall=timeout_s)
@@ -204,9 +210,26 @@ def open_raw(port: str, timeout_s: float | None = None) -> Any:
         if holder:  # open without a lock elsewhere: it may be eating the band's replies
             raise LinkError(f"{port}: no answer; the port is also open in process {holder}: "
                             "close it first", f"busy (also open in process {holder})") from None
-        raise LinkError(f"{port}: no MicroPython REPL answers ({exc}); is this a repband?",
+        raise LinkError(f"{port}: no MicroPython REPL answers ({exc}); is this a repband? (one "
+                        "asleep wakes at a press of its mode button: press it and try again)",
                         "no MicroPython answers") from None
     return transport
+
+
+def _knock(transport: Any, limit_s: float) -> bool:
+    """Ctrl-C every KNOCK_EVERY_S until the device sends anything (a napping band is awake for
+    one of them; the app stops and the REPL answers) or `limit_s` passes. True if it answered."""
+    ser = transport.serial
+    deadline = time.monotonic() + limit_s
+    while True:
+        ser.write(b"\x03")
+        end = min(deadline, time.monotonic() + KNOCK_EVERY_S)
+        while time.monotonic() < end:
+            if ser.in_waiting:
+                return True
+            time.sleep(0.001)
+        if time.monotonic() >= deadline:
+            return False
 
 
 def _bound_replies(transport: Any, limit_s: float) -> None:

@@ -188,7 +188,8 @@ def test_no_micropython_answers(monkeypatch, silent, capsys, db: str) -> None:
     monkeypatch.setattr(link, "REPL_TIMEOUT_S", 1.0)
     msg = sync_fails(capsys, "--port", silent, "--db", db)
     assert msg.startswith(f"repband sync: {silent}: no MicroPython REPL answers (")
-    assert msg.endswith("is this a repband?")
+    assert msg.endswith("is this a repband? (one asleep wakes at a press of its mode button: "
+                        "press it and try again)")
 
 
 def test_a_plain_micropython_board_is_not_a_repband(plain, capsys, db: str) -> None:

@@ -111,3 +111,25 @@ def test_on_battery_the_band_naps_deaf_and_plugging_in_wakes_it(shared_traces, t
         port = vb.plug_in()
         assert naps(port) >= 3
         assert b"stopped, log flushed" in vb.output
+
+
+def test_a_band_napping_between_batches_is_reached_by_knocking(shared_traces, tmp_path):
+    """The Plus2 cannot tell a host is attached (no usb_sense pin): a minute after it starts it
+    naps in light sleep between FIFO batches, deaf. The link's Ctrl-C every 10 ms lands in one
+    of its awake moments, so a session starts without a button press."""
+    import time
+
+    from host_tools import link
+
+    trace = shared_traces / "uci-pt" / "s1-e4-u3-test.csv"
+    with VirtualBand(board="m5stickc_plus2", trace=trace, flash_dir=tmp_path / "f",
+                     speed=20, install=True) as vb:
+        vb.wait_for(b"Ctrl-C stops")
+        end = time.monotonic() + 60
+        while vb.worn_ms() < 75_000 and time.monotonic() < end:  # past its listening minute
+            time.sleep(0.05)
+        assert b"stopped" not in vb.output
+        with link.raw_session(vb.pty_path, restart=False) as t:  # raises if nothing answers
+            napped = int(t.exec(NAPS).split(b"naps")[1].split()[0])
+        assert b"stopped, log flushed" in vb.output  # a knock was heard by the app
+        assert napped >= 3  # it had been napping in light sleep
