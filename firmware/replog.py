@@ -349,6 +349,12 @@ class Log:
             self._f = None
 
     def boot(self, reset_cause):
+        # a power cut between an ack's rename and its freeing left acknowledged segments: free
+        # them now, not at the next larger ack (a sync with nothing new sends none)
+        try:
+            self.free_acked()
+        except OSError:
+            pass
         self.boot_no = self._last_boot_no() + 1
         # remembered apart from the records too: once the host has taken them and the band has
         # freed them, boot numbers must still not start again (the host places reps by boot).

@@ -53,6 +53,7 @@ def hello():
     first = None
     try:
         log = replog.Log(LOG_ROOT)
+        log.free_acked()  # (left by a power cut between an ack and its freeing)
         last, acked, log_id, first = log.next_seq - 1, log.acked, log.id, log.first()
     except OSError:
         pass  # a flash problem: still say who we are
