@@ -13,7 +13,8 @@
 # Flash can flip a bit in a small file as in a segment, and these files say who the records are:
 # each (ack, boot, sent, id) carries a CRC and is kept twice (NAME and NAME.b, written one after
 # the other). The counters only grow, so the larger intact copy is the value; the id is the one
-# intact copy, rewritten where the other is missing or damaged. `sent` is the highest seq ever
+# intact copy, rewritten where the other is missing or damaged. `mark` (likewise) names the last
+# record acknowledged by seq and CRC: a host can check it against its own copy. `sent` is the highest seq ever
 # exported to a host: seqs continue after it even if the log's tail is lost afterwards, so a seq
 # the host holds is never given to another record.
 import binascii
@@ -445,9 +446,35 @@ class Log:
         if seq > self._read_u32("sent"):
             self._write_u32("sent", seq)
 
-    def first(self):
-        """(seq, crc32) of the oldest intact record on the band, or None: with the host's copy
-        of that seq it tells whether this is the log the host knew, whatever its id says."""
+    def _crc_of(self, seq):
+        # the stored CRC of record `seq`, or None: in the last segment named at or before it
+        name = None
+        for n in self.segments():
+            if int(n[:-4]) <= seq:
+                name = n
+        if name is None:
+            return None
+        with open(self._path(name), "rb") as f:
+            data = f.read()
+        for i, size, _, s in scan(data):
+            if s == seq:
+                return struct.unpack("<I", data[i + size - 4:i + size])[0]
+        return None
+
+    def mark(self):
+        """(seq, crc32) of a record the host holds: the last one acknowledged (kept, CRC'd and
+        twice, when it was), else the oldest on the band; None for an empty log. With the
+        host's copy of that seq it tells whether this is the log the host knew, whatever its
+        id says, even after the band freed every record the host has."""
+        best = None
+        for name in ("mark", "mark.b"):
+            b = self._read_checked(name, 8)
+            if b is not None:
+                seq, crc = struct.unpack("<II", b)
+                if best is None or seq > best[0]:
+                    best = (seq, crc)
+        if best is not None:
+            return best
         for name in self.segments():
             with open(self._path(name), "rb") as f:
                 data = f.read()
@@ -462,6 +489,7 @@ class Log:
             return self.acked
         if seq >= self.next_seq:
             seq = self.next_seq - 1
+        crc = self._crc_of(seq)  # (before the record may be freed)
         try:
             self._write_u32("ack", seq)
         except OSError:
@@ -471,6 +499,13 @@ class Log:
             self.free_acked()
             self._write_u32("ack", seq)
         self.acked = seq
+        if crc is not None:
+            try:
+                b = struct.pack("<II", seq, crc)
+                self._write_checked("mark", b)
+                self._write_checked("mark.b", b)
+            except OSError:
+                pass  # flash full: the oldest record still names the log
         self.free_acked()
         return seq
 

@@ -50,17 +50,17 @@ def hello():
     board = _board()
     last = acked = -1
     log_id = ""
-    first = None
+    mark = None
     try:
         log = replog.Log(LOG_ROOT)
         log.free_acked()  # (left by a power cut between an ack and its freeing)
-        last, acked, log_id, first = log.next_seq - 1, log.acked, log.id, log.first()
+        last, acked, log_id, mark = log.next_seq - 1, log.acked, log.id, log.mark()
     except OSError:
         pass  # a flash problem: still say who we are
     cfg = settings.load()
     print("RB-HELLO " + json.dumps({"repband": PROTOCOL, "fw": VERSION, "board": board,
                                     "uid": _uid(), "log": log_id, "last": last, "acked": acked,
-                                    "first": first,
+                                    "mark": mark,
                                     "goal": cfg["goal"], "side": cfg["side"],
                                     "app": _app_problem()}))
 

@@ -203,13 +203,13 @@ class Store:
         return row[0] or 0
 
     def band_log(self, uid: str, log_id: str, band_last: int,
-                 first: tuple[int, int] | None = None) -> int:
+                 mark: tuple[int, int] | None = None) -> int:
         """The band's log as its hello describes it (its id, its last seq, the seq and CRC of
-        its oldest record); returns the band seq this database holds it up to, to export after.
+        its last acknowledged record, else its oldest); returns the band seq this database holds it up to, to export after.
         Another log than the one synced last (another id, or fewer records than are stored of
         it: a log without an id wiped) begins a new numbering range after everything stored.
         The band's id carries a CRC, so damage cannot turn it into another valid id: damaged
-        beyond reading it comes as "?", and then the records decide (the band's oldest, where
+        beyond reading it comes as "?", and then the records decide (the band's mark, where
         this database holds that seq: the same CRC is the same log, another is another log,
         kept apart), or else its seqs. Doubts go to `self.doubts`, one line each. Call inside
         `with store.db:`: the decision commits whole, before any of the new log's records, and
@@ -225,11 +225,11 @@ class Store:
             same = log_id == stored_id and band_last >= held
         else:
             same = None
-            if first is not None and 0 < first[0] <= held:
+            if mark is not None and 0 < mark[0] <= held:
                 row = self.db.execute("SELECT raw FROM records WHERE uid = ? AND seq = ?",
-                                      (uid, first[0] + seq_base)).fetchone()
+                                      (uid, mark[0] + seq_base)).fetchone()
                 if row is not None:
-                    same = int.from_bytes(bytes(row[0])[-4:], "little") == first[1]
+                    same = int.from_bytes(bytes(row[0])[-4:], "little") == mark[1]
             if same is None:
                 same = band_last >= held
                 self.doubts.append("the band's log id was damaged and none of its records held "

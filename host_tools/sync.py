@@ -131,9 +131,9 @@ def _sync(port: str, db_path: Path, progress: bool, clock: Callable[[], float]) 
         with st.db:  # (a wiped log begins a new numbering range, decided here, once)
             side = info.get("side")
             st.band(uid, board, side if side in ("left", "right") else None, info.get("goal"))
-            first = info.get("first")
+            mark = info.get("mark")
             after = st.band_log(uid, str(info.get("log") or ""), int(info.get("last", -1)),
-                                tuple(first) if first else None)
+                                tuple(mark) if mark else None)
         if info.get("log") == "?":  # matched by its records: give the band its id back
             known = st.db.execute("SELECT COALESCE(log_id, '') FROM bands WHERE uid = ?",
                                   (uid,)).fetchone()[0]

@@ -300,23 +300,30 @@ def test_seqs_sent_to_a_host_are_never_given_again_after_the_tail_is_lost(tmp_pa
     assert replog.Log(str(root)).next_seq == sent + 1
 
 
-def test_the_first_record_on_the_band_is_named_by_seq_and_crc(tmp_path):
+def test_the_log_names_a_record_the_host_holds_by_seq_and_crc(tmp_path):
     root = tmp_path / "log"
     log = replog.Log(str(root), seg_bytes=300)
-    assert log.first() is None
+    assert log.mark() is None
     log.boot(7)
     for k in range(40):
         log.rep(1000 * k, 1, 2000, 900)
     log.flush()
     boot = bytes(replog.encode(replog.BOOT, 1, replog.pack(replog.BOOT, (1, 7))))
-    assert log.first() == (1, int.from_bytes(boot[-4:], "little"))
-    log.ack(30)  # frees the segments before seq 30: the oldest record left is named
-    seq, crc = log.first()
-    segs = sorted(root.glob("*.seg"))
-    data = segs[0].read_bytes()
-    i, size, _, first_seq = next(iter(replog.scan(data)))
-    assert seq == first_seq == int(segs[0].name[:-4]) > 1
-    assert crc == int.from_bytes(data[i + size - 4:i + size], "little")
+    assert log.mark() == (1, int.from_bytes(boot[-4:], "little"))  # never acknowledged: the oldest
+    rep30 = bytes(replog.encode(replog.REP, 30, replog.pack(replog.REP, (28000, 1, 2000, 900))))
+    log.ack(30)  # frees the segments before seq 30; the mark is the acknowledged record
+    assert log.mark() == (30, int.from_bytes(rep30[-4:], "little"))
+    for k in range(40):  # more, then acknowledged and freed: the mark outlives the records
+        log.rep(50_000 + 1000 * k, 1, 2000, 900)
+    log.ack(log.next_seq - 1)
+    log.rep(99_000, 1, 2000, 900)
+    log.close()
+    again = replog.Log(str(root), seg_bytes=300)
+    again.boot(1)
+    seq, crc = again.mark()
+    assert seq == 81 and not any(r[0] == 81 for r in again.records())
+    (root / "mark").write_bytes(b"\x01")  # one copy damaged: the other says it
+    assert replog.Log(str(root), seg_bytes=300).mark() == (seq, crc)
 
 
 def test_segments_left_by_a_power_cut_between_ack_and_freeing_go_at_the_next_boot(tmp_path):
