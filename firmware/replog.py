@@ -489,6 +489,7 @@ class Log:
             return self.acked
         if seq >= self.next_seq:
             seq = self.next_seq - 1
+        self.flush()
         crc = self._crc_of(seq)  # (before the record may be freed)
         try:
             self._write_u32("ack", seq)
