@@ -13,8 +13,8 @@
 # Flash can flip a bit in a small file as in a segment, and these files say who the records are:
 # each (ack, boot, sent, id) carries a CRC and is kept twice (NAME and NAME.b, written one after
 # the other). The counters only grow, so the larger intact copy is the value; the id is the one
-# intact copy, rewritten where the other is missing or damaged. `mark` (likewise) names the last
-# record acknowledged by seq and CRC: a host can check it against its own copy. `sent` is the highest seq ever
+# intact copy, rewritten where the other is missing or damaged. `mark` (CRC'd, one copy: a hint)
+# names the last record acknowledged by seq and CRC: a host can check it against its own copy. `sent` is the highest seq ever
 # exported to a host: seqs continue after it even if the log's tail is lost afterwards, so a seq
 # the host holds is never given to another record.
 import binascii
@@ -462,19 +462,13 @@ class Log:
         return None
 
     def mark(self):
-        """(seq, crc32) of a record the host holds: the last one acknowledged (kept, CRC'd and
-        twice, when it was), else the oldest on the band; None for an empty log. With the
+        """(seq, crc32) of a record the host holds: the last one acknowledged (kept, CRC'd,
+        when it was), else the oldest on the band; None for an empty log. With the
         host's copy of that seq it tells whether this is the log the host knew, whatever its
         id says, even after the band freed every record the host has."""
-        best = None
-        for name in ("mark", "mark.b"):
-            b = self._read_checked(name, 8)
-            if b is not None:
-                seq, crc = struct.unpack("<II", b)
-                if best is None or seq > best[0]:
-                    best = (seq, crc)
-        if best is not None:
-            return best
+        b = self._read_checked("mark", 8)
+        if b is not None:
+            return struct.unpack("<II", b)
         for name in self.segments():
             with open(self._path(name), "rb") as f:
                 data = f.read()
@@ -500,14 +494,14 @@ class Log:
             self.free_acked()
             self._write_u32("ack", seq)
         self.acked = seq
-        if crc is not None:
+        self.free_acked()
+        if crc is not None:  # (after the freeing: on a full flash the room comes from there)
             try:
-                b = struct.pack("<II", seq, crc)
-                self._write_checked("mark", b)
-                self._write_checked("mark.b", b)
+                # one copy: a hint (damaged, the host decides by seqs), and on a full flash the
+                # blocks it costs are the records'
+                self._write_checked("mark", struct.pack("<II", seq, crc))
             except OSError:
                 pass  # flash full: the oldest record still names the log
-        self.free_acked()
         return seq
 
     # -- space ---------------------------------------------------------------------------------
