@@ -50,14 +50,17 @@ def hello():
     board = _board()
     last = acked = -1
     log_id = ""
+    first = None
     try:
         log = replog.Log(LOG_ROOT)
-        last, acked, log_id = log.next_seq - 1, log.acked, log.id
+        log.free_acked()  # (left by a power cut between an ack and its freeing)
+        last, acked, log_id, first = log.next_seq - 1, log.acked, log.id, log.first()
     except OSError:
         pass  # a flash problem: still say who we are
     cfg = settings.load()
     print("RB-HELLO " + json.dumps({"repband": PROTOCOL, "fw": VERSION, "board": board,
                                     "uid": _uid(), "log": log_id, "last": last, "acked": acked,
+                                    "first": first,
                                     "goal": cfg["goal"], "side": cfg["side"],
                                     "app": _app_problem()}))
 
@@ -82,6 +85,11 @@ def export(after_seq, max_records=500):
     lines, then 'RB-END last_seq more band_last_seq count'. Streams the log one segment at a
     time: a day's records do not fit the band's heap at once."""
     log = replog.Log(LOG_ROOT)
+    if log.next_seq - 1 > after_seq:
+        try:  # before a record leaves: its seq is never given to another
+            log.mark_sent(log.next_seq - 1)
+        except OSError:
+            pass  # flash full: the records still go (and are kept till acknowledged)
     buf = _LINE_BUF
     n = count = 0
     last = after_seq
@@ -105,6 +113,10 @@ def export(after_seq, max_records=500):
 def _line(buf, n):
     b64 = binascii.b2a_base64(memoryview(buf)[:n])  # pyright: ignore[reportArgumentType]
     print("RB-DATA " + b64.decode().strip())
+
+
+def restore_id(hex_id):
+    print("RB-ID %s" % replog.Log(LOG_ROOT).restore_id(hex_id))
 
 
 def ack(seq):
