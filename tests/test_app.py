@@ -122,11 +122,11 @@ def test_no_heap_allocation_per_batch_in_the_app_loop_on_micropython():
     by batch with gc.mem_alloc() and the collector off on MicroPython. The FIFO bytes are
     recorded beforehand so only the firmware runs. A batch without an event allocates nothing,
     whatever its size; events (log records, LCD text) allocate a little."""
-    from host_tools.bench import _sine_trace
+    from host_tools.bench_traces import sine_trace
     from host_tools.power import app_loop_figures
 
-    big = app_loop_figures(_sine_trace())  # the app's own batch: the whole FIFO
-    small = app_loop_figures(_sine_trace(), batch=32)
+    big = app_loop_figures(sine_trace())  # the app's own batch: the whole FIFO
+    small = app_loop_figures(sine_trace(), batch=32)
     assert big["reps"] >= 10 and big["samples_per_batch"] == 64 and small["samples_per_batch"] == 16
     assert big["quiet_batches"] >= 50 and big["event_batches"] >= 10
     assert big["quiet_batch_alloc_bytes"] == small["quiet_batch_alloc_bytes"] == [0, 0], big

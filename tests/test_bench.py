@@ -1,10 +1,11 @@
 """The counter allocates nothing per sample on MicroPython (measured, with reps happening)."""
 
-from host_tools.bench import _sine_trace, cpython_speed, micropython_figures
+from host_tools.bench import cpython_speed, micropython_figures
+from host_tools.bench_traces import sine_trace
 
 
 def test_no_heap_allocation_per_sample_on_micropython():
-    figures = micropython_figures(_sine_trace())
+    figures = micropython_figures(sine_trace())
     assert figures["steady_state_reps"] >= 10  # the measured stretch includes rep events
     assert figures["heap_bytes_per_sample"] == 0, figures
     assert figures["heap_locked_run_ok"], "the counter allocated under micropython.heap_lock()"

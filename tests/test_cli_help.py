@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 
 import pytest
 
@@ -35,3 +36,16 @@ def test_version_and_a_misspelt_command(capsys) -> None:
     with pytest.raises(SystemExit) as done:
         cli.main(["sesions"])
     assert done.value.code == 2 and "did you mean sessions?" in capsys.readouterr().err
+
+
+def test_a_command_whose_module_does_not_import_is_listed_and_says_so(monkeypatch, capsys) -> None:
+    monkeypatch.setitem(cli.COMMANDS, "replay", ("host_tools.no_such_module", "replay traces"))
+    with pytest.raises(SystemExit) as done:
+        cli.main(["--help"])
+    assert done.value.code == 0
+    assert re.search(r"^ +replay +replay traces$", capsys.readouterr().out, re.M)
+    assert cli.main(["replay", "x.csv"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("repband replay: cannot load the replay command (host_tools."
+                          "no_such_module: No module named 'host_tools.no_such_module')")
+    assert len(err.splitlines()) == 1
