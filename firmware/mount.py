@@ -303,8 +303,11 @@ class Mount:
             r = self.rot
             if (xs[0] * r[0] + xs[1] * r[1] + xs[2] * r[2]) >> 10 >= self.restrap_cos and \
                     (lat[0] * r[6] + lat[1] * r[7] + lat[2] * r[8]) >> 10 >= self.restrap_cos:
-                return  # the frame in use still holds
-            self.restraps += 1
+                if n * TICK_MS // 1000 <= self.walk_s:
+                    return  # the frame in use still holds
+                # the same mounting, from more walking: a finer estimate
+            else:
+                self.restraps += 1
         y = self._y  # y = z x x
         _cross(lat, xs, y)
         r = self.rot
