@@ -216,7 +216,10 @@ class Mount:
         return (a[0] * t0 + a[1] * t1 + a[2] * t2) >> 10
 
     def _solve(self):
-        xs, f, e1, e2 = self._xs, self._f, self._e1, self._e2
+        xs = self._xs  # (one by one: a 4-tuple assignment allocates on MicroPython)
+        f = self._f
+        e1 = self._e1
+        e2 = self._e2
         n = self._wn
         # the walking mean (up) and the standing up: upright?
         mx = self._rx + self._dx // n
@@ -317,3 +320,39 @@ class Mount:
         self.side = side
         self.walk_s = n * TICK_MS // 1000
         self.sure = True
+
+    # -- kept on flash (written beside, then renamed: a power cut leaves the old or the new) ------
+    def save(self, path):
+        import json
+
+        tmp = path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump({"rot": self.rot, "side": self.side, "walk_s": self.walk_s,
+                       "restraps": self.restraps}, f)
+        import os
+
+        os.rename(tmp, path)
+
+    def load(self, path):
+        """The mounting learned before this boot, if the file holds a sound one: True."""
+        import json
+
+        try:
+            with open(path) as f:
+                d = json.load(f)
+            rot, side = d["rot"], d["side"]
+            ok = len(rot) == 9 and side in (0, 1, 2)
+            for k in range(3):  # unit rows (1024 +- 3 %)
+                n2 = rot[3 * k] ** 2 + rot[3 * k + 1] ** 2 + rot[3 * k + 2] ** 2
+                ok = ok and 980000 <= n2 <= 1116000
+        except (OSError, ValueError, KeyError, TypeError):
+            return False
+        if not ok:
+            return False
+        for k in range(9):
+            self.rot[k] = int(rot[k])
+        self.side = side
+        self.walk_s = int(d.get("walk_s", 0))
+        self.restraps = int(d.get("restraps", 0))
+        self.sure = True
+        return True

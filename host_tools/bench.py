@@ -75,6 +75,52 @@ print('B', n - warm, a1 - a0, reps, locked_ok, counter_bytes, t_counter, t_ref, 
 """
 
 
+_MP_MOUNT = """
+import gc, micropython, drive, mount
+rate, known, _, (t, ax, ay, az, _, _, _) = drive.load('/lib/walk.bin')
+n = len(t)
+m = mount.Mount(rate)
+for i in range(n // 4):  # standing and the first steps (its state made)
+    m.feed(t[i], ax[i], ay[i], az[i])
+gc.collect()
+gc.disable()
+a0 = gc.mem_alloc()
+for i in range(n // 4, n // 2):
+    m.feed(t[i], ax[i], ay[i], az[i])
+a1 = gc.mem_alloc()
+gc.enable()
+locked_ok = 1
+micropython.heap_lock()
+try:
+    for i in range(n // 2, n):
+        m.feed(t[i], ax[i], ay[i], az[i])
+        m.apply(ax[i], ay[i], az[i])
+except MemoryError:
+    locked_ok = 0
+finally:
+    micropython.heap_unlock()
+print('M', n // 2 - n // 4, a1 - a0, locked_ok, 1 if m.sure else 0)
+"""
+
+
+def mount_figures() -> dict:
+    """The mounting estimator (firmware/mount.py) over standing and walking, turned: heap
+    bytes per sample with the collector off, and a run under heap_lock (solving included)."""
+    import numpy as np
+
+    from host_tools import mounting
+
+    lead = mounting.lead_in(50, "right", 1)
+    m = mounting.mounting(np.random.default_rng(1))
+    walk = traceio.Trace(lead.path, dict(lead.meta, axes="unknown"), 50.0, "unknown",
+                         lead.t_ms, lead.accel_g @ m.T, None)
+    out = run_micropython(_MP_MOUNT, {"walk.bin": pack(walk)})
+    samples, alloc, locked_ok, sure = map(int, next(
+        x for x in out.splitlines() if x.startswith("M ")).split()[1:])
+    return {"mount_heap_bytes_per_sample": alloc / samples,
+            "mount_heap_locked_run_ok": bool(locked_ok), "mount_sure": bool(sure)}
+
+
 def micropython_figures(trace: traceio.Trace | None = None) -> dict:
     trace = trace or default_trace()
     out = run_micropython(_MP_BENCH, {"bench.bin": pack(trace)}, heap_bytes=32 << 20)
@@ -135,6 +181,7 @@ def run(args: argparse.Namespace) -> int:
     if trace.axes == "band":
         trace.axes = "unknown"
     figures["micropython_axes_unknown"] = micropython_figures(trace)
+    figures["micropython_mount"] = mount_figures()
     figures["cpython"] = cpython_speed(files)
     print(json.dumps(figures, indent=1))
     return 0

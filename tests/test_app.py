@@ -408,3 +408,32 @@ print('A', got, min(ts), max(ts), len(ts))
     got, lo, hi, n = map(int, next(x for x in out.splitlines() if x.startswith("A ")).split()[1:])
     assert n == imu.max_batch // 2 and 0 <= lo <= hi < 1 << 30
     assert got == 0  # no big int per sample (nor anything else)
+
+
+def test_a_band_worn_any_way_learns_its_mounting_and_keeps_it(tmp_path, monkeypatch,
+                                                               shared_traces):
+    """mount=learn: the app counts with the axes unknown until standing and walking have shown
+    it how it is worn, then in the learned band frame, as replay does; the mounting and the
+    thigh are kept on flash (the next boot counts in that frame from its first sample) and the
+    learned thigh goes into the log."""
+    from host_tools import mounting
+
+    path = shared_traces / "uci-pt" / "s1-e4-u3-test.csv"
+    trace = traceio.read_trace(path)
+    led, _, side = mounting.led_in_and_turned(
+        trace, traceio.read_labels(traceio.labels_path_for(path)), seed=3, side="left")
+    saved = tmp_path / "mount.json"
+    monkeypatch.setattr(app_mod, "MOUNT_PATH", str(saved))
+    app, log, _ = wear(led, tmp_path, cfg={"mount": "learn"})
+    assert app.mount.sure and saved.exists()
+    replayed = replay_trace(led, learn_mount=True)["reps"]
+    assert len(logged_reps(log)) == len(replayed) >= 25
+    assert [r[1] for r in logged_reps(log)] == \
+        [counter.EXERCISE_NAMES.index(r["exercise"]) for r in replayed]
+    sides = [r[2][4] for r in log.records() if r[1] == replog.DAILY]
+    assert sides[-1] == replog.SIDES.index("left")  # (before it was sure: unknown)
+    assert set(sides) <= {replog.SIDES.index("unknown"), replog.SIDES.index("left")}
+    # the next boot: the same mounting from flash, the band frame from the first sample
+    again, log2, _ = wear(led, tmp_path, cfg={"mount": "learn"}, log_dir="log2")
+    assert again.mount.sure and again.counter.axes_known
+    assert len(logged_reps(log2)) >= len(replayed)

@@ -23,3 +23,11 @@ def test_no_heap_allocation_on_a_real_recording(shared_traces):
 def test_cpython_speed_is_reported():
     speed = cpython_speed([])
     assert speed["traces"] == 1 and speed["replay_x_real_time"] > 0
+
+
+def test_the_mounting_estimator_allocates_nothing_per_sample_solving_included() -> None:
+    from host_tools import bench
+
+    got = bench.mount_figures()
+    assert got["mount_sure"]  # (so the run went through the solving too)
+    assert got["mount_heap_bytes_per_sample"] == 0 and got["mount_heap_locked_run_ok"]
