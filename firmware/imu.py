@@ -67,7 +67,7 @@ class IMU:
     ADDRESS = 0x68
     PART = ""
     RATE_HZ = 50
-    _WHO_PARTS = {}  # WHO_AM_I value -> part name
+    _WHO_PARTS = {}  # noqa: RUF012 - WHO_AM_I value -> part name; each part class has its own
     _WHO_REG = 0  # the WHO_AM_I register
     _AXIS0 = 0  # offset of the X axis's first byte in a sample's accel (or gyro) bytes
 

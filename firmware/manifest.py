@@ -7,6 +7,7 @@
 # band reads the one in /boards on its file system, which `repband flash --board NAME` writes
 # (with /config.json naming it); a frozen image still needs that file copied on, e.g.
 # `mpremote cp boards/NAME.json :boards/`.
+# ruff: noqa: F821 - metadata() and module() are the manifest tool's, defined where it runs this
 metadata(description="repband: the thigh band's rep counter, IMU drivers, log and app")
 
 # run by name at power-on (flash keeps them as source)

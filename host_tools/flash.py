@@ -3,9 +3,9 @@
 Two steps, each usable alone:
 1. `--firmware micropython.bin`: erase the chip and write the MicroPython image with esptool's
    Python API (the image is a local file; `image_help()` says where to get it for the board).
-2. Always: compile firmware/*.py to .mpy with mpy-cross (boot.py and main.py stay .py), copy them,
-   the board file and the default settings to the band over the USB REPL, skipping files whose
-   sha256 already matches, verify every file, soft-reset.
+2. Always: compile firmware/*.py (but manifest.py) to .mpy with mpy-cross (boot.py and main.py
+   stay .py), copy them, the board file and the default settings to the band over the USB REPL,
+   skipping files whose sha256 already matches, verify every file, soft-reset.
 """
 
 from __future__ import annotations
