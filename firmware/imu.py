@@ -64,7 +64,8 @@ class IMU:
     batch: samples per read at most (None: the part's default). None for address, part or
     rate_hz: the part class's ADDRESS, PART, RATE_HZ."""
 
-    ADDRESS = 0x68
+    # a part class sets each of these
+    ADDRESS = 0
     PART = ""
     RATE_HZ = 50
     _WHO_PARTS = {}  # noqa: RUF012 - WHO_AM_I value -> part name; each part class has its own
@@ -121,6 +122,14 @@ class IMU:
 
     def _read_batch(self):
         """One try at read_batch; OSError on a bus failure."""
+        raise NotImplementedError
+
+    def wake_on_motion(self, threshold_mg=80):
+        """Low-power accelerometer-only mode that raises INT on motion (before deep sleep)."""
+        raise NotImplementedError
+
+    def close(self):
+        """The part powered down."""
         raise NotImplementedError
 
     # -- registers --------------------------------------------------------------------------

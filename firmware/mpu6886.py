@@ -143,7 +143,6 @@ class MPU6886(IMU):
             j += 6
 
     def wake_on_motion(self, threshold_mg=80):
-        """Low-power accelerometer-only mode that raises INT on motion (before deep sleep)."""
         if self.part == "mpu6886":
             thr = min(255, threshold_mg // 4)
             for r in range(3):
