@@ -485,7 +485,7 @@ def main():
     import settings
 
     cfg = settings.load()
-    b = board.load(cfg.get("board"))
+    b = board.load()  # the board board.which() names, as boot.py and the host see it
     hold = b.data.get("hold_pin")
     if hold is not None:  # M5StickC Plus2: keeps the board powered on battery
         machine.Pin(hold, machine.Pin.OUT, value=1)

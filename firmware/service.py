@@ -29,21 +29,15 @@ def _uid():
 
 
 def _board():
-    # as board.load finds it: named in config.json, else the one board file in /boards
+    # the board board.which() names (as boot.py and the app find it); None if there is none
     try:
-        with open("/config.json") as f:
-            name = json.load(f).get("board")
-        if name:
-            return name
-    except (OSError, ValueError, AttributeError):
-        pass
-    try:
-        import os
-
-        names = [n[:-5] for n in os.listdir("/boards") if n.endswith(".json")]
-    except (OSError, ImportError):
+        import board
+    except ImportError:
         return None
-    return names[0] if len(names) == 1 else None
+    try:
+        return board.which()
+    except (board.BoardError, OSError):
+        return None
 
 
 def hello():
@@ -72,7 +66,7 @@ def _app_problem():
     except ImportError:
         return "no board module: run repband flash --board BOARD"
     try:
-        board.load(settings.load().get("board"))
+        board.load()  # as main.py loads it: the board board.which() names
     except board.BoardError as exc:
         return str(exc)[:200]
     except (OSError, ValueError, KeyError, TypeError) as exc:

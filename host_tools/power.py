@@ -23,7 +23,7 @@ from pathlib import Path
 from host_tools import BOARDS_DIR, firmware, traceio
 
 FAKES_DIR = Path(__file__).resolve().parent / "fakes"
-BAND_RATE_HZ = 50  # what the app asks of the IMU (mpu6886.open)
+BAND_RATE_HZ = 50  # what the app asks of the IMU (board.open_imu: the MPU6886 default)
 
 _MP_APP_LOOP = """
 import gc, time, machine, fakeband

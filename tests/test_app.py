@@ -9,7 +9,7 @@ import pytest
 
 from host_tools import BOARDS_DIR, firmware, traceio
 from host_tools.fakes import machine as fake_machine
-from host_tools.fakes.imu_models import FakeI2C, LSM6DSOXModel, MPU6886Model, SampleSource
+from host_tools.fakes.imu_models import MODELS, FakeI2C, SampleSource
 from host_tools.fakes.vclock import VirtualClock
 from host_tools.replay import replay_trace
 from host_tools.synth import make_session
@@ -17,8 +17,7 @@ from host_tools.synth import make_session
 app_mod = firmware.load("app")
 board_mod = firmware.load("board")
 feedback_mod = firmware.load("feedback")
-mpu = firmware.load("mpu6886")
-lsm6ds = firmware.load("lsm6ds")
+imu_mod = firmware.load("imu")
 replog = firmware.load("replog")
 counter = firmware.load("counter")
 
@@ -32,14 +31,14 @@ def wear(trace, tmp_path, board="m5stickc_plus2", cfg=None, extra_ms=20_000, unt
     clock = VirtualClock(0)
     clock.epoch_s = epoch_s
     t, *cols = (c.tolist() for c in traceio.counter_ints(trace))
-    lsm = b.imu["part"].startswith("lsm6ds")
-    model = (LSM6DSOXModel if lsm else MPU6886Model)(clock, SampleSource(t, cols), b.imu["part"],
-                                                     to_band=b.imu["to_band"])
+    driver = imu_mod.driver(b.imu["part"])  # as board.open_imu picks it
+    lsm = driver.__name__ == "LSM6DSOX"
+    model = MODELS[driver.__name__](clock, SampleSource(t, cols), b.imu["part"],
+                                    to_band=b.imu["to_band"])
     fake_machine.bus = FakeI2C({b.imu["address"]: model}, error_pct=error_pct)
     fake_machine.clock = clock
     fake_machine.events.clear()
     rate = round(trace.sample_rate_hz)
-    driver = (lsm6ds.LSM6DSOX if lsm else mpu.MPU6886)
     imu = driver(fake_machine.bus, b.imu["address"], b.imu["part"],
                  rate_hz=rate + 1 if lsm and rate == 25 else rate,  # its ODRs: 26, 52 Hz
                  to_band=b.to_band, sleep_ms=clock.sleep_ms,
