@@ -17,6 +17,7 @@ module("main.py")
 # pure: no machine, the host imports them too
 module("counter.py")
 module("replog.py")
+module("mount.py")
 module("settings.py")
 module("board.py")
 
