@@ -356,10 +356,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mount", choices=("unknown", "learn"), default="unknown",
                         help="with --rotate: 'learn' leads each trace in with 30 s of standing "
                              "and walking and lets the band learn its mounting (scored as if "
-                             "the axes were known)")
+                             "the axes were known); with --sweep: time to learn a mounting, by "
+                             "sample rate and strap turn")
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.sweep and args.mount == "learn":
+        from host_tools import mounting
+
+        result = mounting.sweep()
+        print(json.dumps(result, indent=1) if args.json else mounting.format_sweep(result))
+        return 0
     if args.sweep:
         rows = sweep(args.seeds, progress=True)
         print(json.dumps(rows, indent=1) if args.json else format_sweep(rows))

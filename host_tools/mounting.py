@@ -123,3 +123,40 @@ def learn(trace: traceio.Trace) -> dict:
     return {"sure": m.sure, "sure_after_s": None if sure_ms is None else sure_ms / 1000,
             "side": ("unknown", "left", "right")[m.side], "restraps": m.restraps,
             "rot": [m.rot[i:i + 3] for i in (0, 3, 6)]}
+
+
+def sweep(seeds: range = range(9000, 9030), rates: tuple[int, ...] = (20, 50, 104, 200)) -> dict:
+    """Time to a sure mounting (seconds of walking after 5 s of standing) by sample rate and
+    how far the strap is turned on the skin, over lead-ins of both thighs in random mountings;
+    and how often the thigh was learned right."""
+    rows: dict[tuple[int, str], list] = {}
+    right = total = 0
+    for rate in rates:
+        for seed in seeds:
+            for side in SIDES:
+                m = mounting(np.random.default_rng(seed))
+                turn = abs(math.degrees(math.atan2(m[1, 0], m[0, 0])))
+                band = "0-60" if turn < 60 else "60-120" if turn < 120 else "120-180"
+                lead = lead_in(rate, side, seed)
+                got = learn(traceio.Trace(lead.path, {}, rate, "unknown", lead.t_ms,
+                                          lead.accel_g @ m.T, None))
+                total += 1
+                right += got["side"] == side
+                rows.setdefault((rate, band), []).append(
+                    None if not got["sure"] else got["sure_after_s"] - 5)
+    table = []
+    for (rate, band), v in sorted(rows.items(), key=lambda kv: (kv[0][0], int(kv[0][1].split("-")[0]))):
+        done = [x for x in v if x is not None]
+        table.append({"rate_hz": rate, "turn_deg": band, "learned": len(done), "of": len(v),
+                      "median_s": round(float(np.median(done)), 1) if done else None,
+                      "worst_s": round(max(done), 1) if done else None})
+    return {"side_right": right, "sessions": total, "table": table}
+
+
+def format_sweep(result: dict) -> str:
+    lines = [f"thigh learned right: {result['side_right']} of {result['sessions']} sessions",
+             "rate  strap turn  learned  walking s to sure: median, worst"]
+    for r in result["table"]:
+        lines.append(f"{r['rate_hz']:4d}  {r['turn_deg']:10s}  {r['learned']:3d}/{r['of']:<3d}  "
+                     f"{r['median_s']}, {r['worst_s']}")
+    return "\n".join(lines)

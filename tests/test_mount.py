@@ -118,3 +118,12 @@ def test_micropython_learns_the_same_frame() -> None:
     assert ("unknown", "left", "right")[side] == want["side"] == "left"
     assert sure_t == round(want["sure_after_s"] * 1000)
     assert rot == [v for row in want["rot"] for v in row]
+
+
+def test_the_learning_sweep_reports_every_rate_and_strap_turn() -> None:
+    got = mounting.sweep(seeds=range(9100, 9104), rates=(25, 100))
+    assert got["sessions"] == 16 and got["side_right"] >= 15
+    assert {r["rate_hz"] for r in got["table"]} == {25, 100}
+    assert sum(r["of"] for r in got["table"]) == 16
+    assert all(r["median_s"] is None or 5 <= r["median_s"] <= 20 for r in got["table"])
+    assert "thigh learned right" in mounting.format_sweep(got)
