@@ -357,7 +357,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with --rotate: 'learn' leads each trace in with 30 s of standing "
                              "and walking and lets the band learn its mounting (scored as if "
                              "the axes were known); with --sweep: time to learn a mounting, by "
-                             "sample rate and strap turn")
+                             "sample rate and strap turn (default: unknown)")
 
 
 def run(args: argparse.Namespace) -> int:

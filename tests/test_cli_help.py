@@ -10,7 +10,7 @@ import pytest
 from host_tools import cli
 
 # Modules other engineers are rebuilding now (their help is theirs to write): not checked yet.
-NOT_YET = {"eval", "bench", "synth"}
+NOT_YET: set[str] = set()
 
 
 def options(command: str) -> list[argparse.Action]:
