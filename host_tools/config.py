@@ -167,7 +167,7 @@ def format_settings(values: dict[str, Any], only: list[str] | None = None) -> st
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--port", help="serial port of the band (default: find it)")
+    parser.add_argument("-p", "--port", help="serial port of the band (default: find it)")
     parser.add_argument("--db", help="database that keeps the laptop's settings (patient, "
                                      "prescription; default: the one repband sync uses)")
     parser.add_argument(

@@ -513,7 +513,7 @@ def flash(
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--board", required=True, help="board name (a file in boards/)")
-    parser.add_argument("--port", help="serial port of the band (default: find it)")
+    parser.add_argument("-p", "--port", help="serial port of the band (default: find it)")
     parser.add_argument(
         "--firmware",
         type=Path,

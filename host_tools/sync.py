@@ -195,7 +195,7 @@ def _commit(st: store.Store, db_path: Path, uid: str, records: list, synced_ms: 
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--port", help="the band's serial port (default: find it)")
+    parser.add_argument("-p", "--port", help="the band's serial port (default: find it)")
     parser.add_argument("--db", help="database file (default: your data directory, or $REPBAND_DB)")
 
 

@@ -49,3 +49,19 @@ def test_a_command_whose_module_does_not_import_is_listed_and_says_so(monkeypatc
     assert err.startswith("repband replay: cannot load the replay command (host_tools."
                           "no_such_module: No module named 'host_tools.no_such_module')")
     assert len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize(("command", "short", "long"), [
+    ("sync", "-p", "--port"), ("status", "-p", "--port"), ("config", "-p", "--port"),
+    ("flash", "-p", "--port"), ("record", "-p", "--port"),
+    ("plot", "-o", "--out"), ("synth", "-o", "--out"), ("record", "-o", "--out"),
+    ("demo", "-o", "--out"),
+])
+def test_the_common_options_have_short_forms(command: str, short: str, long: str) -> None:
+    action = next((a for a in options(command) if long in a.option_strings), None)
+    assert action is not None and short in action.option_strings
+
+
+def test_a_short_port_option_reaches_the_port(capsys, tmp_path) -> None:
+    assert cli.main(["sync", "-p", "/dev/no-such-band", "--db", str(tmp_path / "r.db")]) == 3
+    assert capsys.readouterr().err.startswith("repband sync: /dev/no-such-band: no such serial port")
