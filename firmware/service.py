@@ -173,7 +173,21 @@ def status():
     except (OSError, AttributeError):
         pass
     out["battery_mv"] = _battery_mv()
+    out["mount"] = _mount()
     print("RB-STATUS " + json.dumps(out))
+
+
+def _mount():
+    # how the band is worn: the setting, and with mount=learn the thigh it learned (None: not
+    # yet); the file app.App keeps (firmware/mount.py Mount.save)
+    cfg = settings.load()
+    out = {"setting": cfg.get("mount", "fixed"), "learned_side": None}
+    try:
+        with open("/mount.json") as f:
+            out["learned_side"] = replog.SIDES[json.load(f)["side"]]
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        pass
+    return out
 
 
 def _battery_mv():

@@ -51,14 +51,21 @@ def format_status(info: dict, st: dict, last_sync_ms: int | None, held: int | No
     clock_text = ("not set (sync sets it)" if clock is None else
                   f"{when(clock)} ({clock - now_s:+.0f} s from the laptop's)")
     side = info.get("side") or "unknown"
+    mount = st.get("mount") or {}
+    side_text = side + ("" if side in ("left", "right") else
+                        " (set it: repband config set side=left|right)")
+    if side not in ("left", "right") and mount.get("setting") == "learn":
+        learned = mount.get("learned_side")
+        side_text = (f"{learned} (learned)" if learned in ("left", "right") else
+                     "not learned yet (stand still a moment, then walk)" if learned is None else
+                     "unknown (learned the frame; worn too far front or back to tell the thigh)")
     last = info.get("last", -1)
     waiting = last - held if held is not None and last >= 0 else last
     free = st.get("free_bytes")
     rows = [
         ("band", f"{info.get('uid')} ({info.get('board') or 'board unknown'})"),
         ("firmware", f"repband {info.get('fw', '?')} (protocol {info.get('repband', '?')})"),
-        ("side", side + ("" if side in ("left", "right") else
-                         " (set it: repband config set side=left|right)")),
+        ("side", side_text),
         ("goal", f"{info.get('goal')} reps per exercise a day"),
         ("clock", clock_text),
         ("battery", "not readable on this board" if st.get("battery_mv") is None

@@ -156,3 +156,22 @@ def test_progress_for_one_band_of_several(tmp_path: Path, capsys) -> None:
     assert total(one) >= 90 and total(both) == total(one) + total(progress.load(db, band="aaaa01"))
     assert cli.main(["progress", "--db", str(db), "--band", "cccc"]) != 0
     assert "no such band in the database (bands: aaaa01, bbbb02)" in capsys.readouterr().err
+
+
+def test_status_says_the_thigh_the_band_learned(tmp_path: Path, capsys, shared_traces) -> None:
+    from host_tools import mounting
+
+    src = shared_traces / "uci-pt" / "s1-e4-u3-template_session.csv"
+    led, labels, _ = mounting.led_in_and_turned(
+        traceio.read_trace(src), traceio.read_labels(traceio.labels_path_for(src)), seed=4,
+        side="left")
+    trace_path, _ = synth.write_session(tmp_path / "led.csv", led, labels)
+    flash = tmp_path / "flash"
+    flash.mkdir()
+    (flash / "config.json").write_text(json.dumps({"board": BOARD, "mount": "learn"}))
+    with VirtualBand(BOARD, trace_path, flash, speed=0, install=True) as vb:
+        vb.wait_trace_done()
+        assert cli.main(["status", "-p", vb.pty_path, "--db", str(tmp_path / "r.db")]) == 0
+        rows = {ln[:10].strip(): ln[11:] for ln in capsys.readouterr().out.splitlines()}
+    assert rows["side"] == "left (learned)"
+    assert json.loads((flash / "mount.json").read_text())["side"] == 1
