@@ -201,8 +201,6 @@ class App:
         return -1 if m is None or not m.sure else m.restraps * 100000 + m.walk_s
 
     def _feed(self, n):
-        if self.mount is not None:
-            return self._feed_mounted(n)
         b = self.imu.batch
         feed = self._cfeed
         add = self._ticks_add
@@ -210,9 +208,15 @@ class App:
         t_sec = self._t_sec
         sub = self._sub
         gyro = self.imu.has_gyro
+        mount = self.mount
+        mounted = mount is not None
         j = 0
         for _ in range(n):
-            if gyro:
+            if mounted:
+                self._t_sec = t_sec  # (where a switch to the learned frame drains the counter)
+                self._sub = sub
+                ev = self._feed_mounted(add(t_sec, sub * 1000 // rate), b, j)
+            elif gyro:
                 ev = feed(add(t_sec, sub * 1000 // rate), b[j], b[j + 1], b[j + 2], b[j + 3],
                           b[j + 4], b[j + 5])
             else:  # the gyro's columns are 0: the counter's defaults
@@ -229,52 +233,30 @@ class App:
         self._t_sec = t_sec
         self._sub = sub
         self.samples += n
+        if mount is not None:
+            state = self._mount_state()
+            if state != self._mount_saved:  # learned, refined or re-strapped: kept (rarely)
+                self._mount_saved = state
+                try:
+                    mount.save(MOUNT_PATH)
+                except OSError:
+                    pass  # flash full: learned again after the next boot
 
-    def _feed_mounted(self, n):
-        # As _feed, each sample also through the mounting estimator and, once it is sure,
-        # turned into the learned band frame (the gyro too)
-        b = self.imu.batch
+    def _feed_mounted(self, t, b, j):
+        # One sample through the mounting estimator and the counter: with the axes unknown
+        # until the estimator is sure, then turned into the learned band frame (the gyro too)
         m = self.mount
         assert m is not None
-        add = self._ticks_add
-        rate = self.rate
-        t_sec = self._t_sec
-        sub = self._sub
-        j = 0
-        for _ in range(n):
-            t = add(t_sec, sub * 1000 // rate)
-            m.feed(t, b[j], b[j + 1], b[j + 2])
-            if m.sure and not self.counter.axes_known and not (
-                    self.counter._in_set or self.counter._held):
-                self._t_sec = t_sec
-                self._sub = sub
-                self._learned()
-            if self.counter.axes_known:
-                o = m.apply(b[j + 3], b[j + 4], b[j + 5])
-                u, v, w = o[0], o[1], o[2]
-                o = m.apply(b[j], b[j + 1], b[j + 2])
-                ev = self._cfeed(t, o[0], o[1], o[2], u, v, w)
-            else:
-                ev = self._cfeed(t, b[j], b[j + 1], b[j + 2], b[j + 3], b[j + 4], b[j + 5])
-            sub += 1
-            if sub == rate:
-                t_sec = add(t_sec, 1000)
-                sub = 0
-            j += 6
-            if ev:
-                self._t_sec = t_sec
-                self._sub = sub
-                self._event(ev)
-        self._t_sec = t_sec
-        self._sub = sub
-        self.samples += n
-        state = self._mount_state()
-        if state != self._mount_saved:  # learned, refined or re-strapped: keep it (rarely)
-            self._mount_saved = state
-            try:
-                m.save(MOUNT_PATH)
-            except OSError:
-                pass  # flash full: learned again after the next boot
+        m.feed(t, b[j], b[j + 1], b[j + 2])
+        c = self.counter
+        if m.sure and not c.axes_known and not (c._in_set or c._held):
+            self._learned()
+        if self.counter.axes_known:
+            o = m.apply(b[j + 3], b[j + 4], b[j + 5])
+            u, v, w = o[0], o[1], o[2]
+            o = m.apply(b[j], b[j + 1], b[j + 2])
+            return self._cfeed(t, o[0], o[1], o[2], u, v, w)
+        return self._cfeed(t, b[j], b[j + 1], b[j + 2], b[j + 3], b[j + 4], b[j + 5])
 
     def _learned(self):
         # the mounting is sure: from here on the counter counts in the learned band frame
