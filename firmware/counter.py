@@ -8,7 +8,8 @@
 #   ev = c.finish(t_ms)      # end of data: closes the open set; call until it returns 0
 # Each call returns at most one event, EV_REP or EV_SET (0 if none); queued events follow on the
 # next calls, in order (a set's reps, then the set).
-#   if ev & EV_REP: c.rep_t_ms, c.rep_exercise, c.rep_rom_cdeg, c.rep_duration_ms, c.set_reps
+#   if ev & EV_REP: c.rep_t_ms, c.rep_exercise, c.rep_rom_cdeg, c.rep_duration_ms, c.set_reps,
+#                   c.rep_up_ms, c.rep_hold_ms, c.rep_down_ms
 #   if ev & EV_SET: c.set_start_ms, c.set_end_ms, c.set_reps, c.set_exercise
 # Accelerations are in the band frame when axes_known (x toward the knee, z out of the skin).
 #
@@ -25,6 +26,11 @@
 #    the rest and the knee rising; the set tracker confirms a set on its second consistent rep,
 #    holds back a rep much smaller than the set's own (an aborted half rep, unless the next one
 #    is as small), and ends the set after a pause of a few of its own rep periods.
+# 6. Form, per rep (_form_*): the phases from standstill to standstill, found from the turn per
+#    tick (the angular speed of gravity): up from the last still tick at the rest to the first
+#    still tick at the top, hold until the last still tick there (wavering between included),
+#    down to the first still tick after the return (or the next rep's onset). A rep's event waits
+#    until its down phase is over (at most down_max_ms). rom: see _clinical_cdeg.
 try:
     from micropython import const  # type: ignore
 except ImportError:  # CPython
@@ -44,6 +50,30 @@ EV_SET = const(2)
 _TICK_MS = const(100)  # internal rate: 10 Hz, whatever the sample rate
 _QUEUE = const(8)  # reps waiting to be read, one per feed() call
 _HIST = const(8)  # reps of the set whose heights and periods make its medians
+
+# Form state lives in one preallocated list (self._f), not in attributes: the instance dict is
+# full at 97 slots, and one more attribute would regrow it by 240 bytes.
+_F_UP = const(0)  # the reported rep's phases (ms): rep_up_ms, rep_hold_ms, rep_down_ms
+_F_ON = const(3)  # last still tick at the rest (or the bottom): a rep's onset
+_F_START = const(4)  # onset of the rep in progress
+_F_HOLD_ON = const(5)  # first still tick at the top (-1: none yet)
+_F_HOLD_C = const(6)  # the turn c there
+_F_HOLD_OFF = const(7)  # last still tick at the top: the down's start
+_F_PEAK_K = const(8)  # tick of the top (the hold, when the leg never stopped)
+_F_UP_MAX = const(9)  # fastest turn per tick of the up phase
+_F_C = const(10)  # the candidate rep's up, hold, down (ms)
+_F_H = const(13)  # the held rep's
+_F_C_LIFT = const(16)  # the candidate's and the held rep's rise of the thigh (cdeg)
+_F_H_LIFT = const(17)
+_F_WHERE = const(18)  # whose down phase is open: 0 none, 1 a queued rep (at _F_SLOT), 2 the held
+_F_SLOT = const(19)
+_F_DN_K = const(20)  # tick the open down phase began
+_F_DN_MAX = const(21)  # fastest turn of it so far
+_F_DN_PREV = const(22)  # its turn at the last tick
+_F_Q = const(23)  # the queue's up, hold, down: 3 per slot
+# asin in centidegrees at 0, 0.05, ..., 1.0 (linear between: < 0.4 deg off below 72 deg)
+_ASIN = (0, 287, 574, 863, 1154, 1448, 1746, 2049, 2358, 2674, 3000, 3337, 3687, 4054, 4443,
+         4859, 5313, 5821, 6416, 7181, 9000)
 
 # detector phases
 _NO_REST = const(0)  # moving, no rest known: wait for stillness
@@ -107,6 +137,22 @@ class Params:
         self.up_min_mg = 500
         self.knee_pct = 30
         self.clam_pct = 60
+        # form: the thigh is moving while gravity turns more than this per tick (mg per 100 ms,
+        # ~3.4 deg/s: above a held limb's wavering and the sensor noise after smoothing); a move
+        # has stopped below this share of its own fastest turn (a smooth move slows gradually)
+        self.move_turn_mg = 6
+        self.stop_pct = 15
+        # a stop at the top is the hold unless the thigh then rises this much further (mg of c):
+        # a pause on the way up; still ticks below this share of the top are a pause on the way
+        # down, not the hold
+        self.hold_rise_mg = 44
+        self.hold_pct = 70
+        # a landing: within this share of the range from the rest, the turn falls below this
+        # share of the lowering's fastest and rises again (the rebound off the other leg)
+        self.land_near_pct = 25
+        self.land_pct = 40
+        # a rep's event waits at most this long for its down phase to end (ms)
+        self.down_max_ms = 4000
 
 
 def _isqrt(n, guess):
@@ -123,6 +169,19 @@ def _isqrt(n, guess):
         if y >= x:
             return x
         x = y
+
+
+def _asin_cdeg(v):
+    # asin(v / 1000) in centidegrees, from the _ASIN table (v in mg, clamped to -1000..1000).
+    neg = v < 0
+    if neg:
+        v = -v
+    if v >= 1000:
+        a = 9000
+    else:
+        i = v // 50
+        a = _ASIN[i] + (_ASIN[i + 1] - _ASIN[i]) * (v - i * 50) // 50
+    return -a if neg else a
 
 
 def _median(src, n, tmp):
@@ -155,6 +214,7 @@ class Counter:
         self._h_period = [0] * _HIST
         self._h_dur = [0] * _HIST
         self._tmp = [0] * _HIST
+        self._f = [0] * (_F_Q + 3 * _QUEUE)
         self.reset()
 
     def reset(self):
@@ -162,6 +222,10 @@ class Counter:
         self.rep_exercise = 0
         self.rep_rom_cdeg = 0
         self.rep_duration_ms = 0
+        f = self._f
+        for i in range(len(f)):
+            f[i] = 0
+        f[_F_HOLD_ON] = -1
         self.set_start_ms = 0
         self.set_end_ms = 0
         self.set_reps = 0
@@ -250,6 +314,19 @@ class Counter:
         self._done_n = 0
         self._reps_after = False
 
+    # the reported rep's phases (ms), standstill to standstill (class-level: no dict slot)
+    @property
+    def rep_up_ms(self):
+        return self._f[_F_UP]
+
+    @property
+    def rep_hold_ms(self):
+        return self._f[_F_UP + 1]
+
+    @property
+    def rep_down_ms(self):
+        return self._f[_F_UP + 2]
+
     # --- front end (per sample: keep it small) -------------------------------------------------
 
     def feed(self, t_ms, ax, ay, az, gx=0, gy=0, gz=0):
@@ -289,6 +366,8 @@ class Counter:
             self._tick()
             self._n = 0
             self._k += 1
+        if self._f[_F_WHERE]:
+            self._form_close(self._k)
         if self._in_set or self._held:
             self._end_set()
         return self._pop()
@@ -364,6 +443,10 @@ class Counter:
         self._leave_k = self._k
         self._leave_t = self._tb + 50
         self._jerk_sum = 0
+        f = self._f
+        if f[_F_WHERE]:
+            self._form_close(self._k)
+        f[_F_ON] = self._k
 
     def _detect(self, x, y, z):
         p = self.p
@@ -371,6 +454,8 @@ class Counter:
         k = self._k
         still = self._still >= p.still_ticks
         if ph == _NO_REST:
+            if self._f[_F_WHERE]:
+                self._form_close(k)
             if self._turn <= 2 * p.still_turn_mg:
                 # a moment's stop (a turning point, when reps go on without a pause): the
                 # rest for now; a second of stillness replaces it
@@ -380,7 +465,11 @@ class Counter:
             return
         c = self._chord(x, y, z)
         self.signal_mg = c
+        if self._f[_F_WHERE]:
+            self._form_down(k, c)
         if ph == _REST:
+            if self._turn <= p.move_turn_mg:
+                self._f[_F_ON] = k  # not moving yet: the next rep's onset is later
             if still and not self._small_top(x - self._rx, self._rz, c):
                 # the rest follows the thigh while it lies still (band frame: not up to where
                 # the knee is held higher, the top of a rep too small to count)
@@ -392,6 +481,7 @@ class Counter:
                 self._leave_t = self._tb + 50
                 self._jerk_sum = 0
         elif ph == _UP:
+            self._form_up(c, k)
             if c > self._peak:
                 self._peak = c
                 self._peak_t = self._tb + 50
@@ -426,6 +516,8 @@ class Counter:
             # direction (the chord's own minimum would be where the path passes the rest)
             d = ((x - self._rx) * (self._tx - self._rx) + (y - self._ry) * (self._ty - self._ry)
                  + (z - self._rz) * (self._tz - self._rz)) // self._peak
+            if d < self._bottom or self._turn <= p.move_turn_mg:
+                self._f[_F_ON] = k  # lowering or lying still: the next rep has not begun
             if d < self._bottom:
                 self._bottom = d
                 self._bx = x
@@ -486,6 +578,7 @@ class Counter:
         self._leave_k = self._k - 1
         self._leave_t = self._tb - 50
         self._jerk_sum = 0
+        self._f[_F_ON] = self._k - 1
         self._start_up(ch, x, y, z)
 
     def _start_up(self, c, x, y, z):
@@ -496,6 +589,81 @@ class Counter:
         self._ty = y
         self._tz = z
         self._up_still = 0
+        f = self._f
+        if f[_F_WHERE]:
+            self._form_close(f[_F_ON])  # the last rep's down ends where this one begins
+        f[_F_START] = f[_F_ON]
+        f[_F_HOLD_ON] = -1
+        f[_F_PEAK_K] = self._k
+        f[_F_UP_MAX] = self._turn
+
+    # --- form: phases from the turn per tick (the angular speed), once per tick ------------------
+
+    def _form_up(self, c, k):
+        # Away from the rest: where the thigh stops at the top (the hold) and leaves it.
+        f = self._f
+        p = self.p
+        turn = self._turn
+        peak = self._peak
+        if c > peak:
+            f[_F_PEAK_K] = k
+            peak = c
+        thr = f[_F_UP_MAX] * p.stop_pct // 100
+        if thr < p.move_turn_mg:
+            thr = p.move_turn_mg
+        if turn <= thr:
+            if c * 100 >= peak * p.hold_pct:
+                if f[_F_HOLD_ON] < 0:
+                    f[_F_HOLD_ON] = k
+                    f[_F_HOLD_C] = c
+                f[_F_HOLD_OFF] = k
+        elif f[_F_HOLD_ON] < 0:
+            if turn > f[_F_UP_MAX]:
+                f[_F_UP_MAX] = turn
+        elif c > f[_F_HOLD_C] + p.hold_rise_mg:
+            f[_F_HOLD_ON] = -1  # a pause on the way up: the up phase goes on
+
+    def _form_down(self, k, c):
+        # After a rep's return: its down phase ends at the first still tick, or at a landing:
+        # near the rest, the first tick where the turn stops slowing (a leg let fall hits the
+        # other leg and rebounds; its turn drops, then rises again).
+        f = self._f
+        p = self.p
+        turn = self._turn
+        prev = f[_F_DN_PREV]
+        f[_F_DN_PREV] = turn
+        if turn > f[_F_DN_MAX]:
+            f[_F_DN_MAX] = turn
+        thr = f[_F_DN_MAX] * p.stop_pct // 100
+        if thr < p.move_turn_mg:
+            thr = p.move_turn_mg
+        if turn <= thr or (k - f[_F_DN_K]) * _TICK_MS > p.down_max_ms:
+            self._form_close(k)
+        elif (turn > prev and prev * 100 <= f[_F_DN_MAX] * p.land_pct
+              and c * 100 <= self._peak * p.land_near_pct):
+            self._form_close(k - 1)
+
+    def _form_close(self, k):
+        f = self._f
+        d = (k - f[_F_DN_K]) * _TICK_MS
+        if d < 0:
+            d = 0
+        w = f[_F_WHERE]
+        if w == 1:
+            f[_F_Q + 3 * f[_F_SLOT] + 2] = d
+        elif w == 2:
+            f[_F_H + 2] = d
+        f[_F_C + 2] = d
+        f[_F_WHERE] = 0
+
+    def _clinical_cdeg(self):
+        # The leg lift's clinical range, hip abduction, is the rise of the thigh's long axis (the
+        # band's x, toward the knee) above the horizontal: asin(g_x) at the top minus at the rest.
+        # Unlike the gravity tilt it ignores the thigh rolling about its own axis during the lift.
+        # (A clamshell's, the knee opening, is a turn about the trunk's long axis, horizontal
+        # when lying on the side: the tilt of gravity itself, the arc, is that angle.)
+        d = _asin_cdeg(self._tx) - _asin_cdeg(self._rx)
+        return d if d > 0 else 0
 
     # --- judging a rep, once, at its end -----------------------------------------------------
 
@@ -510,6 +678,19 @@ class Counter:
         dz = self._tz - self._rz
         jerk = self._jerk_sum // (ticks if ticks > 0 else 1)
         leave_t = self._leave_t
+        f = self._f
+        on = f[_F_HOLD_ON]
+        off = f[_F_HOLD_OFF]
+        if on < 0:  # never stopped at the top: no hold
+            on = f[_F_PEAK_K]
+            off = on
+        f[_F_C] = (on - f[_F_START]) * _TICK_MS
+        f[_F_C + 1] = (off - on) * _TICK_MS
+        f[_F_C + 2] = 0
+        f[_F_DN_K] = off
+        f[_F_DN_MAX] = self._turn
+        f[_F_DN_PREV] = self._turn
+        f[_F_WHERE] = 0  # tracked once this rep is counted or held
         # the next rep's duration and jerk count from this bottom
         self._leave_k = k
         self._leave_t = self._tb + 50
@@ -538,6 +719,7 @@ class Counter:
         self._c_size = size
         self._c_dur = dur
         self._c_rom = arc * 573 // 100
+        f[_F_C_LIFT] = self._clinical_cdeg()
         self._judge(leave_t, dx, dy, dz)
 
     def _same_way(self, dx, dy, dz):
@@ -626,16 +808,31 @@ class Counter:
         self._held_dx = dx
         self._held_dy = dy
         self._last_end_k = self._k
+        f = self._f
+        f[_F_H] = f[_F_C]
+        f[_F_H + 1] = f[_F_C + 1]
+        f[_F_H + 2] = f[_F_C + 2]
+        f[_F_H_LIFT] = f[_F_C_LIFT]
+        f[_F_WHERE] = 2
 
     def _count_held(self, ex):
         self._held = False
-        self._add(ex, self._held_t, self._held_rom, self._held_dur, self._held_size,
-                  self._held_end_k, self._held_dx, self._held_dy)
+        f = self._f
+        rom = f[_F_H_LIFT] if ex == LEG_LIFT and self.axes_known else self._held_rom
+        self._add(ex, self._held_t, rom, self._held_dur, self._held_size,
+                  self._held_end_k, self._held_dx, self._held_dy, _F_H)
+        if f[_F_WHERE] == 2:
+            f[_F_WHERE] = 1
+            f[_F_SLOT] = (self._q_head + self._q_len - 1) % _QUEUE
 
     def _count(self, ex, dx, dy):
-        self._add(ex, self._peak_t, self._c_rom, self._c_dur, self._c_size, self._k, dx, dy)
+        f = self._f
+        rom = f[_F_C_LIFT] if ex == LEG_LIFT and self.axes_known else self._c_rom
+        self._add(ex, self._peak_t, rom, self._c_dur, self._c_size, self._k, dx, dy, _F_C)
+        f[_F_WHERE] = 1  # its down phase is still going on: the event waits for it
+        f[_F_SLOT] = (self._q_head + self._q_len - 1) % _QUEUE
 
-    def _add(self, ex, t, rom, dur, size, end_k, dx, dy):
+    def _add(self, ex, t, rom, dur, size, end_k, dx, dy, src):
         self._dx = dx  # (the set's direction follows its counted reps)
         self._dy = dy
         if self.axes_known and self.mode == AUTO:
@@ -651,7 +848,7 @@ class Counter:
         self._last_end_k = end_k
         self._set_end = self._tb + 50 - (self._k - end_k) * _TICK_MS
         self._set_ex = ex
-        self._push(t, ex, rom, dur)
+        self._push(t, ex, rom, dur, src)
 
     def _recent(self, h):
         # median of the set's last three reps (of h: heights or durations): it follows a set
@@ -688,6 +885,8 @@ class Counter:
 
     def _end_set(self):
         self._held = False  # a lone swing is not a set; a small last rep was aborted
+        if self._f[_F_WHERE] == 2:
+            self._f[_F_WHERE] = 0
         if not self._in_set:
             return
         self._in_set = False
@@ -701,7 +900,7 @@ class Counter:
 
     # --- events ------------------------------------------------------------------------------
 
-    def _push(self, t, ex, rom, dur):
+    def _push(self, t, ex, rom, dur, src):
         if self._q_len == _QUEUE:  # the caller stopped reading events: drop the oldest, say so
             self._q_head = (self._q_head + 1) % _QUEUE
             self._q_len -= 1
@@ -711,6 +910,11 @@ class Counter:
         self._q_ex[i] = ex
         self._q_rom[i] = rom
         self._q_dur[i] = dur
+        f = self._f
+        j = _F_Q + 3 * i
+        f[j] = f[src]
+        f[j + 1] = f[src + 1]
+        f[j + 2] = f[src + 2]
         self._q_len += 1
         self._set_n += 1
 
@@ -718,6 +922,13 @@ class Counter:
         # One event per call, in order: the queued reps, then a finished set.
         if self._q_len:
             i = self._q_head
+            f = self._f
+            if f[_F_WHERE] == 1 and f[_F_SLOT] == i:
+                return 0  # its down phase is not over yet
+            j = _F_Q + 3 * i
+            f[_F_UP] = f[j]
+            f[_F_UP + 1] = f[j + 1]
+            f[_F_UP + 2] = f[j + 2]
             self.rep_t_ms = self._q_t[i]
             self.rep_exercise = self._q_ex[i]
             self.rep_rom_cdeg = self._q_rom[i]

@@ -337,3 +337,79 @@ def run(args: argparse.Namespace) -> int:
         print(f"repband eval: {p}: no labels file, not scored", file=sys.stderr)
     print(json.dumps(to_json(report), indent=1) if args.json else format_table(report))
     return 0
+
+
+# --- form: per-rep phases and range against the truth (repband eval --form) ----------------------
+
+FORM_FIELDS = ("rom_deg", "up_ms", "hold_ms", "down_ms")
+
+
+def form_pairs(result: dict, labels: traceio.Labels) -> list[tuple[dict, dict]]:
+    """(truth, counted rep) pairs: each rep of the labels' rep_detail with the counted rep whose
+    top lies within that rep's own span (start to end), the nearest to its top."""
+    pairs = []
+    for s in labels.sets:
+        if not s.is_target or not s.rep_detail:
+            continue
+        for d in s.rep_detail:
+            inside = [r for r in result["reps"] if d["start_ms"] <= r["t_ms"] <= d["end_ms"]]
+            if inside:
+                pairs.append((d, min(inside, key=lambda r: abs(r["t_ms"] - d["top_ms"]))))
+    return pairs
+
+
+def form_synthetic(seeds: list[int], scenarios: tuple[str, ...] = ("leg_lift", "clamshell")
+                   ) -> dict[str, dict]:
+    """Median absolute error of each form field per exercise over synthetic sessions (band
+    frame), and how many true reps were matched to a counted rep."""
+    from statistics import median
+
+    from host_tools import synth
+    from host_tools.replay import replay_trace
+
+    errors: dict[str, dict[str, list[float]]] = {}
+    truths: dict[str, int] = {}
+    for scenario in scenarios:
+        for seed in seeds:
+            trace, labels = synth.make_session(seed, scenario)
+            truths[scenario] = truths.get(scenario, 0) + sum(
+                len(s.rep_detail or []) for s in labels.sets if s.is_target)
+            for d, r in form_pairs(replay_trace(trace), labels):
+                e = errors.setdefault(scenario, {f: [] for f in FORM_FIELDS})
+                for f in FORM_FIELDS:
+                    e[f].append(abs(r[f] - d[f]))
+    return {sc: {"reps": truths[sc], "matched": len(e["rom_deg"]),
+                 **{f"mae_{f}": median(e[f]) for f in FORM_FIELDS}}
+            for sc, e in errors.items()}
+
+
+def form_by_set(results: list[dict], paths: list[Path]) -> list[dict]:
+    """Median phases and range of the reps in each labelled target set, in label order (on the
+    UCI e4 test recordings: correct, fast, low amplitude)."""
+    from statistics import median
+
+    rows = []
+    for result, p in zip(results, paths):
+        labels = traceio.read_labels(traceio.labels_path_for(p))
+        for k, s in enumerate(x for x in labels.sets if x.is_target):
+            reps = [r for r in result["reps"]
+                    if s.start_ms - MARGIN_MS <= r["t_ms"] <= s.end_ms + MARGIN_MS]
+            if reps:
+                rows.append({"trace": Path(result["trace"]).stem, "set": k + 1, "reps": len(reps),
+                             **{f: median(r[f] for r in reps) for f in FORM_FIELDS}})
+    return rows
+
+
+def format_form(synthetic: dict[str, dict], by_set: list[dict]) -> str:
+    out = ["synthetic sessions (median absolute error per rep):",
+           "exercise   reps matched  rom_deg  up_ms  hold_ms  down_ms"]
+    for sc, r in synthetic.items():
+        out.append(f"{sc:<10} {r['matched']:>4}/{r['reps']:<4}   {r['mae_rom_deg']:>6.1f}  "
+                   f"{r['mae_up_ms']:>5.0f}  {r['mae_hold_ms']:>7.0f}  {r['mae_down_ms']:>7.0f}")
+    if by_set:
+        out += ["", "per set (medians of its reps):",
+                "trace                          set  reps  rom_deg  up_ms  hold_ms  down_ms"]
+        for r in by_set:
+            out.append(f"{r['trace']:<30} {r['set']:>3}  {r['reps']:>4}  {r['rom_deg']:>7.1f}  "
+                       f"{r['up_ms']:>5.0f}  {r['hold_ms']:>7.0f}  {r['down_ms']:>7.0f}")
+    return "\n".join(out)

@@ -39,6 +39,10 @@ def result_dict(path: Path | str, reps: list[int], sets: list[int]) -> dict:
                 "rom_deg": reps[i + 2] / 100,
                 "duration_ms": reps[i + 3],
                 "rep_in_set": reps[i + 4],
+                "up_ms": reps[i + 5],
+                "hold_ms": reps[i + 6],
+                "down_ms": reps[i + 7],
+                "faults": [],  # form faults (issue 12, item 2): none judged yet
             }
             for i in range(0, len(reps), n)
         ],

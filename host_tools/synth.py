@@ -103,6 +103,7 @@ def _exercise_set(tl: _Timeline, kind: str, base: np.ndarray, reps: int, amp_deg
     start = tl.now
     _still(tl, base, rng.uniform(1.0, 2.5))
     tops = []
+    detail = []
     for k in range(reps):
         amp = math.radians(amp_deg * rng.uniform(0.85, 1.15))
         if rng.random() < 0.08 and amp * 0.6 >= math.radians(PARTIAL_MIN_DEG):
@@ -112,6 +113,7 @@ def _exercise_set(tl: _Timeline, kind: str, base: np.ndarray, reps: int, amp_deg
         lower = rng.uniform(0.7, 1.8) / tempo
         angle = _rep_profile(tl, amp, rise, hold, lower)
         tops.append(tl.now + rise + hold / 2)
+        detail.append(_truth(tl.now, rise, hold, lower, amp))
         rate = np.gradient(angle) * tl.internal_hz
         tl.segment(_rotate(base, axis, angle), np.outer(rate, axis))
         _still(tl, base, rng.uniform(0.4, 3.0) / tempo)
@@ -119,7 +121,17 @@ def _exercise_set(tl: _Timeline, kind: str, base: np.ndarray, reps: int, amp_deg
     _still(tl, base, rng.uniform(1.0, 2.0))
     if label is not None:
         tl.sets.append(LabelSet(label, int(start * 1000), int(end * 1000), reps,
-                                [int(t * 1000) for t in tops], name))
+                                [int(t * 1000) for t in tops], name, detail))
+
+
+def _truth(start_s: float, rise: float, hold: float, lower: float, amp_rad: float) -> dict:
+    """A rep's truth for the labels' rep_detail (trace-format.md): phases in ms, and the
+    clinical range, the rotation about the joint axis the rep was made with (abduction for a leg
+    lift, rotation about the trunk's long axis, the knee opening, for a clamshell)."""
+    return {"top_ms": int((start_s + rise + hold / 2) * 1000), "start_ms": int(start_s * 1000),
+            "up_ms": round(rise * 1000), "hold_ms": round(hold * 1000),
+            "down_ms": round(lower * 1000), "end_ms": int((start_s + rise + hold + lower) * 1000),
+            "rom_deg": round(math.degrees(amp_rad), 2)}
 
 
 def _walk(tl: _Timeline, seconds: float):
@@ -413,6 +425,7 @@ def make_sweep_session(factor: str, value, seed: int) -> tuple[Trace, Labels]:
         halves = set(rng.choice(np.arange(1, reps), int(f["half_reps"]), replace=False).tolist())
         start = tl.now
         tops = []
+        detail = []
         tempo = float(f["tempo_s"])
         hold = float(f["hold_s"])
         for k in range(reps + len(halves)):
@@ -427,12 +440,13 @@ def make_sweep_session(factor: str, value, seed: int) -> tuple[Trace, Labels]:
             angle = np.concatenate([amp * up, amp + wob, amp * down])
             if not half:
                 tops.append(tl.now + move + hold / 2)
+                detail.append(_truth(tl.now, move, hold, move, amp))
             rate = np.gradient(angle) * tl.internal_hz
             tl.segment(_rotate(SIDE, axis, angle), np.outer(rate, axis))
             _still(tl, SIDE, max(0.1, tempo * 0.2))
         end = tl.now
         tl.sets.append(LabelSet(kind, int(start * 1000), int(end * 1000), reps,
-                                [int(t * 1000) for t in tops], None))
+                                [int(t * 1000) for t in tops], None, detail))
         if f["after"] == "fidgets":
             _still(tl, SIDE, 2.5)
             for _ in range(3):
