@@ -51,26 +51,32 @@ _TICK_MS = const(100)  # internal rate: 10 Hz, whatever the sample rate
 _QUEUE = const(8)  # reps waiting to be read, one per feed() call
 _HIST = const(8)  # reps of the set whose heights and periods make its medians
 
-# Form state lives in one preallocated list (self._f), not in attributes: the instance dict is
-# full at 97 slots, and one more attribute would regrow it by 240 bytes.
-_F_UP = const(0)  # the reported rep's phases (ms): rep_up_ms, rep_hold_ms, rep_down_ms
-_F_ON = const(3)  # last still tick at the rest (or the bottom): a rep's onset
-_F_START = const(4)  # onset of the rep in progress
-_F_HOLD_ON = const(5)  # first still tick at the top (-1: none yet)
-_F_HOLD_C = const(6)  # the turn c there
-_F_HOLD_OFF = const(7)  # last still tick at the top: the down's start
-_F_PEAK_K = const(8)  # tick of the top (the hold, when the leg never stopped)
-_F_UP_MAX = const(9)  # fastest turn per tick of the up phase
-_F_C = const(10)  # the candidate rep's up, hold, down (ms)
-_F_H = const(13)  # the held rep's
-_F_C_LIFT = const(16)  # the candidate's and the held rep's rise of the thigh (cdeg)
-_F_H_LIFT = const(17)
-_F_WHERE = const(18)  # whose down phase is open: 0 none, 1 a queued rep (at _F_SLOT), 2 the held
-_F_SLOT = const(19)
-_F_DN_K = const(20)  # tick the open down phase began
-_F_DN_MAX = const(21)  # fastest turn of it so far
-_F_DN_PREV = const(22)  # its turn at the last tick
-_F_Q = const(23)  # the queue's up, hold, down: 3 per slot
+# Form state lives in one preallocated list (self._f), not in attributes: the instance dict
+# has 97 slots, one more than that regrows it by 240 bytes, and the fuller it is the longer a
+# method lookup (a miss in it) probes. (No properties either: a class with one makes every
+# attribute store look in the class first, a third slower.)
+_F_ON = const(0)  # last still tick at the rest (or the bottom): a rep's onset
+_F_START = const(1)  # onset of the rep in progress
+_F_HOLD_ON = const(2)  # first still tick at the top (-1: none yet)
+_F_HOLD_C = const(3)  # the turn c there
+_F_HOLD_OFF = const(4)  # last still tick at the top: the down's start
+_F_PEAK_K = const(5)  # tick of the top (the hold, when the leg never stopped)
+_F_UP_MAX = const(6)  # fastest turn per tick of the up phase
+_F_C = const(7)  # the candidate rep's up, hold, down (ms)
+_F_H = const(10)  # the held rep's
+_F_C_LIFT = const(13)  # the candidate's and the held rep's rise of the thigh (cdeg)
+_F_H_LIFT = const(14)
+_F_WHERE = const(15)  # whose down phase is open: 0 none, 1 a queued rep (at _F_SLOT), 2 the held
+_F_SLOT = const(16)
+_F_DN_K = const(17)  # tick the open down phase began
+_F_DN_MAX = const(18)  # fastest turn of it so far
+_F_DN_PREV = const(19)  # its turn at the last tick
+# (cold state of the judging moved here from attributes, for the same reason)
+_F_C_SIZE = const(20)  # the candidate rep being judged (set by _rep_end): height, duration, arc
+_F_C_DUR = const(21)
+_F_C_ROM = const(22)
+_F_DONE = const(23)  # a finished set waiting to be reported: start, end, exercise, reps
+_F_Q = const(27)  # the queue's up, hold, down: 3 per slot
 # asin in centidegrees at 0, 0.05, ..., 1.0 (linear between: < 0.4 deg off below 72 deg)
 _ASIN = (0, 287, 574, 863, 1154, 1448, 1746, 2049, 2358, 2674, 3000, 3337, 3687, 4054, 4443,
          4859, 5313, 5821, 6416, 7181, 9000)
@@ -214,7 +220,6 @@ class Counter:
         self._h_period = [0] * _HIST
         self._h_dur = [0] * _HIST
         self._tmp = [0] * _HIST
-        self._f = [0] * (_F_Q + 3 * _QUEUE)
         self.reset()
 
     def reset(self):
@@ -222,10 +227,9 @@ class Counter:
         self.rep_exercise = 0
         self.rep_rom_cdeg = 0
         self.rep_duration_ms = 0
-        f = self._f
-        for i in range(len(f)):
-            f[i] = 0
-        f[_F_HOLD_ON] = -1
+        self.rep_up_ms = 0  # the rep's phases, standstill to standstill
+        self.rep_hold_ms = 0
+        self.rep_down_ms = 0
         self.set_start_ms = 0
         self.set_end_ms = 0
         self.set_reps = 0
@@ -300,32 +304,14 @@ class Counter:
         self._held_end_k = 0
         self._held_dx = 0
         self._held_dy = 0
-        # candidate rep being judged (set by _rep_end)
-        self._c_size = 0
-        self._c_dur = 0
-        self._c_rom = 0
         # events
         self._q_head = 0
         self._q_len = 0
         self._set_done = False
-        self._done_start = 0
-        self._done_end = 0
-        self._done_ex = 0
-        self._done_n = 0
         self._reps_after = False
-
-    # the reported rep's phases (ms), standstill to standstill (class-level: no dict slot)
-    @property
-    def rep_up_ms(self):
-        return self._f[_F_UP]
-
-    @property
-    def rep_hold_ms(self):
-        return self._f[_F_UP + 1]
-
-    @property
-    def rep_down_ms(self):
-        return self._f[_F_UP + 2]
+        # last: the hot attributes above keep the first choice of slots in the instance dict
+        self._f = [0] * (_F_Q + 3 * _QUEUE)
+        self._f[_F_HOLD_ON] = -1
 
     # --- front end (per sample: keep it small) -------------------------------------------------
 
@@ -716,9 +702,9 @@ class Counter:
 
         # arc length from chord: 2 asin(c/2) ~ c + c^3/24 (mrad), then centidegrees
         arc = size + (size * size // 1000) * size // 24000
-        self._c_size = size
-        self._c_dur = dur
-        self._c_rom = arc * 573 // 100
+        f[_F_C_SIZE] = size
+        f[_F_C_DUR] = dur
+        f[_F_C_ROM] = arc * 573 // 100
         f[_F_C_LIFT] = self._clinical_cdeg()
         self._judge(leave_t, dx, dy, dz)
 
@@ -733,7 +719,7 @@ class Counter:
 
     def _judge(self, leave_t, dx, dy, dz):
         p = self.p
-        size = self._c_size
+        size = self._f[_F_C_SIZE]
         if (self._in_set or self._held) and (
                 self._k - self._last_end_k) * _TICK_MS > self._gap_ms():
             self._end_set()  # a long pause: the set is over
@@ -747,7 +733,7 @@ class Counter:
             # under half the set's reps: aborted, unless it took as long as they do (a whole
             # rep, only smaller) or the next is as small (the set got smaller)
             if self._in_set and same:
-                if (self._c_dur * 100 >= self._recent(self._h_dur) * p.whole_pct
+                if (self._f[_F_C_DUR] * 100 >= self._recent(self._h_dur) * p.whole_pct
                         and size * 100 >= ref * p.bounce_pct):
                     ex = self._exercise(dx, dy)
                     if self._held:  # two small ones in a row: the set got smaller
@@ -800,15 +786,15 @@ class Counter:
         self._dy = dy
         self._dz = dz
         self._held_t = self._peak_t
-        self._held_rom = self._c_rom
-        self._held_dur = self._c_dur
-        self._held_size = self._c_size
+        f = self._f
+        self._held_rom = f[_F_C_ROM]
+        self._held_dur = f[_F_C_DUR]
+        self._held_size = f[_F_C_SIZE]
         self._held_start = leave_t
         self._held_end_k = self._k
         self._held_dx = dx
         self._held_dy = dy
         self._last_end_k = self._k
-        f = self._f
         f[_F_H] = f[_F_C]
         f[_F_H + 1] = f[_F_C + 1]
         f[_F_H + 2] = f[_F_C + 2]
@@ -827,8 +813,8 @@ class Counter:
 
     def _count(self, ex, dx, dy):
         f = self._f
-        rom = f[_F_C_LIFT] if ex == LEG_LIFT and self.axes_known else self._c_rom
-        self._add(ex, self._peak_t, rom, self._c_dur, self._c_size, self._k, dx, dy, _F_C)
+        rom = f[_F_C_LIFT] if ex == LEG_LIFT and self.axes_known else f[_F_C_ROM]
+        self._add(ex, self._peak_t, rom, f[_F_C_DUR], f[_F_C_SIZE], self._k, dx, dy, _F_C)
         f[_F_WHERE] = 1  # its down phase is still going on: the event waits for it
         f[_F_SLOT] = (self._q_head + self._q_len - 1) % _QUEUE
 
@@ -893,10 +879,11 @@ class Counter:
         if self._set_n == 0:
             return
         self._set_done = True
-        self._done_start = self._set_start
-        self._done_end = self._set_end
-        self._done_ex = self._set_ex
-        self._done_n = self._set_n
+        f = self._f
+        f[_F_DONE] = self._set_start
+        f[_F_DONE + 1] = self._set_end
+        f[_F_DONE + 2] = self._set_ex
+        f[_F_DONE + 3] = self._set_n
 
     # --- events ------------------------------------------------------------------------------
 
@@ -926,9 +913,9 @@ class Counter:
             if f[_F_WHERE] == 1 and f[_F_SLOT] == i:
                 return 0  # its down phase is not over yet
             j = _F_Q + 3 * i
-            f[_F_UP] = f[j]
-            f[_F_UP + 1] = f[j + 1]
-            f[_F_UP + 2] = f[j + 2]
+            self.rep_up_ms = f[j]
+            self.rep_hold_ms = f[j + 1]
+            self.rep_down_ms = f[j + 2]
             self.rep_t_ms = self._q_t[i]
             self.rep_exercise = self._q_ex[i]
             self.rep_rom_cdeg = self._q_rom[i]
@@ -943,10 +930,11 @@ class Counter:
             return EV_REP
         if self._set_done:
             self._set_done = False
-            self.set_start_ms = self._done_start
-            self.set_end_ms = self._done_end
-            self.set_exercise = self._done_ex
-            self.set_reps = self._done_n
+            f = self._f
+            self.set_start_ms = f[_F_DONE]
+            self.set_end_ms = f[_F_DONE + 1]
+            self.set_exercise = f[_F_DONE + 2]
+            self.set_reps = f[_F_DONE + 3]
             self._reps_after = True
             return EV_SET
         return 0
