@@ -148,10 +148,11 @@ class Params:
         # has stopped below this share of its own fastest turn (a smooth move slows gradually)
         self.move_turn_mg = 6
         self.stop_pct = 15
-        # a stop at the top is the hold unless the thigh then rises this much further (mg of c):
-        # a pause on the way up; still ticks below this share of the top are a pause on the way
-        # down, not the hold
+        # a stop at the top is the hold unless the thigh then rises this much further (mg of c,
+        # and this share of the height there): a pause on the way up (a held leg creeps up by a
+        # few degrees); still ticks below this share of the top are a pause on the way down
         self.hold_rise_mg = 44
+        self.hold_rise_pct = 20
         self.hold_pct = 70
         # a landing: within this share of the range from the rest, the turn falls below this
         # share of the lowering's fastest and rises again (the rebound off the other leg)
@@ -478,6 +479,7 @@ class Counter:
                 self._phase = _NO_REST  # a change of posture: wait for stillness
             elif c * 100 <= self._peak * p.return_pct:
                 self._phase = _DOWN
+                self._f[_F_ON] = k  # the next rep's onset is no earlier than this return
                 self._bottom = c  # (along the rep's direction, c is at most this)
                 self._bx = x
                 self._by = y
@@ -606,8 +608,12 @@ class Counter:
         elif f[_F_HOLD_ON] < 0:
             if turn > f[_F_UP_MAX]:
                 f[_F_UP_MAX] = turn
-        elif c > f[_F_HOLD_C] + p.hold_rise_mg:
-            f[_F_HOLD_ON] = -1  # a pause on the way up: the up phase goes on
+        else:
+            rise = f[_F_HOLD_C] * p.hold_rise_pct // 100
+            if rise < p.hold_rise_mg:
+                rise = p.hold_rise_mg
+            if c > f[_F_HOLD_C] + rise:
+                f[_F_HOLD_ON] = -1  # a pause on the way up: the up phase goes on
 
     def _form_down(self, k, c):
         # After a rep's return: its down phase ends at the first still tick, or at a landing:
