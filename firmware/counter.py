@@ -9,7 +9,7 @@
 # Each call returns at most one event, EV_REP or EV_SET (0 if none); queued events follow on the
 # next calls, in order (a set's reps, then the set).
 #   if ev & EV_REP: c.rep_t_ms, c.rep_exercise, c.rep_rom_cdeg, c.rep_duration_ms, c.set_reps,
-#                   c.rep_up_ms, c.rep_hold_ms, c.rep_down_ms
+#                   c.rep_up_ms, c.rep_hold_ms, c.rep_down_ms, c.rep_faults (FAULT_* bits)
 #   if ev & EV_SET: c.set_start_ms, c.set_end_ms, c.set_reps, c.set_exercise
 # Accelerations are in the band frame when axes_known (x toward the knee, z out of the skin).
 #
@@ -46,6 +46,10 @@ EXERCISE_NAMES = ("unknown", "clamshell", "leg_lift")
 
 EV_REP = const(1)
 EV_SET = const(2)
+
+# form faults of a rep: bits of rep_faults, named in this order
+FAULT_TOO_SMALL = const(1)  # range well below the set's own
+FAULT_NAMES = ("too_small",)
 
 _TICK_MS = const(100)  # internal rate: 10 Hz, whatever the sample rate
 _QUEUE = const(8)  # reps waiting to be read, one per feed() call
@@ -160,6 +164,10 @@ class Params:
         self.land_pct = 40
         # a rep's event waits at most this long for its down phase to end (ms)
         self.down_max_ms = 4000
+        # too small: a rep's height under this share of the set's (the median of its last three
+        # reps; for a set's first rep, the second's): a quarter of the range missing is what a
+        # physiotherapist corrects, and reps of one set vary by about 15 %
+        self.small_pct = 75
 
 
 def _isqrt(n, guess):
@@ -231,6 +239,7 @@ class Counter:
         self.rep_up_ms = 0  # the rep's phases, standstill to standstill
         self.rep_hold_ms = 0
         self.rep_down_ms = 0
+        self.rep_faults = 0
         self.set_start_ms = 0
         self.set_end_ms = 0
         self.set_reps = 0
@@ -642,7 +651,8 @@ class Counter:
             d = 0
         w = f[_F_WHERE]
         if w == 1:
-            f[_F_Q + 3 * f[_F_SLOT] + 2] = d
+            j = _F_Q + 3 * f[_F_SLOT] + 2
+            f[j] = (f[j] >> 16 << 16) + d  # (the rep's faults sit above bit 16)
         elif w == 2:
             f[_F_H + 2] = d
         f[_F_C + 2] = d
@@ -825,6 +835,9 @@ class Counter:
         f[_F_SLOT] = (self._q_head + self._q_len - 1) % _QUEUE
 
     def _add(self, ex, t, rom, dur, size, end_k, dx, dy, src):
+        # judged against the set's reps so far; its first against the rep that confirms it
+        ref = self._recent(self._h_size) if self._hn else self._f[_F_C_SIZE]
+        faults = FAULT_TOO_SMALL if size * 100 < ref * self.p.small_pct else 0
         self._dx = dx  # (the set's direction follows its counted reps)
         self._dy = dy
         if self.axes_known and self.mode == AUTO:
@@ -840,7 +853,7 @@ class Counter:
         self._last_end_k = end_k
         self._set_end = self._tb + 50 - (self._k - end_k) * _TICK_MS
         self._set_ex = ex
-        self._push(t, ex, rom, dur, src)
+        self._push(t, ex, rom, dur, src, faults)
 
     def _recent(self, h):
         # median of the set's last three reps (of h: heights or durations): it follows a set
@@ -893,7 +906,7 @@ class Counter:
 
     # --- events ------------------------------------------------------------------------------
 
-    def _push(self, t, ex, rom, dur, src):
+    def _push(self, t, ex, rom, dur, src, faults):
         if self._q_len == _QUEUE:  # the caller stopped reading events: drop the oldest, say so
             self._q_head = (self._q_head + 1) % _QUEUE
             self._q_len -= 1
@@ -907,7 +920,7 @@ class Counter:
         j = _F_Q + 3 * i
         f[j] = f[src]
         f[j + 1] = f[src + 1]
-        f[j + 2] = f[src + 2]
+        f[j + 2] = f[src + 2] + (faults << 16)  # (a down phase is < 65.5 s)
         self._q_len += 1
         self._set_n += 1
 
@@ -921,7 +934,8 @@ class Counter:
             j = _F_Q + 3 * i
             self.rep_up_ms = f[j]
             self.rep_hold_ms = f[j + 1]
-            self.rep_down_ms = f[j + 2]
+            self.rep_down_ms = f[j + 2] & 0xFFFF
+            self.rep_faults = f[j + 2] >> 16
             self.rep_t_ms = self._q_t[i]
             self.rep_exercise = self._q_ex[i]
             self.rep_rom_cdeg = self._q_rom[i]

@@ -373,14 +373,18 @@ def form_pairs(result: dict, labels: traceio.Labels) -> list[tuple[dict, dict]]:
 def form_synthetic(seeds: list[int], scenarios: tuple[str, ...] = ("leg_lift", "clamshell")
                    ) -> dict[str, dict]:
     """Median absolute error of each form field per exercise over synthetic sessions (band
-    frame), and how many true reps were matched to a counted rep."""
+    frame), how many true reps were matched to a counted rep, and per fault the share of the
+    matched reps that have it which were flagged (found) and of those without it (false)."""
     from statistics import median
 
     from host_tools import synth
     from host_tools.replay import replay_trace
 
+    from host_tools import firmware
+
     errors: dict[str, dict[str, list[float]]] = {}
     truths: dict[str, int] = {}
+    flags: dict[str, dict[str, list[int]]] = {}  # exercise: fault: [with, found, without, false]
     for scenario in scenarios:
         for seed in seeds:
             trace, labels = synth.make_session(seed, scenario)
@@ -390,8 +394,16 @@ def form_synthetic(seeds: list[int], scenarios: tuple[str, ...] = ("leg_lift", "
                 e = errors.setdefault(scenario, {f: [] for f in FORM_FIELDS})
                 for f in FORM_FIELDS:
                     e[f].append(abs(r[f] - d[f]))
+                for fault in firmware.load("counter").FAULT_NAMES:
+                    n = flags.setdefault(scenario, {}).setdefault(fault, [0, 0, 0, 0])
+                    has = fault in d.get("faults", {})
+                    n[0 if has else 2] += 1
+                    n[1 if has else 3] += fault in r["faults"]
     return {sc: {"reps": truths[sc], "matched": len(e["rom_deg"]),
-                 **{f"mae_{f}": median(e[f]) for f in FORM_FIELDS}}
+                 **{f"mae_{f}": median(e[f]) for f in FORM_FIELDS},
+                 "faults": {k: {"reps_with": v[0], "found": v[1] / v[0] if v[0] else None,
+                                "reps_without": v[2], "false": v[3] / v[2] if v[2] else None}
+                            for k, v in flags.get(sc, {}).items()}}
             for sc, e in errors.items()}
 
 
@@ -408,7 +420,8 @@ def form_by_set(results: list[dict], paths: list[Path]) -> list[dict]:
                     if s.start_ms - MARGIN_MS <= r["t_ms"] <= s.end_ms + MARGIN_MS]
             if reps:
                 rows.append({"trace": Path(result["trace"]).stem, "set": k + 1, "reps": len(reps),
-                             **{f: median(r[f] for r in reps) for f in FORM_FIELDS}})
+                             **{f: median(r[f] for r in reps) for f in FORM_FIELDS},
+                             "too_small": sum("too_small" in r["faults"] for r in reps) / len(reps)})
     return rows
 
 
@@ -418,10 +431,18 @@ def format_form(synthetic: dict[str, dict], by_set: list[dict]) -> str:
     for sc, r in synthetic.items():
         out.append(f"{sc:<10} {r['matched']:>4}/{r['reps']:<4}   {r['mae_rom_deg']:>6.1f}  "
                    f"{r['mae_up_ms']:>5.0f}  {r['mae_hold_ms']:>7.0f}  {r['mae_down_ms']:>7.0f}")
+    out += ["", "faults: share of the reps with it flagged (found), of those without (false):"]
+    for sc, r in synthetic.items():
+        for k, v in r["faults"].items():
+            found = "-" if v["found"] is None else f"{100 * v['found']:.0f}%"
+            false = "-" if v["false"] is None else f"{100 * v['false']:.1f}%"
+            out.append(f"{sc:<10} {k:<10} found {found} of {v['reps_with']}, "
+                       f"false {false} of {v['reps_without']}")
     if by_set:
         out += ["", "per set (medians of its reps):",
-                "trace                          set  reps  rom_deg  up_ms  hold_ms  down_ms"]
+                "trace                          set  reps  rom_deg  up_ms  hold_ms  down_ms  too_small"]
         for r in by_set:
             out.append(f"{r['trace']:<30} {r['set']:>3}  {r['reps']:>4}  {r['rom_deg']:>7.1f}  "
-                       f"{r['up_ms']:>5.0f}  {r['hold_ms']:>7.0f}  {r['down_ms']:>7.0f}")
+                       f"{r['up_ms']:>5.0f}  {r['hold_ms']:>7.0f}  {r['down_ms']:>7.0f}  "
+                       f"{100 * r['too_small']:>8.0f}%")
     return "\n".join(out)

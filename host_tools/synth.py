@@ -106,6 +106,7 @@ def _exercise_set(tl: _Timeline, kind: str, base: np.ndarray, reps: int, amp_deg
     detail = []
     for k in range(reps):
         amp = math.radians(amp_deg * rng.uniform(0.85, 1.15))
+        full = amp
         if rng.random() < 0.08 and amp * 0.6 >= math.radians(PARTIAL_MIN_DEG):
             amp *= 0.6  # a partial rep: still a rep
         rise = rng.uniform(0.6, 1.6) / tempo
@@ -114,6 +115,9 @@ def _exercise_set(tl: _Timeline, kind: str, base: np.ndarray, reps: int, amp_deg
         angle = _rep_profile(tl, amp, rise, hold, lower)
         tops.append(tl.now + rise + hold / 2)
         detail.append(_truth(tl.now, rise, hold, lower, _clinical_deg(kind, base, axis, amp)))
+        if amp < full:  # a partial rep is too small: by the range it left out (degrees)
+            missing = _clinical_deg(kind, base, axis, full) - detail[-1]["rom_deg"]
+            detail[-1]["faults"] = {"too_small": round(missing, 2)}
         rate = np.gradient(angle) * tl.internal_hz
         tl.segment(_rotate(base, axis, angle), np.outer(rate, axis))
         _still(tl, base, rng.uniform(0.4, 3.0) / tempo)

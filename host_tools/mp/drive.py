@@ -1,7 +1,7 @@
 # Feeds integer samples through the band's counter and collects its events as flat int lists.
 # The one driving loop both runtimes run (CPython replay and MicroPython parity/bench), so their
 # results can only differ if the counter itself behaves differently.
-REP_FIELDS = 8  # t_ms, exercise, rom_cdeg, duration_ms, set_reps, up_ms, hold_ms, down_ms
+REP_FIELDS = 9  # t_ms, exercise, rom_cdeg, duration_ms, set_reps, up, hold, down ms, faults
 SET_FIELDS = 4  # start_ms, end_ms, reps, exercise
 
 
@@ -28,6 +28,7 @@ def drive(counter_mod, rate_hz, axes_known, mode, t, ax, ay, az, gx, gy, gz, rep
             reps.append(c.rep_up_ms)
             reps.append(c.rep_hold_ms)
             reps.append(c.rep_down_ms)
+            reps.append(c.rep_faults)
         elif ev == ev_set:
             sets.append(c.set_start_ms)
             sets.append(c.set_end_ms)
