@@ -29,8 +29,9 @@
 # 6. Form, per rep (_form_*): the phases from standstill to standstill, found from the turn per
 #    tick (the angular speed of gravity): up from the last still tick at the rest to the first
 #    still tick at the top, hold until the last still tick there (wavering between included),
-#    down to the first still tick after the return (or the next rep's onset). A rep's event waits
-#    until its down phase is over (at most down_max_ms). rom: see _clinical_cdeg.
+#    down to the first still tick after the return, a landing, or the next rep's onset. A rep's
+#    event waits until its down phase is over (at most down_max_ms). rom: see _clinical_cdeg.
+#    Faults (rep_faults bits): too small against the set's own reps (in _add).
 try:
     from micropython import const  # type: ignore
 except ImportError:  # CPython
@@ -56,13 +57,13 @@ _QUEUE = const(8)  # reps waiting to be read, one per feed() call
 _HIST = const(8)  # reps of the set whose heights and periods make its medians
 
 # Form state lives in one preallocated list (self._f), not in attributes: the instance dict
-# has 97 slots, one more than that regrows it by 240 bytes, and the fuller it is the longer a
+# has 97 slots (94 used), growing it would cost 240 bytes, and the fuller it is the longer a
 # method lookup (a miss in it) probes. (No properties either: a class with one makes every
 # attribute store look in the class first, a third slower.)
 _F_ON = const(0)  # last still tick at the rest (or the bottom): a rep's onset
 _F_START = const(1)  # onset of the rep in progress
 _F_HOLD_ON = const(2)  # first still tick at the top (-1: none yet)
-_F_HOLD_C = const(3)  # the turn c there
+_F_HOLD_C = const(3)  # the chord c there
 _F_HOLD_OFF = const(4)  # last still tick at the top: the down's start
 _F_PEAK_K = const(5)  # tick of the top (the hold, when the leg never stopped)
 _F_UP_MAX = const(6)  # fastest turn per tick of the up phase
@@ -80,7 +81,7 @@ _F_C_SIZE = const(20)  # the candidate rep being judged (set by _rep_end): heigh
 _F_C_DUR = const(21)
 _F_C_ROM = const(22)
 _F_DONE = const(23)  # a finished set waiting to be reported: start, end, exercise, reps
-_F_Q = const(27)  # the queue's up, hold, down: 3 per slot
+_F_Q = const(27)  # the queue's up, hold, down (+ faults << 16): 3 per slot
 # asin in centidegrees at 0, 0.05, ..., 1.0 (linear between: < 0.4 deg off below 72 deg)
 _ASIN = (0, 287, 574, 863, 1154, 1448, 1746, 2049, 2358, 2674, 3000, 3337, 3687, 4054, 4443,
          4859, 5313, 5821, 6416, 7181, 9000)
