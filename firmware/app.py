@@ -7,6 +7,7 @@ import replog
 
 MODE_NUMBERS = {"auto": 0, "clamshell": 1, "leg_lift": 2}
 MODE_CYCLE = ("auto", "clamshell", "leg_lift")
+MOUNT_PATH = "/mount.json"  # the mounting learned (setting mount=learn)
 IDLE_SLEEP_MS = 5 * 60 * 1000  # no rep for this long: deep sleep until motion or the button
 WDT_MS = 8000
 # Light sleep stops the UART (and native USB), so what a host sends meanwhile is lost. A board
@@ -83,7 +84,16 @@ class App:
         self.side = cfg.get("side", "unknown")
         self.utc_offset_min = cfg.get("utc_offset_min", 0)
         self.rate = imu.sample_rate_hz
-        self.counter = counter.Counter(self.rate, True, MODE_NUMBERS[self.mode])
+        # mount "learn": the band learns how it is worn (firmware/mount.py), kept on flash;
+        # until it is sure it counts with the axes unknown
+        self.mount = None
+        if cfg.get("mount") == "learn":
+            import mount
+
+            self.mount = mount.Mount(self.rate)
+            self.mount.load(MOUNT_PATH)
+        self._mount_saved = self._mount_state()
+        self.counter = counter.Counter(self.rate, self._frame_known(), MODE_NUMBERS[self.mode])
         # bound methods made once: `f = obj.method` allocates one each time it runs
         self._cfeed = self.counter.feed
         self._ticks_add = clock.ticks_add
@@ -183,7 +193,16 @@ class App:
             self._feed(n)
         self._after_batch()
 
+    def _frame_known(self):
+        return self.mount is None or self.mount.sure
+
+    def _mount_state(self):
+        m = self.mount
+        return -1 if m is None or not m.sure else m.restraps * 100000 + m.walk_s
+
     def _feed(self, n):
+        if self.mount is not None:
+            return self._feed_mounted(n)
         b = self.imu.batch
         feed = self._cfeed
         add = self._ticks_add
@@ -210,6 +229,58 @@ class App:
         self._t_sec = t_sec
         self._sub = sub
         self.samples += n
+
+    def _feed_mounted(self, n):
+        # As _feed, each sample also through the mounting estimator and, once it is sure,
+        # turned into the learned band frame (the gyro too)
+        b = self.imu.batch
+        m = self.mount
+        assert m is not None
+        add = self._ticks_add
+        rate = self.rate
+        t_sec = self._t_sec
+        sub = self._sub
+        j = 0
+        for _ in range(n):
+            t = add(t_sec, sub * 1000 // rate)
+            m.feed(t, b[j], b[j + 1], b[j + 2])
+            if m.sure and not self.counter.axes_known and not (
+                    self.counter._in_set or self.counter._held):
+                self._t_sec = t_sec
+                self._sub = sub
+                self._learned()
+            if self.counter.axes_known:
+                o = m.apply(b[j + 3], b[j + 4], b[j + 5])
+                u, v, w = o[0], o[1], o[2]
+                o = m.apply(b[j], b[j + 1], b[j + 2])
+                ev = self._cfeed(t, o[0], o[1], o[2], u, v, w)
+            else:
+                ev = self._cfeed(t, b[j], b[j + 1], b[j + 2], b[j + 3], b[j + 4], b[j + 5])
+            sub += 1
+            if sub == rate:
+                t_sec = add(t_sec, 1000)
+                sub = 0
+            j += 6
+            if ev:
+                self._t_sec = t_sec
+                self._sub = sub
+                self._event(ev)
+        self._t_sec = t_sec
+        self._sub = sub
+        self.samples += n
+        state = self._mount_state()
+        if state != self._mount_saved:  # learned, refined or re-strapped: keep it (rarely)
+            self._mount_saved = state
+            try:
+                m.save(MOUNT_PATH)
+            except OSError:
+                pass  # flash full: learned again after the next boot
+
+    def _learned(self):
+        # the mounting is sure: from here on the counter counts in the learned band frame
+        self.drain()
+        self.counter = counter.Counter(self.rate, True, MODE_NUMBERS[self.mode])
+        self._cfeed = self.counter.feed
 
     def _after_batch(self):
         clock = self.clock
@@ -259,6 +330,8 @@ class App:
         # The day's counts and the settings they were counted with: the host keeps each rep's
         # side and mode, and each day's goal, as they were then (not as the settings are now).
         side = replog.SIDES.index(self.side) if self.side in replog.SIDES else 0
+        if not side and self.mount is not None:
+            side = self.mount.side  # learned (the setting, where given, overrides it)
         self.log.daily(self.day_no or 0, self.day[1], self.day[2], self.goal, side,
                        MODE_NUMBERS[self.mode])
         self._daily_dirty = False
@@ -271,7 +344,7 @@ class App:
         self.drain()  # the open set ends in the mode it was counted in
         self.mode = MODE_CYCLE[(MODE_CYCLE.index(self.mode) + 1) % 3]
         self._log_daily()  # from here on, reps are counted in the new mode
-        self.counter = counter.Counter(self.rate, True, MODE_NUMBERS[self.mode])
+        self.counter = counter.Counter(self.rate, self._frame_known(), MODE_NUMBERS[self.mode])
         self._cfeed = self.counter.feed
         if MODE_NUMBERS[self.mode]:
             self.shown_ex = MODE_NUMBERS[self.mode]
@@ -412,7 +485,7 @@ def main():
     import settings
 
     cfg = settings.load()
-    b = board.load(cfg.get("board"))
+    b = board.load()  # the board board.which() names, as boot.py and the host see it
     hold = b.data.get("hold_pin")
     if hold is not None:  # M5StickC Plus2: keeps the board powered on battery
         machine.Pin(hold, machine.Pin.OUT, value=1)

@@ -2,13 +2,15 @@
 # Pure (no machine): the host loads the same files to check them and to flash.
 import json
 
+import imu
+
 try:
     import os
 except ImportError:  # pragma: no cover
     import uos as os  # type: ignore
 
 DIRS = ("/boards", "boards", "../boards")
-PARTS = ("mpu6886", "mpu6050", "lsm6dsox", "lsm6ds3")
+PARTS = imu.PARTS  # the IMU parts a board file may name: those imu.DRIVERS has a driver for
 
 
 class BoardError(Exception):
@@ -68,34 +70,49 @@ class Board:
         return out
 
     def open_imu(self, rate_hz=None, gyro=False):
-        # The driver module is named after the part family (firmware/mpu6886.py, lsm6ds.py).
-        # rate_hz None: the driver's default (what the app counts at). gyro False: the
-        # accelerometer alone (the gyro powered down: most of the IMU's current).
+        # The driver comes from the one table of them, imu.DRIVERS. rate_hz None: the driver's
+        # default (what the app counts at). gyro False: the accelerometer alone (the gyro
+        # powered down: most of the IMU's current).
         part = self.imu["part"]
-        modname = "lsm6ds" if part.startswith("lsm6ds") else "mpu6886"
         try:
-            mod = __import__(modname)
-        except ImportError:
-            raise BoardError("no driver %s.py for the %s on this band: run repband flash" % (modname, part))
-        if rate_hz is None:
-            return mod.open(self, gyro=gyro)
-        return mod.open(self, rate_hz, gyro=gyro)
+            driver = imu.driver(part)
+        except imu.IMUError as e:  # its module is not on the band
+            raise BoardError(str(e))
+        return driver(imu.bus(self), self.imu["address"], part, rate_hz=rate_hz,
+                      to_band=self.to_band, gyro=gyro)
+
+
+def which(folder=None):
+    """Which board this band is (its name): the one config.json names, else the one board file
+    in `folder` (flash leaves just one). BoardError when config.json names a board with no file
+    here (no falling back to another board: the user's setting is wrong, and says so), or names
+    none and the folder has no board file or several. boot.py (the hold pin), load (the app)
+    and service.py (what the band tells the host) all ask this, so they cannot disagree.
+    config.json is the settings file beside the boards folder: /config.json on the band."""
+    import settings
+
+    folder = folder or _dir()
+    try:
+        names = known(folder)
+    except OSError:
+        raise BoardError("no %s folder on the band: run repband flash --board NAME" % folder)
+    cut = folder.rfind("/")
+    name = settings.load((folder[:cut + 1] if cut >= 0 else "") + "config.json").get("board")
+    if not name:
+        if len(names) == 1:
+            return names[0]
+        raise BoardError("no board chosen: set 'board' in config.json (known: %s)" % ", ".join(names))
+    if name not in names:
+        raise BoardError("unknown board %r; known boards: %s" % (name, ", ".join(names)))
+    return name
 
 
 def load(name=None, folder=None):
+    """The board `name` (None: which() this band is) from its file in `folder`."""
     folder = folder or _dir()
     if name is None:
-        try:
-            with open(folder + "/../config.json" if folder.startswith("/") else "config.json") as f:
-                name = json.load(f).get("board")
-        except (OSError, ValueError):
-            name = None
+        name = which(folder)
     names = known(folder)
-    if name is None:
-        if len(names) == 1:
-            name = names[0]
-        else:
-            raise BoardError("no board chosen: set 'board' in config.json (known: %s)" % ", ".join(names))
     if name not in names:
         raise BoardError("unknown board %r; known boards: %s" % (name, ", ".join(names)))
     with open(folder + "/" + name + ".json") as f:

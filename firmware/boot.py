@@ -1,27 +1,21 @@
 # Runs first at power-on. The M5StickC Plus2 switches itself off on battery unless its hold pin
 # (GPIO4) is driven high within ~100 ms, so do that before anything else (app.main() does it
 # again) -- but only on a board whose file names a hold pin: elsewhere GPIO4 may be wired to
-# something that must not be driven. The board file is the one in /boards (flash puts just one
-# there), else the one config.json names; reading it takes a few ms.
+# something that must not be driven. The board is the one board.which() says (as the app and
+# the host see it); finding it and reading its file takes a few ms.
 def hold_pin(root=""):
     import json
-    import os
 
     try:
-        names = [n for n in os.listdir(root + "/boards") if n.endswith(".json")]
-    except OSError:
+        import board
+    except ImportError:  # not flashed yet: no board to know
         return None
-    if len(names) != 1:
-        try:
-            with open(root + "/config.json") as f:
-                names = [json.load(f)["board"] + ".json"]
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
     try:
-        with open(root + "/boards/" + names[0]) as f:
+        name = board.which(root + "/boards")
+        with open(root + "/boards/" + name + ".json") as f:
             pin = json.load(f).get("hold_pin")
-    except (OSError, ValueError, AttributeError):
-        return None
+    except (board.BoardError, ImportError, OSError, ValueError, AttributeError):
+        return None  # no board, or a broken one: hold nothing (the app says why it cannot start)
     return pin if isinstance(pin, int) else None
 
 

@@ -1,11 +1,8 @@
-# Driver for the ST LSM6DSOX (tagged FIFO): FIFO batch reads into a preallocated buffer, in the
-# counter's units (mg, 0.1 deg/s) and the band frame. An LSM6DS3 (untagged FIFO) is recognised
-# and refused with a clear message.
-try:
-    from micropython import const  # type: ignore
-except ImportError:  # CPython (driver tests)
-    def const(x):
-        return x
+# Driver for the ST LSM6DSOX (tagged FIFO): the part class on imu.IMU (which has the bus,
+# retries and recovery): set-up, FIFO reset, and its tagged little-endian FIFO words turned into
+# the counter's units (mg, 0.1 deg/s) in the band frame. An LSM6DS3 (untagged FIFO) is
+# recognised and refused with a clear message.
+from imu import IMU, IMUError, const  # noqa: F401 - IMUError: the drivers' one error type
 
 _FIFO_CTRL1 = const(0x07)
 _FIFO_CTRL3 = const(0x09)
@@ -31,103 +28,42 @@ PARTS = {0x6C: "lsm6dsox", 0x69: "lsm6ds3", 0x6A: "lsm6ds3tr-c"}
 _XL_FS = {2: (0, 61), 4: (2, 122), 8: (3, 244), 16: (1, 488)}
 _G_FS = {250: (0, 875), 500: (1, 1750), 1000: (2, 3500), 2000: (3, 7000)}
 _ODR = {12: 1, 26: 2, 52: 3, 104: 4, 208: 5, 416: 6}
-
-
-class IMUError(Exception):
-    pass
-
-
-def _axes(to_band):
-    """(byte offsets in a FIFO word of the IMU axes each band axis reads, then their signs),
-    from to_band (a signed permutation, see board.Board.to_band; None: the band's frame)."""
-    o = [1, 2, 3]
-    if to_band is not None:
-        to_band([1, 2, 3], o)
-    return tuple([1 + 2 * (abs(k) - 1) for k in o] + [1 if k > 0 else -1 for k in o])
-
-
 _FIFO_WORDS = const(512)  # what the driver plans for: the part holds more (up to 9 KB)
 
 
-class LSM6DSOX:
-    """gyro=False: accelerometer only (CTRL2_G ODR_G = 0: gyro powered down; FIFO_CTRL3
-    BDR_GY = 0: no gyro words), one FIFO word a sample instead of two; the gyro columns of
-    `batch` then stay 0. batch: samples per read at most (None: 128)."""
+class LSM6DSOX(IMU):
+    """An LSM6DSOX, see imu.IMU. gyro=False: CTRL2_G ODR_G = 0 (gyro powered down) and
+    FIFO_CTRL3 BDR_GY = 0 (no gyro words): one FIFO word a sample instead of two. batch None:
+    128 samples."""
 
-    def __init__(self, i2c, address=0x6A, part="lsm6dsox", rate_hz=52, accel_fs_g=8,
-                 gyro_fs_dps=1000, batch=None, to_band=None, sleep_ms=None, gyro=True):
-        self.i2c = i2c
-        self.address = address
-        self.part = part
+    ADDRESS = 0x6A
+    PART = "lsm6dsox"
+    RATE_HZ = 52
+    _WHO_PARTS = PARTS
+    _WHO_REG = _WHO_AM_I
+    _AXIS0 = 1  # after the tag byte; little endian: an axis is its low byte, then its high byte
+
+    def _rate(self, rate_hz):
         rate = 12
         for r in sorted(_ODR):
             if r <= rate_hz:
                 rate = r
-        self.sample_rate_hz = rate
-        self.accel_fs_g = accel_fs_g
-        self.gyro_fs_dps = gyro_fs_dps
-        self.has_gyro = gyro
-        self.to_band = to_band
-        self._sleep = sleep_ms
-        self.i2c_errors = 0
-        per = 2 if gyro else 1  # FIFO words a sample
-        self.max_batch = batch or 128
-        if self.max_batch * per > _FIFO_WORDS:
-            self.max_batch = _FIFO_WORDS // per
-        self.batch = [0] * (6 * self.max_batch)
-        self._raw = bytearray(_WORD * per * self.max_batch)
-        mv = memoryview(self._raw)
-        # one view per word count, made once: slicing per batch would allocate
-        self._views = [mv[:k * _WORD] for k in range(per * self.max_batch + 1)]
-        self._b1 = bytearray(1)
-        self._b2 = bytearray(2)
-        self._map = _axes(to_band)
+        return rate
+
+    def _fifo_layout(self, batch):
+        per = 2 if self.has_gyro else 1  # FIFO words a sample
+        n = batch or 128
+        if n * per > _FIFO_WORDS:
+            n = _FIFO_WORDS // per
         self._g = [0, 0, 0]  # the last gyro word (band frame), paired with the next accel word
-        self.overflows = 0
-        self.lost = 0  # of the last read_batch: > 0 overflowed, -1 I2C failure, 0 fine
-        self.ready = False  # set once init() has run to its end
-        self.init()
+        return n, _WORD, per * n
 
-    def _w(self, reg, value):
-        # set-up writes are retried (a bus glitch must not leave a register half set up);
-        # the batch reads are retried as a whole in read_batch
-        self._b1[0] = value
-        for attempt in range(3):
-            try:
-                self.i2c.writeto_mem(self.address, reg, self._b1)
-                return
-            except OSError:
-                self.i2c_errors += 1
-                if attempt == 2:
-                    raise
+    def _refusal(self, found):
+        if found == "lsm6dsox":
+            return None
+        return ": its untagged FIFO is not supported yet" if found else ""
 
-    def _r(self, reg):
-        self.i2c.readfrom_mem_into(self.address, reg, self._b1)
-        return self._b1[0]
-
-    def _sleep_ms(self, ms):
-        if self._sleep is None:
-            import time
-
-            self._sleep = time.sleep_ms  # type: ignore
-        self._sleep(ms)
-
-    def init(self):
-        self.ready = False
-        try:
-            try:
-                who = self._r(_WHO_AM_I)
-            except OSError:
-                self.i2c_errors += 1
-                who = self._r(_WHO_AM_I)  # once more: a glitch is not a missing part
-        except OSError as e:
-            raise IMUError("no %s answers at I2C address 0x%02x (%s): check the wiring and the "
-                           "board file" % (self.part, self.address, e))
-        found = PARTS.get(who)
-        if found != "lsm6dsox":
-            raise IMUError("expected a %s at 0x%02x but WHO_AM_I reads 0x%02x (%s)%s"
-                           % (self.part, self.address, who, found or "unknown part",
-                              ": its untagged FIFO is not supported yet" if found else ""))
+    def _setup(self):
         self._w(_CTRL3_C, 0x01)  # software reset
         self._sleep_ms(10)
         self._w(_CTRL3_C, 0x44)  # block data update, register auto-increment
@@ -136,8 +72,6 @@ class LSM6DSOX:
         g_code, self._g_sens = _G_FS[self.gyro_fs_dps]
         self._w(_CTRL1_XL, (odr << 4) | (xl_code << 2))
         self._w(_CTRL2_G, ((odr << 4) if self.has_gyro else 0) | (g_code << 2))
-        self.reset_fifo()
-        self.ready = True
 
     def reset_fifo(self):
         self._w(_FIFO_CTRL4, 0x00)  # bypass: empties the FIFO
@@ -145,22 +79,6 @@ class LSM6DSOX:
         # BDR_GY (7:4) and BDR_XL (3:0): batch at the output rate; no gyro words without gyro
         self._w(_FIFO_CTRL3, ((odr << 4) if self.has_gyro else 0) | odr)
         self._w(_FIFO_CTRL4, 0x06)  # continuous: the oldest data is overwritten when full
-
-    def read_batch(self):
-        """As MPU6886.read_batch: the number of samples read into self.batch, self.lost says
-        what went wrong (> 0 overflow, -1 the bus). Allocates nothing."""
-        if self.ready:
-            for attempt in range(3):
-                try:
-                    return self._read_batch()
-                except OSError:
-                    self.i2c_errors += 1
-        try:
-            self.init()
-        except (OSError, IMUError):
-            self.ready = False  # a reset that got through leaves the part powered down: retry
-        self.lost = -1
-        return 0
 
     def _read_batch(self):
         self.lost = 0
@@ -227,11 +145,3 @@ class LSM6DSOX:
         self._w(_CTRL1_XL, 0x00)
         self._w(_CTRL2_G, 0x00)
 
-
-def open(board, rate_hz=52, gyro=False):  # noqa: A001 - the board's driver entry point
-    from machine import I2C, Pin  # type: ignore
-
-    c = board.imu["i2c"]
-    i2c = I2C(c["id"], scl=Pin(c["scl"]), sda=Pin(c["sda"]), freq=c.get("freq", 400000))
-    return LSM6DSOX(i2c, board.imu["address"], board.imu["part"], rate_hz=rate_hz,
-                    to_band=board.to_band, gyro=gyro)

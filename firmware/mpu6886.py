@@ -1,11 +1,7 @@
-# Driver for the InvenSense MPU6886 and MPU6050 (M5StickC Plus2, AtomS3, GY-521 breakouts).
-# Reads the FIFO in batches (one burst per batch, no per-sample register polling) into a
-# preallocated buffer, converting to the counter's units (mg, 0.1 deg/s) in the band frame.
-try:
-    from micropython import const  # type: ignore
-except ImportError:  # CPython (driver tests)
-    def const(x):
-        return x
+# Driver for the InvenSense MPU6886 and MPU6050 (M5StickC Plus2, AtomS3, GY-521 breakouts): the
+# part class on imu.IMU (which has the bus, retries and recovery): set-up, FIFO reset, and its
+# big-endian FIFO frames turned into the counter's units (mg, 0.1 deg/s) in the band frame.
+from imu import IMU, IMUError, const  # noqa: F401 - IMUError: the drivers' one error type
 
 _SMPLRT_DIV = const(0x19)
 _CONFIG = const(0x1A)
@@ -43,86 +39,28 @@ ACCEL_FS_G = (2, 4, 8, 16)
 GYRO_FS_DPS = (250, 500, 1000, 2000)
 
 
-class IMUError(Exception):
-    pass
+class MPU6886(IMU):
+    """An MPU6886 or MPU6050 (part "mpu6050"), see imu.IMU. Without the gyro a FIFO frame is
+    8 or 6 bytes instead of 14. batch None: what the FIFO holds."""
 
+    ADDRESS = 0x68
+    PART = "mpu6886"
+    RATE_HZ = 50
+    _WHO_PARTS = PARTS
+    _WHO_REG = _WHO_AM_I
+    _AXIS0 = 0  # big endian: an axis is its high byte, then its low byte
 
-def _axes(to_band):
-    """(byte offsets of the IMU axes each band axis reads, then their signs), from to_band
-    (a signed permutation, see board.Board.to_band; None: the IMU frame is the band's)."""
-    o = [1, 2, 3]
-    if to_band is not None:
-        to_band([1, 2, 3], o)
-    return tuple([2 * (abs(k) - 1) for k in o] + [1 if k > 0 else -1 for k in o])
+    def _rate(self, rate_hz):
+        return 1000 // (1000 // rate_hz)  # what the divider really gives
 
-
-class MPU6886:
-    """One part on an I2C bus. `to_band` maps IMU axes to band axes (board.Board.to_band).
-    gyro=False: accelerometer only (gyro in standby, 8 or 6 bytes a FIFO frame instead of 14,
-    so a FIFO fill lasts about twice as long); the gyro columns of `batch` then stay 0.
-    batch: samples per read at most (None: what the FIFO holds)."""
-
-    def __init__(self, i2c, address=0x68, part="mpu6886", rate_hz=50, accel_fs_g=8,
-                 gyro_fs_dps=1000, batch=None, to_band=None, sleep_ms=None, gyro=True):
-        self.i2c = i2c
-        self.address = address
-        self.part = part
-        self.sample_rate_hz = 1000 // (1000 // rate_hz)  # what the divider really gives
-        self.accel_fs_g = accel_fs_g
-        self.gyro_fs_dps = gyro_fs_dps
-        self.has_gyro = gyro
-        self.to_band = to_band
-        self._sleep = sleep_ms
-        self.i2c_errors = 0
-        self._frame = _FRAME_6AXIS if gyro else _FRAME_ACCEL.get(part, 6)
+    def _fifo_layout(self, batch):
+        self._frame = _FRAME_6AXIS if self.has_gyro else _FRAME_ACCEL.get(self.part, 6)
         fits = _FIFO_BYTES // self._frame
-        self.max_batch = fits if batch is None or batch > fits else batch
-        self.batch = [0] * (6 * self.max_batch)  # ax, ay, az, gx, gy, gz per sample
-        self._raw = bytearray(self._frame * self.max_batch)
-        mv = memoryview(self._raw)
-        # one view per sample count, made once: slicing per batch would allocate
-        self._views = [mv[:k * self._frame] for k in range(self.max_batch + 1)]
-        self._b1 = bytearray(1)
-        self._b2 = bytearray(2)
-        self._map = _axes(to_band)
-        self.overflows = 0
-        self.lost = 0  # of the last read_batch: > 0 overflowed, -1 I2C failure, 0 fine
-        self.ready = False  # set once init() has run to its end
-        self.init()
+        n = fits if batch is None or batch > fits else batch
+        return n, self._frame, n
 
     # -- registers -------------------------------------------------------------------------
-    def _w(self, reg, value):
-        # set-up writes are retried (a bus glitch must not leave a register half set up);
-        # the batch reads are retried as a whole in read_batch
-        self._b1[0] = value
-        for attempt in range(3):
-            try:
-                self.i2c.writeto_mem(self.address, reg, self._b1)
-                return
-            except OSError:
-                self.i2c_errors += 1
-                if attempt == 2:
-                    raise
-
-    def _r(self, reg):
-        self.i2c.readfrom_mem_into(self.address, reg, self._b1)
-        return self._b1[0]
-
-    def init(self):
-        self.ready = False
-        try:
-            try:
-                who = self._r(_WHO_AM_I)
-            except OSError:
-                self.i2c_errors += 1
-                who = self._r(_WHO_AM_I)  # once more: a glitch is not a missing part
-        except OSError as e:
-            raise IMUError("no %s answers at I2C address 0x%02x (%s): check the wiring and the "
-                           "board file" % (self.part, self.address, e))
-        found = PARTS.get(who)
-        if found != self.part:
-            raise IMUError("expected a %s at 0x%02x but WHO_AM_I reads 0x%02x (%s)"
-                           % (self.part, self.address, who, found or "unknown part"))
+    def _setup(self):
         self._w(_PWR_MGMT_1, 0x80)  # reset
         self._sleep_ms(10)
         # awake; clock: CLKSEL 1 (MPU6886: the PLL if ready, else the internal oscillator; the
@@ -138,15 +76,6 @@ class MPU6886:
         self._accel_div = 32768 // self.accel_fs_g  # LSB per g
         # gyro LSB per 0.1 dps, as a fraction: 32768 / fs LSB per dps
         self._gyro_num = 10 * self.gyro_fs_dps
-        self.reset_fifo()
-        self.ready = True
-
-    def _sleep_ms(self, ms):
-        if self._sleep is None:
-            import time
-
-            self._sleep = time.sleep_ms  # type: ignore
-        self._sleep(ms)
 
     def reset_fifo(self):
         self._w(_USER_CTRL, 0x04)  # FIFO_RST (self-clearing), FIFO off
@@ -155,24 +84,6 @@ class MPU6886:
         self._r(_INT_STATUS)  # clear a stale overflow flag
 
     # -- data ------------------------------------------------------------------------------
-    def read_batch(self):
-        """Reads what the FIFO holds (up to the batch size) into self.batch and returns the
-        number of samples; self.lost says what went wrong: > 0 the FIFO overflowed (samples
-        lost), -1 the bus failed (three tries, then the part is started afresh, again at every
-        call until that succeeds). Allocates nothing."""
-        if self.ready:
-            for attempt in range(3):
-                try:
-                    return self._read_batch()
-                except OSError:
-                    self.i2c_errors += 1
-        try:  # the bus or the part is wedged (or a restart failed half-way): start afresh
-            self.init()
-        except (OSError, IMUError):
-            self.ready = False  # a reset that got through leaves the part asleep: retry
-        self.lost = -1
-        return 0
-
     def _read_batch(self):
         self.lost = 0
         if self._r(_INT_STATUS) & _OFLOW:
@@ -232,7 +143,6 @@ class MPU6886:
             j += 6
 
     def wake_on_motion(self, threshold_mg=80):
-        """Low-power accelerometer-only mode that raises INT on motion (before deep sleep)."""
         if self.part == "mpu6886":
             thr = min(255, threshold_mg // 4)
             for r in range(3):
@@ -249,11 +159,3 @@ class MPU6886:
         self._w(_USER_CTRL, 0x00)
         self._w(_PWR_MGMT_1, 0x40)  # sleep
 
-
-def open(board, rate_hz=50, gyro=False):  # noqa: A001 - the board's driver entry point
-    from machine import I2C, Pin  # type: ignore
-
-    c = board.imu["i2c"]
-    i2c = I2C(c["id"], scl=Pin(c["scl"]), sda=Pin(c["sda"]), freq=c.get("freq", 400000))
-    return MPU6886(i2c, board.imu["address"], board.imu["part"], rate_hz=rate_hz,
-                   to_band=board.to_band, gyro=gyro)

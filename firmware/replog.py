@@ -10,6 +10,13 @@
 # A log begun afresh (a new band, or its flash wiped) gets a random identity (file `id`, likewise
 # written whole or not at all): its seqs and boot numbers start again at 1, and the host, seeing
 # another id, numbers its records after everything it stored of the log before.
+# Flash can flip a bit in a small file as in a segment, and these files say who the records are:
+# each (ack, boot, sent, id) carries a CRC and is kept twice (NAME and NAME.b, written one after
+# the other). The counters only grow, so the larger intact copy is the value; the id is the one
+# intact copy, rewritten where the other is missing or damaged. `mark` (CRC'd, one copy: a hint)
+# names the last record acknowledged by seq and CRC: a host can check it against its own copy. `sent` is the highest seq ever
+# exported to a host: seqs continue after it even if the log's tail is lost afterwards, so a seq
+# the host holds is never given to another record.
 import binascii
 import struct
 
@@ -179,21 +186,20 @@ class Log:
     def _read_ack(self):
         return self._read_u32("ack")  # a torn ack file reads 0: frees nothing, loses nothing
 
-    def _read_u32(self, name):
-        # A u32 + its CRC, written by _write_u32; 0 if missing or torn.
+    def _read_checked(self, name, n):
+        # the n bytes of file `name` written by _write_checked; None if missing, torn or damaged
         try:
             with open(self._path(name), "rb") as f:
                 b = f.read()
         except OSError:
-            return 0
-        if len(b) == 8 and binascii.crc32(b[:4]) & 0xFFFFFFFF == struct.unpack("<I", b[4:])[0]:
-            return struct.unpack("<I", b[:4])[0]
-        return 0
+            return None
+        if len(b) == n + 4 and binascii.crc32(b[:n]) & 0xFFFFFFFF == struct.unpack("<I", b[n:])[0]:
+            return b[:n]
+        return None
 
-    def _write_u32(self, name, value):
+    def _write_checked(self, name, b):
         # Beside, then renamed: a power cut leaves the old value or the new one. OSError (flash
         # full) leaves the old one.
-        b = struct.pack("<I", value)
         tmp = self._path(name + ".tmp")
         try:
             with open(tmp, "wb") as f:
@@ -203,6 +209,24 @@ class Log:
             raise
         os.rename(tmp, self._path(name))
 
+    def _read_u32(self, name):
+        # the larger intact copy (the value only grows); 0 if neither is
+        top = 0
+        for copy in (name, name + ".b"):
+            b = self._read_checked(copy, 4)
+            if b is not None:
+                v = struct.unpack("<I", b)[0]
+                if v > top:
+                    top = v
+        return top
+
+    def _write_u32(self, name, value):
+        # one copy, then the other: a power cut between leaves one new and one old (the new is
+        # the larger), a damaged copy leaves the other
+        b = struct.pack("<I", value)
+        self._write_checked(name, b)
+        self._write_checked(name + ".b", b)
+
     def _remove(self, path):
         try:
             os.remove(path)
@@ -210,24 +234,36 @@ class Log:
             pass
 
     def _log_id(self):
-        try:
-            with open(self._path("id"), "rb") as f:
-                b = f.read()
-            if len(b) == _ID_BYTES:
-                return binascii.hexlify(b).decode()
-        except OSError:
-            pass
+        a = self._read_checked("id", _ID_BYTES)
+        b = self._read_checked("id.b", _ID_BYTES)
+        if a is None and b is None and self._exists("id"):
+            try:  # an id from firmware that wrote it bare (no CRC, one copy): checked from now on
+                with open(self._path("id"), "rb") as f:
+                    raw = f.read()
+                if len(raw) == _ID_BYTES:
+                    a = raw
+            except OSError:
+                pass
+        good = a if a is not None else b
+        if good is not None:
+            try:  # repair a copy missing, damaged or bare
+                for name in ("id", "id.b"):
+                    if self._read_checked(name, _ID_BYTES) != good:
+                        self._write_checked(name, good)
+            except OSError:
+                pass  # flash full: the intact copy still says it
+            return binascii.hexlify(good).decode()
+        if self._exists("id") or self._exists("id.b"):
+            return "?"  # it had one, damaged beyond reading: the host decides by the records
         if self.segments() or self._exists("ack"):
             # Begun by older firmware: giving it an id now would hide from the host whether
             # this is the log it knew (kept across the update) or one wiped since (an erased
             # chip). "" says so; the host tells the two apart by their seqs.
             return ""
         b = _random_bytes(_ID_BYTES)
-        tmp = self._path("id.tmp")
         try:
-            with open(tmp, "wb") as f:
-                f.write(b)
-            os.rename(tmp, self._path("id"))
+            self._write_checked("id", b)
+            self._write_checked("id.b", b)
         except OSError:
             return ""  # flash full or failing: the log works without one
         return binascii.hexlify(b).decode()
@@ -240,7 +276,8 @@ class Log:
             return False
 
     def _recover_seq(self):
-        last = self.acked
+        # after everything acknowledged or ever sent to a host, even if the tail was lost since
+        last = max(self.acked, self._read_u32("sent"))
         for name in reversed(self.segments()):
             top = 0
             with open(self._path(name), "rb") as f:
@@ -313,6 +350,12 @@ class Log:
             self._f = None
 
     def boot(self, reset_cause):
+        # a power cut between an ack's rename and its freeing left acknowledged segments: free
+        # them now, not at the next larger ack (a sync with nothing new sends none)
+        try:
+            self.free_acked()
+        except OSError:
+            pass
         self.boot_no = self._last_boot_no() + 1
         # remembered apart from the records too: once the host has taken them and the band has
         # freed them, boot numbers must still not start again (the host places reps by boot).
@@ -387,6 +430,52 @@ class Log:
         out.sort(key=lambda r: r[0])
         return out
 
+    def restore_id(self, hex_id):
+        """The host, having matched this log by its records, gives back the id it knew it by
+        (only while the band's own is unreadable)."""
+        if self.id == "?":
+            b = binascii.unhexlify(hex_id)
+            if len(b) == _ID_BYTES:
+                self._write_checked("id", b)
+                self._write_checked("id.b", b)
+                self.id = hex_id
+        return self.id
+
+    def mark_sent(self, seq):
+        """About to send records up to `seq` to a host: remember it (see `sent` above)."""
+        if seq > self._read_u32("sent"):
+            self._write_u32("sent", seq)
+
+    def _crc_of(self, seq):
+        # the stored CRC of record `seq`, or None: in the last segment named at or before it
+        name = None
+        for n in self.segments():
+            if int(n[:-4]) <= seq:
+                name = n
+        if name is None:
+            return None
+        with open(self._path(name), "rb") as f:
+            data = f.read()
+        for i, size, _, s in scan(data):
+            if s == seq:
+                return struct.unpack("<I", data[i + size - 4:i + size])[0]
+        return None
+
+    def mark(self):
+        """(seq, crc32) of a record the host holds: the last one acknowledged (kept, CRC'd,
+        when it was), else the oldest on the band; None for an empty log. With the
+        host's copy of that seq it tells whether this is the log the host knew, whatever its
+        id says, even after the band freed every record the host has."""
+        b = self._read_checked("mark", 8)
+        if b is not None:
+            return struct.unpack("<II", b)
+        for name in self.segments():
+            with open(self._path(name), "rb") as f:
+                data = f.read()
+            for i, size, _, seq in scan(data):
+                return seq, struct.unpack("<I", data[i + size - 4:i + size])[0]
+        return None
+
     def ack(self, seq):
         """The host stored everything up to seq: remember it (atomically), free what it covers."""
         if seq <= self.acked:
@@ -394,6 +483,8 @@ class Log:
             return self.acked
         if seq >= self.next_seq:
             seq = self.next_seq - 1
+        self.flush()
+        crc = self._crc_of(seq)  # (before the record may be freed)
         try:
             self._write_u32("ack", seq)
         except OSError:
@@ -404,6 +495,13 @@ class Log:
             self._write_u32("ack", seq)
         self.acked = seq
         self.free_acked()
+        if crc is not None:  # (after the freeing: on a full flash the room comes from there)
+            try:
+                # one copy: a hint (damaged, the host decides by seqs), and on a full flash the
+                # blocks it costs are the records'
+                self._write_checked("mark", struct.pack("<II", seq, crc))
+            except OSError:
+                pass  # flash full: the oldest record still names the log
         return seq
 
     # -- space ---------------------------------------------------------------------------------

@@ -29,35 +29,32 @@ def _uid():
 
 
 def _board():
-    # as board.load finds it: named in config.json, else the one board file in /boards
+    # the board board.which() names (as boot.py and the app find it); None if there is none
     try:
-        with open("/config.json") as f:
-            name = json.load(f).get("board")
-        if name:
-            return name
-    except (OSError, ValueError, AttributeError):
-        pass
-    try:
-        import os
-
-        names = [n[:-5] for n in os.listdir("/boards") if n.endswith(".json")]
-    except (OSError, ImportError):
+        import board
+    except ImportError:
         return None
-    return names[0] if len(names) == 1 else None
+    try:
+        return board.which()
+    except (board.BoardError, OSError):
+        return None
 
 
 def hello():
     board = _board()
     last = acked = -1
     log_id = ""
+    mark = None
     try:
         log = replog.Log(LOG_ROOT)
-        last, acked, log_id = log.next_seq - 1, log.acked, log.id
+        log.free_acked()  # (left by a power cut between an ack and its freeing)
+        last, acked, log_id, mark = log.next_seq - 1, log.acked, log.id, log.mark()
     except OSError:
         pass  # a flash problem: still say who we are
     cfg = settings.load()
     print("RB-HELLO " + json.dumps({"repband": PROTOCOL, "fw": VERSION, "board": board,
                                     "uid": _uid(), "log": log_id, "last": last, "acked": acked,
+                                    "mark": mark,
                                     "goal": cfg["goal"], "side": cfg["side"],
                                     "app": _app_problem()}))
 
@@ -69,7 +66,7 @@ def _app_problem():
     except ImportError:
         return "no board module: run repband flash --board BOARD"
     try:
-        board.load(settings.load().get("board"))
+        board.load()  # as main.py loads it: the board board.which() names
     except board.BoardError as exc:
         return str(exc)[:200]
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -82,6 +79,11 @@ def export(after_seq, max_records=500):
     lines, then 'RB-END last_seq more band_last_seq count'. Streams the log one segment at a
     time: a day's records do not fit the band's heap at once."""
     log = replog.Log(LOG_ROOT)
+    if log.next_seq - 1 > after_seq:
+        try:  # before a record leaves: its seq is never given to another
+            log.mark_sent(log.next_seq - 1)
+        except OSError:
+            pass  # flash full: the records still go (and are kept till acknowledged)
     buf = _LINE_BUF
     n = count = 0
     last = after_seq
@@ -105,6 +107,10 @@ def export(after_seq, max_records=500):
 def _line(buf, n):
     b64 = binascii.b2a_base64(memoryview(buf)[:n])  # pyright: ignore[reportArgumentType]
     print("RB-DATA " + b64.decode().strip())
+
+
+def restore_id(hex_id):
+    print("RB-ID %s" % replog.Log(LOG_ROOT).restore_id(hex_id))
 
 
 def ack(seq):

@@ -12,8 +12,9 @@ except ImportError:  # pragma: no cover
 PATH = "/config.json"
 MODES = ("auto", "clamshell", "leg_lift")
 SIDES = ("left", "right", "unknown")
+MOUNTS = ("fixed", "learn")  # fixed: worn as the README says; learn: any way (firmware/mount.py)
 DEFAULTS = {"goal": 100, "mode": "auto", "feedback": True, "side": "unknown",
-            "utc_offset_min": 0}
+            "utc_offset_min": 0, "mount": "fixed"}
 
 
 def _valid(key, value):
@@ -27,6 +28,8 @@ def _valid(key, value):
         return isinstance(value, int) and not isinstance(value, bool) and -720 <= value <= 840
     if key == "side":
         return value in SIDES
+    if key == "mount":
+        return value in MOUNTS
     return key == "board" and isinstance(value, str)
 
 

@@ -17,9 +17,18 @@ if sys.excepthook is sys.__excepthook__:
 
 from pathlib import Path  # noqa: E402  (after the hook)
 
+# the checkout (shared traces beside it, node_modules); an installed package has none of these
 REPO_ROOT = Path(__file__).resolve().parent.parent
-FIRMWARE_DIR = REPO_ROOT / "firmware"
-BOARDS_DIR = REPO_ROOT / "boards"
+
+
+def __getattr__(name: str) -> Path:
+    # FIRMWARE_DIR, BOARDS_DIR: where the band's files are (host_tools.firmware finds them, in a
+    # wheel or a checkout), looked up on first use so `repband --help` does not pay for it
+    if name in ("FIRMWARE_DIR", "BOARDS_DIR"):
+        from host_tools import firmware
+
+        return getattr(firmware, name)
+    raise AttributeError(f"module 'host_tools' has no attribute {name!r}")
 
 
 class RepbandError(Exception):

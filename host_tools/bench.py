@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import time
 from pathlib import Path
 
-from host_tools import REPO_ROOT, traceio
+from host_tools import traceio
+from host_tools.bench_traces import SHARED_TRACES, default_trace, sine_trace
 from host_tools.mpy_runtime import run_micropython
 from host_tools.replay import pack
 
@@ -75,27 +75,54 @@ print('B', n - warm, a1 - a0, reps, locked_ok, counter_bytes, t_counter, t_ref, 
 """
 
 
-def _default_trace() -> traceio.Trace:
-    shared = REPO_ROOT.parent / "shared" / "traces" / "uci-pt" / "s1-e4-u3-test.csv"
-    if shared.exists():
-        return traceio.read_trace(shared)
-    return _sine_trace()
+_MP_MOUNT = """
+import gc, micropython, drive, mount
+rate, known, _, (t, ax, ay, az, _, _, _) = drive.load('/lib/walk.bin')
+n = len(t)
+m = mount.Mount(rate)
+for i in range(n // 4):  # standing and the first steps (its state made)
+    m.feed(t[i], ax[i], ay[i], az[i])
+gc.collect()
+gc.disable()
+a0 = gc.mem_alloc()
+for i in range(n // 4, n // 2):
+    m.feed(t[i], ax[i], ay[i], az[i])
+a1 = gc.mem_alloc()
+gc.enable()
+locked_ok = 1
+micropython.heap_lock()
+try:
+    for i in range(n // 2, n):
+        m.feed(t[i], ax[i], ay[i], az[i])
+        m.apply(ax[i], ay[i], az[i])
+except MemoryError:
+    locked_ok = 0
+finally:
+    micropython.heap_unlock()
+print('M', n // 2 - n // 4, a1 - a0, locked_ok, 1 if m.sure else 0)
+"""
 
 
-def _sine_trace() -> traceio.Trace:
-    """Leg lifts as a plain signal (no shared data needed): 30 reps of 25 deg at 50 Hz."""
+def mount_figures() -> dict:
+    """The mounting estimator (firmware/mount.py) over standing and walking, turned: heap
+    bytes per sample with the collector off, and a run under heap_lock (solving included)."""
     import numpy as np
 
-    rate = 50
-    t = np.arange(0, 120_000, 1000 // rate)
-    phase = (t % 4000) / 4000
-    angle = np.radians(25) * 0.5 * (1 - np.cos(2 * math.pi * phase))
-    accel = np.stack([np.sin(angle), np.zeros_like(angle), np.cos(angle)], 1)
-    return traceio.Trace(Path("sine"), {}, rate, "band", t.astype(np.int64), accel)
+    from host_tools import mounting
+
+    lead = mounting.lead_in(50, "right", 1)
+    m = mounting.mounting(np.random.default_rng(1))
+    walk = traceio.Trace(lead.path, dict(lead.meta, axes="unknown"), 50.0, "unknown",
+                         lead.t_ms, lead.accel_g @ m.T, None)
+    out = run_micropython(_MP_MOUNT, {"walk.bin": pack(walk)})
+    samples, alloc, locked_ok, sure = map(int, next(
+        x for x in out.splitlines() if x.startswith("M ")).split()[1:])
+    return {"mount_heap_bytes_per_sample": alloc / samples,
+            "mount_heap_locked_run_ok": bool(locked_ok), "mount_sure": bool(sure)}
 
 
 def micropython_figures(trace: traceio.Trace | None = None) -> dict:
-    trace = trace or _default_trace()
+    trace = trace or default_trace()
     out = run_micropython(_MP_BENCH, {"bench.bin": pack(trace)}, heap_bytes=32 << 20)
     line = next(x for x in out.splitlines() if x.startswith("B "))
     samples, alloc, reps, locked_ok, counter_bytes, t_counter, t_ref, n = map(int, line.split()[1:])
@@ -114,7 +141,7 @@ def micropython_figures(trace: traceio.Trace | None = None) -> dict:
 def cpython_speed(paths: list[Path]) -> dict:
     from host_tools.replay import replay_trace
 
-    traces = [traceio.read_trace(p) for p in paths] or [_sine_trace()]
+    traces = [traceio.read_trace(p) for p in paths] or [sine_trace()]
     start = time.perf_counter()
     for tr in traces:
         replay_trace(tr)
@@ -145,16 +172,16 @@ def run(args: argparse.Namespace) -> int:
 
         print(run_power(args.ref_us, as_json=args.json))
         return 0
-    paths = args.paths or ([REPO_ROOT.parent / "shared" / "traces"]
-                           if (REPO_ROOT.parent / "shared" / "traces").is_dir() else [])
+    paths = args.paths or ([SHARED_TRACES] if SHARED_TRACES.is_dir() else [])
     files = traceio.find_traces(paths) if paths else []
     figures = {"micropython": micropython_figures()}
     # the axes-unknown path (learns the swing axis) is a different code path: measure it too
-    unknown = REPO_ROOT.parent / "shared" / "traces" / "mex-clam" / "s01-04_act_2.csv"
-    trace = traceio.read_trace(unknown) if unknown.exists() else _sine_trace()
+    unknown = SHARED_TRACES / "mex-clam" / "s01-04_act_2.csv"
+    trace = traceio.read_trace(unknown) if unknown.exists() else sine_trace()
     if trace.axes == "band":
         trace.axes = "unknown"
     figures["micropython_axes_unknown"] = micropython_figures(trace)
+    figures["micropython_mount"] = mount_figures()
     figures["cpython"] = cpython_speed(files)
     print(json.dumps(figures, indent=1))
     return 0

@@ -7,7 +7,6 @@ tracebacks only with --debug.
 
 import argparse
 import importlib
-import importlib.util
 import sys
 
 from host_tools import RepbandError
@@ -58,7 +57,7 @@ def _chosen(argv: list[str]) -> str | None:
 
 def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     """Only the chosen command's module is imported (so `repband --help` and each command start
-    fast, and a command whose module is not built yet is just left out)."""
+    fast). Every command is listed; one whose module does not import says so when chosen."""
     parser = _Parser(prog="repband", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", help="print repband's version and exit",
                         version=f"repband {version()} (band firmware {_firmware_version()})")
@@ -71,19 +70,24 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
         parser.error(f"unknown command {chosen!r}{did_you_mean(chosen, list(COMMANDS))} "
                      f"(commands: {', '.join(COMMANDS)})")
     for name, (module_name, help_text) in COMMANDS.items():
-        if importlib.util.find_spec(module_name.rsplit(".", 1)[0]) is None:
-            continue
-        try:
-            if importlib.util.find_spec(module_name) is None:
-                continue
-        except ModuleNotFoundError:
-            continue
         p = sub.add_parser(name, help=help_text, description=help_text)
         if name == chosen:
-            module = importlib.import_module(module_name)
+            module = _import_command(name, module_name)
             module.add_arguments(p)
             p.set_defaults(_run=module.run)
     return parser
+
+
+def _import_command(name: str, module_name: str):
+    try:
+        return importlib.import_module(module_name)
+    except ImportError as exc:
+        if _from_interrupt(exc):  # (numpy's; main() reports it as an interrupt)
+            raise
+        # a broken install or a missing dependency, not the user's input: one line, what to do
+        raise RepbandError(f"cannot load the {name} command ({module_name}: {exc}); reinstall "
+                           "repband (pip install repband, or ./dev in a checkout); --debug "
+                           "shows the traceback") from exc
 
 
 def _firmware_version() -> str:

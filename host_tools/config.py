@@ -37,7 +37,10 @@ SETTINGS = {
         Setting("goal", f"daily goal, reps per exercise (1..{GOAL_MAX})", "goal=100"),
         Setting("mode", "exercise mode: " + ", ".join(MODES), "mode=auto"),
         Setting("feedback", "buzz/LED on each rep: on or off", "feedback=on"),
-        Setting("side", "thigh that wears the band: left, right or unknown", "side=right"),
+        Setting("side", "thigh that wears the band: left, right or unknown (with mount=learn "
+                "an override: unknown lets the band learn it)", "side=right"),
+        Setting("mount", "fixed (worn as the manual says: x toward the knee) or learn (worn any "
+                "way: the band learns it from standing and walking)", "mount=learn"),
     )
 }
 # Kept on the laptop, in the database beside the bands' data (for the report), not on a band.
@@ -101,6 +104,10 @@ def parse_value(key: str, raw: str) -> Any:
         if low not in SIDES:
             raise RepbandError(f"side={raw!r}: must be one of {', '.join(SIDES)}")
         return low
+    if key == "mount":
+        if low not in ("fixed", "learn"):
+            raise RepbandError(f"mount={raw!r}: must be fixed or learn")
+        return low
     raise RepbandError(f"unknown setting {key!r}: the settings are {', '.join(SETTINGS)}")
 
 
@@ -160,7 +167,7 @@ def format_settings(values: dict[str, Any], only: list[str] | None = None) -> st
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--port", help="serial port of the band (default: find it)")
+    parser.add_argument("-p", "--port", help="serial port of the band (default: find it)")
     parser.add_argument("--db", help="database that keeps the laptop's settings (patient, "
                                      "prescription; default: the one repband sync uses)")
     parser.add_argument(

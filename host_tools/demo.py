@@ -140,7 +140,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--db", type=Path, help="sync into this database (default: a temporary one)"
     )
     parser.add_argument(
-        "--out", type=Path, default=Path("out"), help="where to write the plot/report (default: out)"
+        "-o", "--out", type=Path, default=Path("out"), help="where to write the plot/report (default: out)"
     )
     parser.add_argument(
         "--board", default=DEFAULT_BOARD, help=f"board to emulate (default: {DEFAULT_BOARD})"

@@ -70,6 +70,7 @@ class Report:
     overall: Summary = field(default_factory=Summary)
     traces: list[TraceScore] = field(default_factory=list)
     unlabelled: list[str] = field(default_factory=list)
+    mounts: list[dict] = field(default_factory=list)  # --mount learn: what each band learned
 
 
 def _windows(sets: list[traceio.LabelSet], t0: int, t1: int) -> list[tuple[int, int]]:
@@ -147,7 +148,10 @@ def rotated(trace: traceio.Trace, seed: int) -> traceio.Trace:
 
 
 def evaluate(paths: list[str | Path], mode: str = "auto", runtime: str = "cpython",
-             rotate: int | None = None) -> Report:
+             rotate: int | None = None, mount: str = "unknown") -> Report:
+    """`rotate`: each sensor turned by a random fixed rotation (seeded). `mount`: "unknown"
+    scores it with axes unknown; "learn" leads each trace in with standing and walking in the
+    same turned frame and lets the band learn its mounting, scored as if the axes were known."""
     files = traceio.find_traces(paths)
     report = Report()
     labelled = []
@@ -158,6 +162,10 @@ def evaluate(paths: list[str | Path], mode: str = "auto", runtime: str = "cpytho
             report.unlabelled.append(str(p))
     if not labelled:
         raise RepbandError("no trace with a .labels.json file among the paths given")
+    if mount == "learn":
+        if rotate is None or runtime != "cpython":
+            raise RepbandError("--mount learn needs --rotate SEED (and runs on cpython)")
+        return _evaluate_learned(labelled, report, mode, rotate)
     if rotate is None:
         results = replay_traces(labelled, mode, runtime, progress=True)
     else:
@@ -173,6 +181,34 @@ def evaluate(paths: list[str | Path], mode: str = "auto", runtime: str = "cpytho
             trace.axes = "unknown"
         labels = traceio.read_labels(traceio.labels_path_for(p))
         report.traces.append(score_trace(result, labels, trace.axes, int(trace.t_ms[0]),
+                                         int(trace.t_ms[-1]), trace.family))
+    for fam in sorted({t.family for t in report.traces}):
+        report.families[fam] = summarise([t for t in report.traces if t.family == fam])
+    report.overall = summarise(report.traces)
+    return report
+
+
+def _evaluate_learned(paths: list[Path], report: Report, mode: str, seed: int) -> Report:
+    from host_tools import mounting
+    from host_tools.replay import replay_trace
+
+    it = paths
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        it = tqdm(paths, desc="eval", unit="trace", file=sys.stderr, leave=False)
+    for k, p in enumerate(it):
+        original = traceio.read_trace(p)
+        if original.axes != "band":  # turning it would not give a mounting a band can have
+            report.unlabelled.append(str(p))
+            continue
+        trace, labels, side = mounting.led_in_and_turned(
+            original, traceio.read_labels(traceio.labels_path_for(p)), seed + k)
+        result = replay_trace(trace, mode, learn_mount=True)
+        learned = mounting.learn(trace)
+        report.mounts.append({"trace": str(p), "side": side, "side_learned": learned["side"],
+                              "sure": learned["sure"], "sure_after_s": learned["sure_after_s"]})
+        report.traces.append(score_trace(result, labels, "band", int(trace.t_ms[0]),
                                          int(trace.t_ms[-1]), trace.family))
     for fam in sorted({t.family for t in report.traces}):
         report.families[fam] = summarise([t for t in report.traces if t.family == fam])
@@ -223,7 +259,7 @@ def to_json(report: Report) -> dict:
         "sets": [asdict(x) | {"error": x.error} for t in report.traces for x in t.sets],
         "false_reps": {t.trace: t.false_reps for t in report.traces if t.false_reps},
         "unlabelled": report.unlabelled,
-    }
+    } | ({"mounts": report.mounts} if report.mounts else {})
 
 
 def subject_of(trace: traceio.Trace) -> str:
@@ -320,6 +356,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rotate", type=int, metavar="SEED",
                         help="turn each sensor by a random fixed rotation (seeded) and score it "
                              "with axes unknown")
+    parser.add_argument("--mount", choices=("unknown", "learn"), default="unknown",
+                        help="with --rotate: 'learn' leads each trace in with 30 s of standing "
+                             "and walking and lets the band learn its mounting (scored as if "
+                             "the axes were known); with --sweep: time to learn a mounting, by "
+                             "sample rate and strap turn (default: unknown)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -331,13 +372,19 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps({"synthetic": synthetic, "sets": rows}, indent=1) if args.json
               else format_form(synthetic, rows))
         return 0
+    if args.sweep and args.mount == "learn":
+        from host_tools import mounting
+
+        result = mounting.sweep()
+        print(json.dumps(result, indent=1) if args.json else mounting.format_sweep(result))
+        return 0
     if args.sweep:
         rows = sweep(args.seeds, progress=True)
         print(json.dumps(rows, indent=1) if args.json else format_sweep(rows))
         return 0
     if not args.paths:
         raise RepbandError("name traces or folders to score (or use --sweep)")
-    report = evaluate(args.paths, args.exercise, args.runtime, args.rotate)
+    report = evaluate(args.paths, args.exercise, args.runtime, args.rotate, args.mount)
     if args.cv == "subject":
         subjects = {t.trace: subject_of(traceio.read_trace(t.trace)) for t in report.traces}
         per = by_subject(report, subjects)
@@ -345,7 +392,9 @@ def run(args: argparse.Namespace) -> int:
               else format_cv(per))
         return 0
     for p in report.unlabelled:
-        print(f"repband eval: {p}: no labels file, not scored", file=sys.stderr)
+        why = ("not in the band frame, so not turned into a mounting" if args.mount == "learn"
+               and traceio.labels_path_for(Path(p)).exists() else "no labels file")
+        print(f"repband eval: {p}: {why}, not scored", file=sys.stderr)
     print(json.dumps(to_json(report), indent=1) if args.json else format_table(report))
     return 0
 

@@ -3,9 +3,9 @@
 Two steps, each usable alone:
 1. `--firmware micropython.bin`: erase the chip and write the MicroPython image with esptool's
    Python API (the image is a local file; `image_help()` says where to get it for the board).
-2. Always: compile firmware/*.py to .mpy with mpy-cross (boot.py and main.py stay .py), copy them,
-   the board file and the default settings to the band over the USB REPL, skipping files whose
-   sha256 already matches, verify every file, soft-reset.
+2. Always: compile firmware/*.py (but manifest.py) to .mpy with mpy-cross (boot.py and main.py
+   stay .py), copy them, the board file and the default settings to the band over the USB REPL,
+   skipping files whose sha256 already matches, verify every file, soft-reset.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from host_tools import BOARDS_DIR, FIRMWARE_DIR, RepbandError
 BOARDS_ON_BAND = "boards"  # firmware/board.py loads the one board file in /boards
 SETTINGS_FILE_ON_BAND = "config.json"
 KEEP_AS_PY = ("boot.py", "main.py")  # MicroPython runs these by name, so they stay source
+NOT_ON_BAND = ("manifest.py",)  # in firmware/ as micropython-lib has it, but no module
 CHUNK = 512  # bytes per raw-REPL write; larger is faster, the band's paste buffer limits it
 
 # esptool: where the MicroPython image starts, per chip (bootloader offset).
@@ -244,7 +245,9 @@ class DeployResult:
 
 
 def firmware_sources() -> list[Path]:
-    files = sorted(p for p in FIRMWARE_DIR.glob("*.py"))
+    """The firmware files that go onto a band: firmware/*.py but its manifest.py (the list of
+    them for mip and freezing, nothing the band runs)."""
+    files = sorted(p for p in FIRMWARE_DIR.glob("*.py") if p.name not in NOT_ON_BAND)
     if not files:
         raise RepbandError(f"{FIRMWARE_DIR}: no firmware files found")
     return files
@@ -510,7 +513,7 @@ def flash(
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--board", required=True, help="board name (a file in boards/)")
-    parser.add_argument("--port", help="serial port of the band (default: find it)")
+    parser.add_argument("-p", "--port", help="serial port of the band (default: find it)")
     parser.add_argument(
         "--firmware",
         type=Path,

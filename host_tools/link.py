@@ -319,7 +319,12 @@ HELLO_FIELDS: dict[str, tuple[Callable[[Any], bool], bool]] = {
     "uid": (lambda v: isinstance(v, str) and bool(_NAME.fullmatch(v)), True),
     "board": (lambda v: v is None or (isinstance(v, str) and bool(_NAME.fullmatch(v))), False),
     "fw": (lambda v: isinstance(v, str) and len(v) <= 32, False),
-    "log": (lambda v: isinstance(v, str) and bool(re.fullmatch(r"[0-9a-f]{0,32}|-", v)), False),
+    # "?": the log had an id, damaged beyond reading (the host decides by `mark`)
+    "log": (lambda v: isinstance(v, str) and bool(re.fullmatch(r"[0-9a-f]{0,32}|-|\?", v)),
+            False),
+    "mark": (lambda v: v is None or (isinstance(v, list) and len(v) == 2
+                                      and _int(v[0], 1, 0xFFFFFFFF) and _int(v[1], 0, 0xFFFFFFFF)),
+              False),
     "last": (lambda v: _int(v, -1, 0xFFFFFFFF), False),
     "acked": (lambda v: _int(v, -1, 0xFFFFFFFF), False),
     "goal": (lambda v: _int(v, 1, 1000), False),

@@ -87,7 +87,7 @@ def plot_trace(path: str | Path, out: str | Path | None = None, mode: str = "aut
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("trace", metavar="TRACE")
-    parser.add_argument("--out", help="PNG to write (default: beside the trace)")
+    parser.add_argument("-o", "--out", help="PNG to write (default: beside the trace)")
     parser.add_argument("--exercise", choices=MODES, default="auto",
                         help="count this exercise, or recognise it (default: auto)")
 

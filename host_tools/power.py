@@ -20,10 +20,10 @@ import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from host_tools import BOARDS_DIR, REPO_ROOT, firmware, traceio
+from host_tools import BOARDS_DIR, firmware, traceio
 
-FAKES_DIR = REPO_ROOT / "host_tools" / "fakes"
-BAND_RATE_HZ = 50  # what the app asks of the IMU (mpu6886.open)
+FAKES_DIR = Path(__file__).resolve().parent / "fakes"
+BAND_RATE_HZ = 50  # what the app asks of the IMU (board.open_imu: the MPU6886 default)
 
 _MP_APP_LOOP = """
 import gc, time, machine, fakeband
@@ -187,11 +187,11 @@ def app_loop_figures(trace: traceio.Trace | None = None, board: str = "m5stickc_
     """The app's loop measured in MicroPython (see the module doc). `batch`: the driver's
     buffer in samples (None: the app's, the whole FIFO); the app reads about half of it each
     period. gyro None: as the app opens the IMU (app.USES_GYRO)."""
-    from host_tools.bench import _default_trace
+    from host_tools.bench_traces import default_trace
     from host_tools.mpy_runtime import run_micropython
 
     gyro = _app().USES_GYRO if gyro is None else gyro
-    trace = trace or _default_trace()
+    trace = trace or default_trace()
     imu = _driver(board, gyro, batch)
     per_read = imu.max_batch // 2
     period_ms = imu.max_batch * 500 // BAND_RATE_HZ  # as app.App sets period_ms

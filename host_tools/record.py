@@ -284,9 +284,9 @@ def record(
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--out", type=Path, required=True, metavar="TRACE.csv", help="output trace"
+        "-o", "--out", type=Path, required=True, metavar="TRACE.csv", help="output trace"
     )
-    parser.add_argument("--port", help="serial port of the band (default: find it)")
+    parser.add_argument("-p", "--port", help="serial port of the band (default: find it)")
     parser.add_argument(
         "--seconds", type=_positive_seconds, default=None,
         help="stop after this long (default: until Ctrl-C)"

@@ -56,14 +56,15 @@ def result_dict(path: Path | str, reps: list[int], sets: list[int]) -> dict:
     }
 
 
-def replay_trace(trace: traceio.Trace, mode: str = "auto") -> dict:
-    """Replay one trace on CPython."""
+def replay_trace(trace: traceio.Trace, mode: str = "auto", learn_mount: bool = False) -> dict:
+    """Replay one trace on CPython. `learn_mount` (axes unknown): the band learns its mounting
+    (firmware/mount.py) and counts in the learned band frame once it is sure."""
     counter = firmware.load("counter")
     cols = [a.tolist() for a in traceio.counter_ints(trace)]
     reps: list[int] = []
     sets: list[int] = []
     drive_mod.drive(counter, round(trace.sample_rate_hz), trace.axes == "band", mode_number(mode),
-                    *cols, reps, sets)
+                    *cols, reps, sets, firmware.load("mount") if learn_mount else None)
     return result_dict(trace.path, reps, sets)
 
 

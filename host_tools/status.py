@@ -72,7 +72,7 @@ def format_status(info: dict, st: dict, last_sync_ms: int | None, held: int | No
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--port", help="the band's serial port (default: find it)")
+    parser.add_argument("-p", "--port", help="the band's serial port (default: find it)")
     parser.add_argument("--db", type=Path,
                         help="database file (default: the one repband sync uses)")
 

@@ -146,6 +146,7 @@ class Store:
         except OSError as exc:
             raise StoreError(f"{self.path}: cannot make its folder ({exc.strerror}); name "
                              "another with --db") from None
+        self.doubts: list[str] = []  # what a sync could not be sure of (band_log, add_records)
         try:
             self.db = sqlite3.connect(self.path, timeout=LOCK_TIMEOUT_S)
         except sqlite3.Error as exc:
@@ -201,20 +202,48 @@ class Store:
         row = self.db.execute("SELECT MAX(seq) FROM records WHERE uid = ?", (uid,)).fetchone()
         return row[0] or 0
 
-    def band_log(self, uid: str, log_id: str, band_last: int) -> int:
-        """The band's log as its hello describes it (its id, its last seq); returns the band seq
-        this database holds it up to, to export after. Another log than the one synced last
-        (another id, or fewer records than are stored of it: a log without an id wiped) begins
-        a new numbering range after everything stored. Call inside `with store.db:`: the
-        decision commits whole, before any of the new log's records, and once committed it
-        is not taken again (the id matches, and the new range holds nothing yet)."""
+    def band_log(self, uid: str, log_id: str, band_last: int,
+                 mark: tuple[int, int] | None = None) -> int:
+        """The band's log as its hello describes it (its id, its last seq, the seq and CRC of
+        its last acknowledged record, else its oldest); returns the band seq this database holds it up to, to export after.
+        Another log than the one synced last (another id, or fewer records than are stored of
+        it: a log without an id wiped) begins a new numbering range after everything stored.
+        The band's id carries a CRC, so damage cannot turn it into another valid id: damaged
+        beyond reading it comes as "?", and then the records decide (the band's mark, where
+        this database holds that seq: the same CRC is the same log, another is another log,
+        kept apart), or else its seqs. Doubts go to `self.doubts`, one line each. Call inside
+        `with store.db:`: the decision commits whole, before any of the new log's records, and
+        once committed it is not taken again (the id matches, and the new range holds nothing
+        yet)."""
         stored_id, seq_base = self.db.execute(
             "SELECT COALESCE(log_id, ''), seq_base FROM bands WHERE uid = ?", (uid,)).fetchone()
         top = self.max_seq(uid)
         held = top - seq_base
         if band_last < 0:  # the band could not read its log: decide nothing on that
             return held
-        if log_id != stored_id or band_last < held:
+        if log_id != "?":
+            same = log_id == stored_id and band_last >= held
+        else:
+            same = None
+            if mark is not None and 0 < mark[0] <= held:
+                row = self.db.execute("SELECT raw FROM records WHERE uid = ? AND seq = ?",
+                                      (uid, mark[0] + seq_base)).fetchone()
+                if row is not None:
+                    same = int.from_bytes(bytes(row[0])[-4:], "little") == mark[1]
+            if same is None:
+                same = band_last >= held
+                self.doubts.append("the band's log id was damaged and none of its records held "
+                                   "here could confirm it: " + (
+                                       "taken as the log synced before (its seqs follow on)"
+                                       if same else "taken as a new log (fewer records)"))
+            elif same:
+                self.doubts.append("the band's log id was damaged, but its records are the ones "
+                                   "stored: the same log, nothing stored twice")
+            else:
+                self.doubts.append("the band's log id was damaged and its records differ from "
+                                   "the ones stored under the same seqs: kept both (numbered as "
+                                   "a new log)")
+        if not same:
             boot_base = self.db.execute("SELECT COALESCE(MAX(boot_no), 0) FROM records "
                                         "WHERE uid = ?", (uid,)).fetchone()[0]
             self.db.execute("UPDATE bands SET log_id = ?, seq_base = ?, boot_base = ?, "
@@ -233,7 +262,21 @@ class Store:
         for band_seq, rtype, fields in records:
             seq = band_seq + seq_base
             if rtype == replog.BOOT:
-                boot = fields[0] + boot_base
+                old = self.db.execute("SELECT boot_no FROM records WHERE uid = ? AND seq = ?",
+                                      (uid, seq)).fetchone()
+                top = self.db.execute("SELECT COALESCE(MAX(boot_no), 0) FROM records WHERE "
+                                      "uid = ? AND seq > ?", (uid, seq_base)).fetchone()[0]
+                if old is None and fields[0] + boot_base <= top:
+                    # boot numbers only grow within a log: the band's count started again (its
+                    # boot file damaged after the BOOT records were freed). Numbered after the
+                    # ones stored, its reps keep to their own boot's clock, not an old day's.
+                    boot_base = top - fields[0] + 1
+                    self.db.execute("UPDATE bands SET boot_base = ? WHERE uid = ?",
+                                    (boot_base, uid))
+                    self.doubts.append(f"the band's boot count started again (at {fields[0]}; "
+                                       "damaged flash?): its boots are numbered after the ones "
+                                       "stored, each dated by its own clock")
+                boot = old[0] if old is not None else fields[0] + boot_base
                 counted_with = (None, None)  # a new boot says its settings in its first DAILY
             elif rtype == replog.DAILY and len(fields) > 3:
                 counted_with = (_code(replog.SIDES, fields[4]), _code(replog.MODES, fields[5]))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import binascii
+import re
 import sqlite3
 import sys
 import time
@@ -130,7 +131,14 @@ def _sync(port: str, db_path: Path, progress: bool, clock: Callable[[], float]) 
         with st.db:  # (a wiped log begins a new numbering range, decided here, once)
             side = info.get("side")
             st.band(uid, board, side if side in ("left", "right") else None, info.get("goal"))
-            after = st.band_log(uid, str(info.get("log") or ""), int(info.get("last", -1)))
+            mark = info.get("mark")
+            after = st.band_log(uid, str(info.get("log") or ""), int(info.get("last", -1)),
+                                tuple(mark) if mark else None)
+        if info.get("log") == "?":  # matched by its records: give the band its id back
+            known = st.db.execute("SELECT COALESCE(log_id, '') FROM bands WHERE uid = ?",
+                                  (uid,)).fetchone()[0]
+            if re.fullmatch(r"[0-9a-f]{16}", known):
+                _exec(t, f"import service\nservice.restore_id('{known}')")
         reps_before = st.counts(uid)["reps"]
         top_before = st.max_seq(uid)
         new_records = 0
@@ -161,7 +169,7 @@ def _sync(port: str, db_path: Path, progress: bool, clock: Callable[[], float]) 
         if after > int(info.get("acked", -1)):
             _exec(t, f"import service\nservice.ack({after})")
         new_reps = st.counts(uid)["reps"] - reps_before
-        notes = fault_notes(st, uid, top_before)
+        notes = fault_notes(st, uid, top_before) + list(dict.fromkeys(st.doubts))
     problem = info.get("app") or ""
     return SyncSummary(uid, board, new_records, new_reps, after, time.monotonic() - start, notes,
                        problem)
@@ -187,7 +195,7 @@ def _commit(st: store.Store, db_path: Path, uid: str, records: list, synced_ms: 
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--port", help="the band's serial port (default: find it)")
+    parser.add_argument("-p", "--port", help="the band's serial port (default: find it)")
     parser.add_argument("--db", help="database file (default: your data directory, or $REPBAND_DB)")
 
 

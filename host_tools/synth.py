@@ -339,13 +339,16 @@ def write_session(out: str | Path, trace: Trace, labels: Labels) -> tuple[Path, 
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--out", required=True, help="trace file to write (labels beside it)")
+    parser.add_argument("--seed", type=int, default=1,
+                        help="everything random comes from it (default: 1)")
+    parser.add_argument("-o", "--out", required=True, help="trace file to write (labels beside it)")
     parser.add_argument("--scenario", choices=(*SCENARIOS, "day"), default="mixed",
-                        help="'day': make_day, several sets of each exercise between other activities")
+                        help="'day': make_day, several sets of each exercise between other "
+                             "activities (default: mixed)")
     parser.add_argument("--rate", type=float, help="sample rate in Hz (default: drawn by seed)")
-    parser.add_argument("--no-gyro", action="store_true")
-    parser.add_argument("--axes", choices=("band", "unknown"), default="band")
+    parser.add_argument("--no-gyro", action="store_true", help="an accelerometer alone")
+    parser.add_argument("--axes", choices=("band", "unknown"), default="band",
+                        help="'unknown': the sensor at a random fixed rotation (default: band)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,7 +9,7 @@ import pytest
 
 from host_tools import BOARDS_DIR, firmware, traceio
 from host_tools.fakes import machine as fake_machine
-from host_tools.fakes.imu_models import FakeI2C, LSM6DSOXModel, MPU6886Model, SampleSource
+from host_tools.fakes.imu_models import MODELS, FakeI2C, SampleSource
 from host_tools.fakes.vclock import VirtualClock
 from host_tools.replay import replay_trace
 from host_tools.synth import make_session
@@ -17,8 +17,7 @@ from host_tools.synth import make_session
 app_mod = firmware.load("app")
 board_mod = firmware.load("board")
 feedback_mod = firmware.load("feedback")
-mpu = firmware.load("mpu6886")
-lsm6ds = firmware.load("lsm6ds")
+imu_mod = firmware.load("imu")
 replog = firmware.load("replog")
 counter = firmware.load("counter")
 
@@ -32,14 +31,14 @@ def wear(trace, tmp_path, board="m5stickc_plus2", cfg=None, extra_ms=20_000, unt
     clock = VirtualClock(0)
     clock.epoch_s = epoch_s
     t, *cols = (c.tolist() for c in traceio.counter_ints(trace))
-    lsm = b.imu["part"].startswith("lsm6ds")
-    model = (LSM6DSOXModel if lsm else MPU6886Model)(clock, SampleSource(t, cols), b.imu["part"],
-                                                     to_band=b.imu["to_band"])
+    driver = imu_mod.driver(b.imu["part"])  # as board.open_imu picks it
+    lsm = driver.__name__ == "LSM6DSOX"
+    model = MODELS[driver.__name__](clock, SampleSource(t, cols), b.imu["part"],
+                                    to_band=b.imu["to_band"])
     fake_machine.bus = FakeI2C({b.imu["address"]: model}, error_pct=error_pct)
     fake_machine.clock = clock
     fake_machine.events.clear()
     rate = round(trace.sample_rate_hz)
-    driver = (lsm6ds.LSM6DSOX if lsm else mpu.MPU6886)
     imu = driver(fake_machine.bus, b.imu["address"], b.imu["part"],
                  rate_hz=rate + 1 if lsm and rate == 25 else rate,  # its ODRs: 26, 52 Hz
                  to_band=b.to_band, sleep_ms=clock.sleep_ms,
@@ -122,11 +121,11 @@ def test_no_heap_allocation_per_batch_in_the_app_loop_on_micropython():
     by batch with gc.mem_alloc() and the collector off on MicroPython. The FIFO bytes are
     recorded beforehand so only the firmware runs. A batch without an event allocates nothing,
     whatever its size; events (log records, LCD text) allocate a little."""
-    from host_tools.bench import _sine_trace
+    from host_tools.bench_traces import sine_trace
     from host_tools.power import app_loop_figures
 
-    big = app_loop_figures(_sine_trace())  # the app's own batch: the whole FIFO
-    small = app_loop_figures(_sine_trace(), batch=32)
+    big = app_loop_figures(sine_trace())  # the app's own batch: the whole FIFO
+    small = app_loop_figures(sine_trace(), batch=32)
     assert big["reps"] >= 10 and big["samples_per_batch"] == 64 and small["samples_per_batch"] == 16
     assert big["quiet_batches"] >= 50 and big["event_batches"] >= 10
     assert big["quiet_batch_alloc_bytes"] == small["quiet_batch_alloc_bytes"] == [0, 0], big
@@ -408,3 +407,32 @@ print('A', got, min(ts), max(ts), len(ts))
     got, lo, hi, n = map(int, next(x for x in out.splitlines() if x.startswith("A ")).split()[1:])
     assert n == imu.max_batch // 2 and 0 <= lo <= hi < 1 << 30
     assert got == 0  # no big int per sample (nor anything else)
+
+
+def test_a_band_worn_any_way_learns_its_mounting_and_keeps_it(tmp_path, monkeypatch,
+                                                               shared_traces):
+    """mount=learn: the app counts with the axes unknown until standing and walking have shown
+    it how it is worn, then in the learned band frame, as replay does; the mounting and the
+    thigh are kept on flash (the next boot counts in that frame from its first sample) and the
+    learned thigh goes into the log."""
+    from host_tools import mounting
+
+    path = shared_traces / "uci-pt" / "s1-e4-u3-test.csv"
+    trace = traceio.read_trace(path)
+    led, _, side = mounting.led_in_and_turned(
+        trace, traceio.read_labels(traceio.labels_path_for(path)), seed=3, side="left")
+    saved = tmp_path / "mount.json"
+    monkeypatch.setattr(app_mod, "MOUNT_PATH", str(saved))
+    app, log, _ = wear(led, tmp_path, cfg={"mount": "learn"})
+    assert app.mount.sure and saved.exists()
+    replayed = replay_trace(led, learn_mount=True)["reps"]
+    assert len(logged_reps(log)) == len(replayed) >= 25
+    assert [r[1] for r in logged_reps(log)] == \
+        [counter.EXERCISE_NAMES.index(r["exercise"]) for r in replayed]
+    sides = [r[2][4] for r in log.records() if r[1] == replog.DAILY]
+    assert sides[-1] == replog.SIDES.index("left")  # (before it was sure: unknown)
+    assert set(sides) <= {replog.SIDES.index("unknown"), replog.SIDES.index("left")}
+    # the next boot: the same mounting from flash, the band frame from the first sample
+    again, log2, _ = wear(led, tmp_path, cfg={"mount": "learn"}, log_dir="log2")
+    assert again.mount.sure and again.counter.axes_known
+    assert len(logged_reps(log2)) >= len(replayed)

@@ -1,10 +1,11 @@
 """The counter allocates nothing per sample on MicroPython (measured, with reps happening)."""
 
-from host_tools.bench import _sine_trace, cpython_speed, micropython_figures
+from host_tools.bench import cpython_speed, micropython_figures
+from host_tools.bench_traces import sine_trace
 
 
 def test_no_heap_allocation_per_sample_on_micropython():
-    figures = micropython_figures(_sine_trace())
+    figures = micropython_figures(sine_trace())
     assert figures["steady_state_reps"] >= 10  # the measured stretch includes rep events
     assert figures["heap_bytes_per_sample"] == 0, figures
     assert figures["heap_locked_run_ok"], "the counter allocated under micropython.heap_lock()"
@@ -22,3 +23,11 @@ def test_no_heap_allocation_on_a_real_recording(shared_traces):
 def test_cpython_speed_is_reported():
     speed = cpython_speed([])
     assert speed["traces"] == 1 and speed["replay_x_real_time"] > 0
+
+
+def test_the_mounting_estimator_allocates_nothing_per_sample_solving_included() -> None:
+    from host_tools import bench
+
+    got = bench.mount_figures()
+    assert got["mount_sure"]  # (so the run went through the solving too)
+    assert got["mount_heap_bytes_per_sample"] == 0 and got["mount_heap_locked_run_ok"]

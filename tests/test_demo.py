@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from host_tools.firmware import load
 
 
@@ -34,9 +32,6 @@ def replayed_reps(trace_path: Path) -> dict[str, int]:
 
 
 def test_demo_shows_the_replayed_reps(tmp_path: Path) -> None:
-    pytest.importorskip("host_tools.virtual_band", reason="virtual band not built yet")
-    pytest.importorskip("host_tools.sync", reason="sync not built yet")
-    pytest.importorskip("host_tools.synth", reason="synth not built yet")
     from host_tools import demo
 
     trace = demo.make_trace(tmp_path, seed=3)  # the same day the demo makes with --seed 3

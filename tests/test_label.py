@@ -91,7 +91,6 @@ def counter_sets(axes_known: bool = True) -> list[dict]:
 
 @pytest.fixture
 def label_mod():
-    pytest.importorskip("host_tools.traceio", reason="traceio (H1) not written yet")
     from host_tools import label
 
     return label

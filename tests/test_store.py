@@ -348,3 +348,68 @@ def test_reps_whose_detail_the_band_dropped_are_counted_from_their_set(tmp_path:
     print(f"band counted {sum(band_counted.values())}, REP rows {reps_left}, "
           f"progress {sum(got.values())}")
     assert got == band_counted
+
+
+def crc_of(rtype: int, seq: int, fields: tuple) -> int:
+    return int.from_bytes(bytes(replog.encode(rtype, seq, replog.pack(rtype, fields)))[-4:], "little")
+
+
+def test_an_unreadable_id_is_decided_by_the_bands_oldest_record(tmp_path: Path) -> None:
+    records = [(seq, replog.REP, (seq * 1000, 1, 2000, 900)) for seq in range(1, 7)]
+    mine = (3, crc_of(replog.REP, 3, records[2][2]))  # the band's oldest: seq 3
+    with store.open_store(tmp_path / "r.db") as st:
+        with st.db:
+            st.band("b1", "devkit")
+            assert st.band_log("b1", "aa", 6) == 0
+            st.add_records("b1", records, 0)
+        with st.db:  # its records are the ones stored: no new range, whatever the seqs
+            assert st.band_log("b1", "?", 9, mine) == 6
+            assert st.band_log("b1", "?", 4, mine) == 6
+        assert "nothing stored twice" in st.doubts[0]
+        st.doubts.clear()
+        with st.db:  # another record under seq 3: another log, kept apart
+            assert st.band_log("b1", "?", 9, (3, mine[1] ^ 1)) == 0
+        assert "kept both" in st.doubts[0]
+        assert st.db.execute("SELECT seq_base FROM bands").fetchone() == (6,)
+        with st.db:  # a valid id that differs is another log (a CRC guards it), even if its
+            st.doubts.clear()  # oldest record happens to be the same bytes
+            assert st.band_log("b1", "bb", 9, (1, 0)) == 0 and not st.doubts
+
+
+def test_an_unreadable_id_with_no_record_held_to_compare_follows_the_seqs(tmp_path: Path) -> None:
+    records = [(seq, replog.REP, (seq * 1000, 1, 2000, 900)) for seq in range(1, 7)]
+    with store.open_store(tmp_path / "r.db") as st:
+        with st.db:
+            st.band("b1", "devkit")
+            st.band_log("b1", "aa", 6)
+            st.add_records("b1", records, 0)
+        with st.db:
+            assert st.band_log("b1", "?", 9, (8, 1234)) == 6  # its oldest is newer than ours
+            assert "damaged" in st.doubts[0]
+            assert st.band_log("b1", "?", 2, (1, 1234)) == 0  # fewer records: a new log
+
+
+def test_a_boot_count_that_starts_again_is_numbered_after_the_stored_boots(tmp_path: Path) -> None:
+    day = int(datetime.combine(date.today() - timedelta(days=3), datetime.min.time()).timestamp())
+    old = [(1, replog.BOOT, (1, 1)), (2, replog.CLOCK, (day + 8 * 3600, 1_000)),
+           (3, replog.REP, (61_000, 1, 3000, 1000)),
+           (4, replog.BOOT, (2, 1)), (5, replog.CLOCK, (day + 86400 + 8 * 3600, 1_000)),
+           (6, replog.REP, (61_000, 1, 3000, 1000))]
+    # the band freed those, then its boot file was damaged: boot 1 again, two days later
+    new = [(7, replog.BOOT, (1, 1)), (8, replog.CLOCK, (day + 2 * 86400 + 8 * 3600, 1_000)),
+           (9, replog.REP, (61_000, 1, 3000, 1000))]
+    with store.open_store(tmp_path / "r.db") as st:
+        with st.db:
+            st.band("b1", "devkit")
+            st.band_log("b1", "aa", 6)
+            st.add_records("b1", old, 0)
+        with st.db:
+            assert st.band_log("b1", "aa", 9) == 6
+            st.add_records("b1", new, 0)
+            st.add_records("b1", new, 0)  # sent again: no second rebase
+        assert "boot count started again" in st.doubts[0] and len(st.doubts) == 1
+        boots = st.db.execute("SELECT seq, boot_no FROM boots ORDER BY seq").fetchall()
+        assert boots == [(1, 1), (4, 2), (7, 3)]
+        days = [datetime.fromtimestamp(t / 1000).date() for (t,) in
+                st.db.execute("SELECT epoch_ms FROM rep_times ORDER BY seq")]
+        assert days == [date.fromtimestamp(day + k * 86400) for k in range(3)]  # each its own day

@@ -471,7 +471,7 @@ def wipe_and_log_a_new_day(flash: Path, reps: int, seed: int) -> list:
 
 
 def log_id(flash: Path) -> str:
-    return (flash / "log" / "id").read_bytes().hex()
+    return (flash / "log" / "id").read_bytes()[:8].hex()  # (then its CRC)
 
 
 def band_row(db: Path, uid: str = UID) -> tuple:
@@ -690,3 +690,58 @@ def test_faults_the_band_logged_are_shown_by_sync(tmp_path: Path, capsys) -> Non
         assert "dropped the per-rep detail of 120 reps" in lines[1], out
         code, again = run_sync(capsys, vb.pty_path, db)
         assert code == 0 and len(again.splitlines()) == 1  # said once, at the sync that brought it
+
+
+# ---------------------------------------------------------------- damage to what names the records
+
+
+def test_a_damaged_log_id_stores_nothing_twice(tmp_path: Path, capsys) -> None:
+    flash = band_flash(tmp_path / "flash")
+    first = write_day(flash, reps=120, seed=41, day=date.today() - timedelta(days=1))
+    db = tmp_path / "repband.db"
+    with VirtualBand(flash_dir=flash) as vb:
+        vb.wait_for(b">>> ")
+        assert run_sync(capsys, vb.pty_path, db)[0] == 0
+    for name, bit in (("id", 5), ("id.b", 70)):  # both copies: the id cannot be read
+        b = bytearray((flash / "log" / name).read_bytes())
+        b[bit // 8] ^= 1 << (bit % 8)
+        (flash / "log" / name).write_bytes(bytes(b))
+    logged = write_day(flash, reps=80, seed=42)
+    with VirtualBand(flash_dir=flash) as vb:
+        vb.wait_for(b">>> ")
+        code, out = run_sync(capsys, vb.pty_path, db)
+    assert code == 0 and "log id was damaged, but its records are the ones stored" in out
+    assert replog.Log(str(flash / "log")).id == band_row(db)[0]  # and the band has it back
+    assert len(db_logs(db, UID)) == 1  # one log, not a second range holding copies
+    check_all_stored_once(db, {r[0]: r for r in first + logged}.values())
+
+
+def test_a_log_that_lost_its_tail_after_an_unacknowledged_sync_drops_and_doubles_nothing(
+        tmp_path: Path, capsys) -> None:
+    flash = band_flash(tmp_path / "flash")
+    first = write_day(flash, reps=150, seed=43, day=date.today() - timedelta(days=1))
+    before = tmp_path / "log-before"
+    shutil.copytree(flash / "log", before)
+    db = tmp_path / "repband.db"
+    with VirtualBand(flash_dir=flash) as vb:
+        vb.wait_for(b">>> ")
+        assert run_sync(capsys, vb.pty_path, db)[0] == 0
+    # the host stored everything, but the band never heard the ack (cable pulled): its log is
+    # as it was, save what the export itself wrote; then its last segment's tail is lost
+    for name in ("sent", "sent.b"):
+        shutil.copyfile(flash / "log" / name, before / name)
+    shutil.rmtree(flash / "log")
+    shutil.copytree(before, flash / "log")
+    last = sorted((flash / "log").glob("*.seg"))[-1]
+    last.write_bytes(last.read_bytes()[: last.stat().st_size // 3])
+    kept = {r[0] for r in replog.Log(str(flash / "log")).records()}
+    assert max(kept) < max(r[0] for r in first)
+    logged = write_day(flash, reps=60, seed=44)
+    new = [r for r in logged if r[0] > max(r[0] for r in first)]
+    assert new and min(r[0] for r in new) > max(kept) + 1  # seqs went on after what was sent
+    with VirtualBand(flash_dir=flash) as vb:
+        vb.wait_for(b">>> ")
+        code, out = run_sync(capsys, vb.pty_path, db)
+    assert code == 0, out
+    assert len(db_logs(db, UID)) == 1
+    check_all_stored_once(db, {r[0]: r for r in first + new}.values())

@@ -405,3 +405,8 @@ class LSM6DSOXModel:
                 continue
             self.regs[r] = v
         self._last_ms = self.clock.ticks_ms()
+
+
+# The register model each firmware driver class (firmware/imu.py DRIVERS) talks to: which part a
+# board file names is looked up there, never guessed from its name here.
+MODELS = {"MPU6886": MPU6886Model, "LSM6DSOX": LSM6DSOXModel}

@@ -24,7 +24,8 @@ import time
 import tty
 from pathlib import Path
 
-from host_tools import BOARDS_DIR, FIRMWARE_DIR, RepbandError, traceio
+from host_tools import BOARDS_DIR, RepbandError, firmware, traceio
+from host_tools.flash import firmware_sources
 from host_tools.mpy_runtime import check_runtime
 
 HERE = Path(__file__).resolve().parent
@@ -45,7 +46,7 @@ def install_firmware(flash: Path, board: str) -> None:
         raise VirtualBandError(f"unknown board {board!r}{did_you_mean(board, names)}; known "
                                f"boards: {', '.join(names)}")
     flash.mkdir(parents=True, exist_ok=True)
-    for src in FIRMWARE_DIR.glob("*.py"):
+    for src in firmware_sources():
         shutil.copyfile(src, flash / src.name)
     (flash / "boards").mkdir(exist_ok=True)
     shutil.copyfile(board_file, flash / "boards" / board_file.name)
@@ -193,6 +194,7 @@ class VirtualBand:
         self.trace_ms = int(trace.t_ms[-1])
         (lib / "band.json").write_text(json.dumps({
             "imu": board["imu"], "usb_sense": board.get("usb_sense"),
+            "imu_driver": firmware.load("imu").driver(board["imu"]["part"]).__name__,
             # the app's first batch comes a moment after boot; a few seconds more let the
             # last set end (the counter closes a set after 12 s without a rep)
             "trace_end_ms": start_ms + self.trace_ms + 15_000, "uid": self.uid}))

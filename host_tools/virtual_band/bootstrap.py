@@ -133,10 +133,8 @@ sys.modules["utime"] = clock
 _cols = drive.load("/lib/trace.bin")[3]  # the packed trace replay and bench read too
 _source = imu_models.SampleSource(_cols[0], _cols[1:])
 _imu = _cfg["imu"]
-if _imu["part"].startswith("lsm6ds"):
-    _model = imu_models.LSM6DSOXModel(clock, _source, _imu["part"], _imu["to_band"])
-else:
-    _model = imu_models.MPU6886Model(clock, _source, _imu["part"], _imu["to_band"])
+# the model of the part whose driver the firmware's table picks (the host looked it up)
+_model = imu_models.MODELS[_cfg["imu_driver"]](clock, _source, _imu["part"], _imu["to_band"])
 machine.bus = imu_models.FakeI2C({_imu["address"]: _model})
 machine.clock = clock
 machine.nap = _nap
