@@ -8,7 +8,8 @@
 #   ev = c.finish(t_ms)      # end of data: closes the open set; call until it returns 0
 # Each call returns at most one event, EV_REP or EV_SET (0 if none); queued events follow on the
 # next calls, in order (a set's reps, then the set).
-#   if ev & EV_REP: c.rep_t_ms, c.rep_exercise, c.rep_rom_cdeg, c.rep_duration_ms, c.set_reps
+#   if ev & EV_REP: c.rep_t_ms, c.rep_exercise, c.rep_rom_cdeg, c.rep_duration_ms, c.set_reps,
+#                   c.rep_up_ms, c.rep_hold_ms, c.rep_down_ms, c.rep_faults (FAULT_* bits)
 #   if ev & EV_SET: c.set_start_ms, c.set_end_ms, c.set_reps, c.set_exercise
 # Accelerations are in the band frame when axes_known (x toward the knee, z out of the skin).
 #
@@ -25,6 +26,12 @@
 #    the rest and the knee rising; the set tracker confirms a set on its second consistent rep,
 #    holds back a rep much smaller than the set's own (an aborted half rep, unless the next one
 #    is as small), and ends the set after a pause of a few of its own rep periods.
+# 6. Form, per rep (_form_*): the phases from standstill to standstill, found from the turn per
+#    tick (the angular speed of gravity): up from the last still tick at the rest to the first
+#    still tick at the top, hold until the last still tick there (wavering between included),
+#    down to the first still tick after the return, a landing, or the next rep's onset. A rep's
+#    event waits until its down phase is over (at most down_max_ms). rom: see _clinical_cdeg.
+#    Faults (rep_faults bits): too small against the set's own reps (in _add).
 try:
     from micropython import const  # type: ignore
 except ImportError:  # CPython
@@ -41,9 +48,43 @@ EXERCISE_NAMES = ("unknown", "clamshell", "leg_lift")
 EV_REP = const(1)
 EV_SET = const(2)
 
+# form faults of a rep: bits of rep_faults, named in this order
+FAULT_TOO_SMALL = const(1)  # range well below the set's own
+FAULT_NAMES = ("too_small",)
+
 _TICK_MS = const(100)  # internal rate: 10 Hz, whatever the sample rate
 _QUEUE = const(8)  # reps waiting to be read, one per feed() call
 _HIST = const(8)  # reps of the set whose heights and periods make its medians
+
+# Form state lives in one preallocated list (self._f), not in attributes: the instance dict
+# has 97 slots (94 used), growing it would cost 240 bytes, and the fuller it is the longer a
+# method lookup (a miss in it) probes. (No properties either: a class with one makes every
+# attribute store look in the class first, a third slower.)
+_F_ON = const(0)  # last still tick at the rest (or the bottom): a rep's onset
+_F_START = const(1)  # onset of the rep in progress
+_F_HOLD_ON = const(2)  # first still tick at the top (-1: none yet)
+_F_HOLD_C = const(3)  # the chord c there
+_F_HOLD_OFF = const(4)  # last still tick at the top: the down's start
+_F_PEAK_K = const(5)  # tick of the top (the hold, when the leg never stopped)
+_F_UP_MAX = const(6)  # fastest turn per tick of the up phase
+_F_C = const(7)  # the candidate rep's up, hold, down (ms)
+_F_H = const(10)  # the held rep's
+_F_C_LIFT = const(13)  # the candidate's and the held rep's rise of the thigh (cdeg)
+_F_H_LIFT = const(14)
+_F_WHERE = const(15)  # whose down phase is open: 0 none, 1 a queued rep (at _F_SLOT), 2 the held
+_F_SLOT = const(16)
+_F_DN_K = const(17)  # tick the open down phase began
+_F_DN_MAX = const(18)  # fastest turn of it so far
+_F_DN_PREV = const(19)  # its turn at the last tick
+# (cold state of the judging moved here from attributes, for the same reason)
+_F_C_SIZE = const(20)  # the candidate rep being judged (set by _rep_end): height, duration, arc
+_F_C_DUR = const(21)
+_F_C_ROM = const(22)
+_F_DONE = const(23)  # a finished set waiting to be reported: start, end, exercise, reps
+_F_Q = const(27)  # the queue's up, hold, down (+ faults << 16): 3 per slot
+# asin in centidegrees at 0, 0.05, ..., 1.0 (linear between: < 0.4 deg off below 72 deg)
+_ASIN = (0, 287, 574, 863, 1154, 1448, 1746, 2049, 2358, 2674, 3000, 3337, 3687, 4054, 4443,
+         4859, 5313, 5821, 6416, 7181, 9000)
 
 # detector phases
 _NO_REST = const(0)  # moving, no rest known: wait for stillness
@@ -107,6 +148,27 @@ class Params:
         self.up_min_mg = 500
         self.knee_pct = 30
         self.clam_pct = 60
+        # form: the thigh is moving while gravity turns more than this per tick (mg per 100 ms,
+        # ~3.4 deg/s: above a held limb's wavering and the sensor noise after smoothing); a move
+        # has stopped below this share of its own fastest turn (a smooth move slows gradually)
+        self.move_turn_mg = 6
+        self.stop_pct = 15
+        # a stop at the top is the hold unless the thigh then rises this much further (mg of c,
+        # and this share of the height there): a pause on the way up (a held leg creeps up by a
+        # few degrees); still ticks below this share of the top are a pause on the way down
+        self.hold_rise_mg = 44
+        self.hold_rise_pct = 20
+        self.hold_pct = 70
+        # a landing: within this share of the range from the rest, the turn falls below this
+        # share of the lowering's fastest and rises again (the rebound off the other leg)
+        self.land_near_pct = 25
+        self.land_pct = 40
+        # a rep's event waits at most this long for its down phase to end (ms)
+        self.down_max_ms = 4000
+        # too small: a rep's height under this share of the set's (the median of its last three
+        # reps; for a set's first rep, the second's): a quarter of the range missing is what a
+        # physiotherapist corrects, and reps of one set vary by about 15 %
+        self.small_pct = 75
 
 
 def _isqrt(n, guess):
@@ -123,6 +185,19 @@ def _isqrt(n, guess):
         if y >= x:
             return x
         x = y
+
+
+def _asin_cdeg(v):
+    # asin(v / 1000) in centidegrees, from the _ASIN table (v in mg, clamped to -1000..1000).
+    neg = v < 0
+    if neg:
+        v = -v
+    if v >= 1000:
+        a = 9000
+    else:
+        i = v // 50
+        a = _ASIN[i] + (_ASIN[i + 1] - _ASIN[i]) * (v - i * 50) // 50
+    return -a if neg else a
 
 
 def _median(src, n, tmp):
@@ -162,6 +237,10 @@ class Counter:
         self.rep_exercise = 0
         self.rep_rom_cdeg = 0
         self.rep_duration_ms = 0
+        self.rep_up_ms = 0  # the rep's phases, standstill to standstill
+        self.rep_hold_ms = 0
+        self.rep_down_ms = 0
+        self.rep_faults = 0
         self.set_start_ms = 0
         self.set_end_ms = 0
         self.set_reps = 0
@@ -236,19 +315,14 @@ class Counter:
         self._held_end_k = 0
         self._held_dx = 0
         self._held_dy = 0
-        # candidate rep being judged (set by _rep_end)
-        self._c_size = 0
-        self._c_dur = 0
-        self._c_rom = 0
         # events
         self._q_head = 0
         self._q_len = 0
         self._set_done = False
-        self._done_start = 0
-        self._done_end = 0
-        self._done_ex = 0
-        self._done_n = 0
         self._reps_after = False
+        # last: the hot attributes above keep the first choice of slots in the instance dict
+        self._f = [0] * (_F_Q + 3 * _QUEUE)
+        self._f[_F_HOLD_ON] = -1
 
     # --- front end (per sample: keep it small) -------------------------------------------------
 
@@ -289,6 +363,8 @@ class Counter:
             self._tick()
             self._n = 0
             self._k += 1
+        if self._f[_F_WHERE]:
+            self._form_close(self._k)
         if self._in_set or self._held:
             self._end_set()
         return self._pop()
@@ -364,6 +440,10 @@ class Counter:
         self._leave_k = self._k
         self._leave_t = self._tb + 50
         self._jerk_sum = 0
+        f = self._f
+        if f[_F_WHERE]:
+            self._form_close(self._k)
+        f[_F_ON] = self._k
 
     def _detect(self, x, y, z):
         p = self.p
@@ -371,6 +451,8 @@ class Counter:
         k = self._k
         still = self._still >= p.still_ticks
         if ph == _NO_REST:
+            if self._f[_F_WHERE]:
+                self._form_close(k)
             if self._turn <= 2 * p.still_turn_mg:
                 # a moment's stop (a turning point, when reps go on without a pause): the
                 # rest for now; a second of stillness replaces it
@@ -380,7 +462,11 @@ class Counter:
             return
         c = self._chord(x, y, z)
         self.signal_mg = c
+        if self._f[_F_WHERE]:
+            self._form_down(k, c)
         if ph == _REST:
+            if self._turn <= p.move_turn_mg:
+                self._f[_F_ON] = k  # not moving yet: the next rep's onset is later
             if still and not self._small_top(x - self._rx, self._rz, c):
                 # the rest follows the thigh while it lies still (band frame: not up to where
                 # the knee is held higher, the top of a rep too small to count)
@@ -392,6 +478,7 @@ class Counter:
                 self._leave_t = self._tb + 50
                 self._jerk_sum = 0
         elif ph == _UP:
+            self._form_up(c, k)
             if c > self._peak:
                 self._peak = c
                 self._peak_t = self._tb + 50
@@ -402,6 +489,7 @@ class Counter:
                 self._phase = _NO_REST  # a change of posture: wait for stillness
             elif c * 100 <= self._peak * p.return_pct:
                 self._phase = _DOWN
+                self._f[_F_ON] = k  # the next rep's onset is no earlier than this return
                 self._bottom = c  # (along the rep's direction, c is at most this)
                 self._bx = x
                 self._by = y
@@ -426,6 +514,8 @@ class Counter:
             # direction (the chord's own minimum would be where the path passes the rest)
             d = ((x - self._rx) * (self._tx - self._rx) + (y - self._ry) * (self._ty - self._ry)
                  + (z - self._rz) * (self._tz - self._rz)) // self._peak
+            if d < self._bottom or self._turn <= p.move_turn_mg:
+                self._f[_F_ON] = k  # lowering or lying still: the next rep has not begun
             if d < self._bottom:
                 self._bottom = d
                 self._bx = x
@@ -486,6 +576,7 @@ class Counter:
         self._leave_k = self._k - 1
         self._leave_t = self._tb - 50
         self._jerk_sum = 0
+        self._f[_F_ON] = self._k - 1
         self._start_up(ch, x, y, z)
 
     def _start_up(self, c, x, y, z):
@@ -496,6 +587,86 @@ class Counter:
         self._ty = y
         self._tz = z
         self._up_still = 0
+        f = self._f
+        if f[_F_WHERE]:
+            self._form_close(f[_F_ON])  # the last rep's down ends where this one begins
+        f[_F_START] = f[_F_ON]
+        f[_F_HOLD_ON] = -1
+        f[_F_PEAK_K] = self._k
+        f[_F_UP_MAX] = self._turn
+
+    # --- form: phases from the turn per tick (the angular speed), once per tick ------------------
+
+    def _form_up(self, c, k):
+        # Away from the rest: where the thigh stops at the top (the hold) and leaves it.
+        f = self._f
+        p = self.p
+        turn = self._turn
+        peak = self._peak
+        if c > peak:
+            f[_F_PEAK_K] = k
+            peak = c
+        thr = f[_F_UP_MAX] * p.stop_pct // 100
+        if thr < p.move_turn_mg:
+            thr = p.move_turn_mg
+        if turn <= thr:
+            if c * 100 >= peak * p.hold_pct:
+                if f[_F_HOLD_ON] < 0:
+                    f[_F_HOLD_ON] = k
+                    f[_F_HOLD_C] = c
+                f[_F_HOLD_OFF] = k
+        elif f[_F_HOLD_ON] < 0:
+            if turn > f[_F_UP_MAX]:
+                f[_F_UP_MAX] = turn
+        else:
+            rise = f[_F_HOLD_C] * p.hold_rise_pct // 100
+            if rise < p.hold_rise_mg:
+                rise = p.hold_rise_mg
+            if c > f[_F_HOLD_C] + rise:
+                f[_F_HOLD_ON] = -1  # a pause on the way up: the up phase goes on
+
+    def _form_down(self, k, c):
+        # After a rep's return: its down phase ends at the first still tick, or at a landing:
+        # near the rest, the first tick where the turn stops slowing (a leg let fall hits the
+        # other leg and rebounds; its turn drops, then rises again).
+        f = self._f
+        p = self.p
+        turn = self._turn
+        prev = f[_F_DN_PREV]
+        f[_F_DN_PREV] = turn
+        if turn > f[_F_DN_MAX]:
+            f[_F_DN_MAX] = turn
+        thr = f[_F_DN_MAX] * p.stop_pct // 100
+        if thr < p.move_turn_mg:
+            thr = p.move_turn_mg
+        if turn <= thr or (k - f[_F_DN_K]) * _TICK_MS > p.down_max_ms:
+            self._form_close(k)
+        elif (turn > prev and prev * 100 <= f[_F_DN_MAX] * p.land_pct
+              and c * 100 <= self._peak * p.land_near_pct):
+            self._form_close(k - 1)
+
+    def _form_close(self, k):
+        f = self._f
+        d = (k - f[_F_DN_K]) * _TICK_MS
+        if d < 0:
+            d = 0
+        w = f[_F_WHERE]
+        if w == 1:
+            j = _F_Q + 3 * f[_F_SLOT] + 2
+            f[j] = (f[j] >> 16 << 16) + d  # (the rep's faults sit above bit 16)
+        elif w == 2:
+            f[_F_H + 2] = d
+        f[_F_C + 2] = d
+        f[_F_WHERE] = 0
+
+    def _clinical_cdeg(self):
+        # The leg lift's clinical range, hip abduction, is the rise of the thigh's long axis (the
+        # band's x, toward the knee) above the horizontal: asin(g_x) at the top minus at the rest.
+        # Unlike the gravity tilt it ignores the thigh rolling about its own axis during the lift.
+        # (A clamshell's, the knee opening, is a turn about the trunk's long axis, horizontal
+        # when lying on the side: the tilt of gravity itself, the arc, is that angle.)
+        d = _asin_cdeg(self._tx) - _asin_cdeg(self._rx)
+        return d if d > 0 else 0
 
     # --- judging a rep, once, at its end -----------------------------------------------------
 
@@ -510,6 +681,19 @@ class Counter:
         dz = self._tz - self._rz
         jerk = self._jerk_sum // (ticks if ticks > 0 else 1)
         leave_t = self._leave_t
+        f = self._f
+        on = f[_F_HOLD_ON]
+        off = f[_F_HOLD_OFF]
+        if on < 0:  # never stopped at the top: no hold
+            on = f[_F_PEAK_K]
+            off = on
+        f[_F_C] = (on - f[_F_START]) * _TICK_MS
+        f[_F_C + 1] = (off - on) * _TICK_MS
+        f[_F_C + 2] = 0
+        f[_F_DN_K] = off
+        f[_F_DN_MAX] = self._turn
+        f[_F_DN_PREV] = self._turn
+        f[_F_WHERE] = 0  # tracked once this rep is counted or held
         # the next rep's duration and jerk count from this bottom
         self._leave_k = k
         self._leave_t = self._tb + 50
@@ -535,9 +719,10 @@ class Counter:
 
         # arc length from chord: 2 asin(c/2) ~ c + c^3/24 (mrad), then centidegrees
         arc = size + (size * size // 1000) * size // 24000
-        self._c_size = size
-        self._c_dur = dur
-        self._c_rom = arc * 573 // 100
+        f[_F_C_SIZE] = size
+        f[_F_C_DUR] = dur
+        f[_F_C_ROM] = arc * 573 // 100
+        f[_F_C_LIFT] = self._clinical_cdeg()
         self._judge(leave_t, dx, dy, dz)
 
     def _same_way(self, dx, dy, dz):
@@ -551,7 +736,7 @@ class Counter:
 
     def _judge(self, leave_t, dx, dy, dz):
         p = self.p
-        size = self._c_size
+        size = self._f[_F_C_SIZE]
         if (self._in_set or self._held) and (
                 self._k - self._last_end_k) * _TICK_MS > self._gap_ms():
             self._end_set()  # a long pause: the set is over
@@ -565,7 +750,7 @@ class Counter:
             # under half the set's reps: aborted, unless it took as long as they do (a whole
             # rep, only smaller) or the next is as small (the set got smaller)
             if self._in_set and same:
-                if (self._c_dur * 100 >= self._recent(self._h_dur) * p.whole_pct
+                if (self._f[_F_C_DUR] * 100 >= self._recent(self._h_dur) * p.whole_pct
                         and size * 100 >= ref * p.bounce_pct):
                     ex = self._exercise(dx, dy)
                     if self._held:  # two small ones in a row: the set got smaller
@@ -618,24 +803,42 @@ class Counter:
         self._dy = dy
         self._dz = dz
         self._held_t = self._peak_t
-        self._held_rom = self._c_rom
-        self._held_dur = self._c_dur
-        self._held_size = self._c_size
+        f = self._f
+        self._held_rom = f[_F_C_ROM]
+        self._held_dur = f[_F_C_DUR]
+        self._held_size = f[_F_C_SIZE]
         self._held_start = leave_t
         self._held_end_k = self._k
         self._held_dx = dx
         self._held_dy = dy
         self._last_end_k = self._k
+        f[_F_H] = f[_F_C]
+        f[_F_H + 1] = f[_F_C + 1]
+        f[_F_H + 2] = f[_F_C + 2]
+        f[_F_H_LIFT] = f[_F_C_LIFT]
+        f[_F_WHERE] = 2
 
     def _count_held(self, ex):
         self._held = False
-        self._add(ex, self._held_t, self._held_rom, self._held_dur, self._held_size,
-                  self._held_end_k, self._held_dx, self._held_dy)
+        f = self._f
+        rom = f[_F_H_LIFT] if ex == LEG_LIFT and self.axes_known else self._held_rom
+        self._add(ex, self._held_t, rom, self._held_dur, self._held_size,
+                  self._held_end_k, self._held_dx, self._held_dy, _F_H)
+        if f[_F_WHERE] == 2:
+            f[_F_WHERE] = 1
+            f[_F_SLOT] = (self._q_head + self._q_len - 1) % _QUEUE
 
     def _count(self, ex, dx, dy):
-        self._add(ex, self._peak_t, self._c_rom, self._c_dur, self._c_size, self._k, dx, dy)
+        f = self._f
+        rom = f[_F_C_LIFT] if ex == LEG_LIFT and self.axes_known else f[_F_C_ROM]
+        self._add(ex, self._peak_t, rom, f[_F_C_DUR], f[_F_C_SIZE], self._k, dx, dy, _F_C)
+        f[_F_WHERE] = 1  # its down phase is still going on: the event waits for it
+        f[_F_SLOT] = (self._q_head + self._q_len - 1) % _QUEUE
 
-    def _add(self, ex, t, rom, dur, size, end_k, dx, dy):
+    def _add(self, ex, t, rom, dur, size, end_k, dx, dy, src):
+        # judged against the set's reps so far; its first against the rep that confirms it
+        ref = self._recent(self._h_size) if self._hn else self._f[_F_C_SIZE]
+        faults = FAULT_TOO_SMALL if size * 100 < ref * self.p.small_pct else 0
         self._dx = dx  # (the set's direction follows its counted reps)
         self._dy = dy
         if self.axes_known and self.mode == AUTO:
@@ -651,7 +854,7 @@ class Counter:
         self._last_end_k = end_k
         self._set_end = self._tb + 50 - (self._k - end_k) * _TICK_MS
         self._set_ex = ex
-        self._push(t, ex, rom, dur)
+        self._push(t, ex, rom, dur, src, faults)
 
     def _recent(self, h):
         # median of the set's last three reps (of h: heights or durations): it follows a set
@@ -688,20 +891,23 @@ class Counter:
 
     def _end_set(self):
         self._held = False  # a lone swing is not a set; a small last rep was aborted
+        if self._f[_F_WHERE] == 2:
+            self._f[_F_WHERE] = 0
         if not self._in_set:
             return
         self._in_set = False
         if self._set_n == 0:
             return
         self._set_done = True
-        self._done_start = self._set_start
-        self._done_end = self._set_end
-        self._done_ex = self._set_ex
-        self._done_n = self._set_n
+        f = self._f
+        f[_F_DONE] = self._set_start
+        f[_F_DONE + 1] = self._set_end
+        f[_F_DONE + 2] = self._set_ex
+        f[_F_DONE + 3] = self._set_n
 
     # --- events ------------------------------------------------------------------------------
 
-    def _push(self, t, ex, rom, dur):
+    def _push(self, t, ex, rom, dur, src, faults):
         if self._q_len == _QUEUE:  # the caller stopped reading events: drop the oldest, say so
             self._q_head = (self._q_head + 1) % _QUEUE
             self._q_len -= 1
@@ -711,6 +917,11 @@ class Counter:
         self._q_ex[i] = ex
         self._q_rom[i] = rom
         self._q_dur[i] = dur
+        f = self._f
+        j = _F_Q + 3 * i
+        f[j] = f[src]
+        f[j + 1] = f[src + 1]
+        f[j + 2] = f[src + 2] + (faults << 16)  # (a down phase is < 65.5 s)
         self._q_len += 1
         self._set_n += 1
 
@@ -718,6 +929,14 @@ class Counter:
         # One event per call, in order: the queued reps, then a finished set.
         if self._q_len:
             i = self._q_head
+            f = self._f
+            if f[_F_WHERE] == 1 and f[_F_SLOT] == i:
+                return 0  # its down phase is not over yet
+            j = _F_Q + 3 * i
+            self.rep_up_ms = f[j]
+            self.rep_hold_ms = f[j + 1]
+            self.rep_down_ms = f[j + 2] & 0xFFFF
+            self.rep_faults = f[j + 2] >> 16
             self.rep_t_ms = self._q_t[i]
             self.rep_exercise = self._q_ex[i]
             self.rep_rom_cdeg = self._q_rom[i]
@@ -732,10 +951,11 @@ class Counter:
             return EV_REP
         if self._set_done:
             self._set_done = False
-            self.set_start_ms = self._done_start
-            self.set_end_ms = self._done_end
-            self.set_exercise = self._done_ex
-            self.set_reps = self._done_n
+            f = self._f
+            self.set_start_ms = f[_F_DONE]
+            self.set_end_ms = f[_F_DONE + 1]
+            self.set_exercise = f[_F_DONE + 2]
+            self.set_reps = f[_F_DONE + 3]
             self._reps_after = True
             return EV_SET
         return 0

@@ -344,7 +344,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sweep", action="store_true",
                         help="synthetic stress sweeps, one factor at a time (no paths needed)")
     parser.add_argument("--seeds", type=int, default=4,
-                        help="sessions per sweep value (default: 4)")
+                        help="sessions per sweep value, or per exercise with --form (default: 4)")
+    parser.add_argument("--form", action="store_true",
+                        help="per-rep phases and range: errors against the truth of synthetic "
+                             "sessions (seeds 5000 on), and per-set medians of the paths given")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--exercise", choices=MODES, default="auto",
                         help="fix the exercise instead of recognising it (default: auto)")
@@ -361,6 +364,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.form:
+        synthetic = form_synthetic(list(range(FORM_SEED, FORM_SEED + args.seeds)))
+        paths = [p for p in traceio.find_traces(args.paths)
+                 if traceio.labels_path_for(p).exists()] if args.paths else []
+        rows = form_by_set(replay_traces(paths, args.exercise, args.runtime), paths) if paths else []
+        print(json.dumps({"synthetic": synthetic, "sets": rows}, indent=1) if args.json
+              else format_form(synthetic, rows))
+        return 0
     if args.sweep and args.mount == "learn":
         from host_tools import mounting
 
@@ -386,3 +397,101 @@ def run(args: argparse.Namespace) -> int:
         print(f"repband eval: {p}: {why}, not scored", file=sys.stderr)
     print(json.dumps(to_json(report), indent=1) if args.json else format_table(report))
     return 0
+
+
+# --- form: per-rep phases and range against the truth (repband eval --form) ----------------------
+
+FORM_FIELDS = ("rom_deg", "up_ms", "hold_ms", "down_ms")
+FORM_SEED = 5000  # first seed of `eval --form`: the form code was developed on seeds 0-19
+
+
+def form_pairs(result: dict, labels: traceio.Labels) -> list[tuple[dict, dict]]:
+    """(truth, counted rep) pairs: each rep of the labels' rep_detail with the counted rep whose
+    top lies within that rep's own span (start to end), the nearest to its top."""
+    pairs = []
+    for s in labels.sets:
+        if not s.is_target or not s.rep_detail:
+            continue
+        for d in s.rep_detail:
+            inside = [r for r in result["reps"] if d["start_ms"] <= r["t_ms"] <= d["end_ms"]]
+            if inside:
+                pairs.append((d, min(inside, key=lambda r: abs(r["t_ms"] - d["top_ms"]))))
+    return pairs
+
+
+def form_synthetic(seeds: list[int], scenarios: tuple[str, ...] = ("leg_lift", "clamshell")
+                   ) -> dict[str, dict]:
+    """Median absolute error of each form field per exercise over synthetic sessions (band
+    frame), how many true reps were matched to a counted rep, and per fault the share of the
+    matched reps that have it which were flagged (found) and of those without it (false)."""
+    from statistics import median
+
+    from host_tools import synth
+    from host_tools.replay import replay_trace
+
+    from host_tools import firmware
+
+    errors: dict[str, dict[str, list[float]]] = {}
+    truths: dict[str, int] = {}
+    flags: dict[str, dict[str, list[int]]] = {}  # exercise: fault: [with, found, without, false]
+    for scenario in scenarios:
+        for seed in seeds:
+            trace, labels = synth.make_session(seed, scenario)
+            truths[scenario] = truths.get(scenario, 0) + sum(
+                len(s.rep_detail or []) for s in labels.sets if s.is_target)
+            for d, r in form_pairs(replay_trace(trace), labels):
+                e = errors.setdefault(scenario, {f: [] for f in FORM_FIELDS})
+                for f in FORM_FIELDS:
+                    e[f].append(abs(r[f] - d[f]))
+                for fault in firmware.load("counter").FAULT_NAMES:
+                    n = flags.setdefault(scenario, {}).setdefault(fault, [0, 0, 0, 0])
+                    has = fault in d.get("faults", {})
+                    n[0 if has else 2] += 1
+                    n[1 if has else 3] += fault in r["faults"]
+    return {sc: {"reps": truths[sc], "matched": len(e["rom_deg"]),
+                 **{f"mae_{f}": median(e[f]) for f in FORM_FIELDS},
+                 "faults": {k: {"reps_with": v[0], "found": v[1] / v[0] if v[0] else None,
+                                "reps_without": v[2], "false": v[3] / v[2] if v[2] else None}
+                            for k, v in flags.get(sc, {}).items()}}
+            for sc, e in errors.items()}
+
+
+def form_by_set(results: list[dict], paths: list[Path]) -> list[dict]:
+    """Median phases and range of the reps in each labelled target set, in label order (on the
+    UCI e4 test recordings: correct, fast, low amplitude)."""
+    from statistics import median
+
+    rows = []
+    for result, p in zip(results, paths):
+        labels = traceio.read_labels(traceio.labels_path_for(p))
+        for k, s in enumerate(x for x in labels.sets if x.is_target):
+            reps = [r for r in result["reps"]
+                    if s.start_ms - MARGIN_MS <= r["t_ms"] <= s.end_ms + MARGIN_MS]
+            if reps:
+                rows.append({"trace": Path(result["trace"]).stem, "set": k + 1, "reps": len(reps),
+                             **{f: median(r[f] for r in reps) for f in FORM_FIELDS},
+                             "too_small": sum("too_small" in r["faults"] for r in reps) / len(reps)})
+    return rows
+
+
+def format_form(synthetic: dict[str, dict], by_set: list[dict]) -> str:
+    out = ["synthetic sessions (median absolute error per rep):",
+           "exercise   reps matched  rom_deg  up_ms  hold_ms  down_ms"]
+    for sc, r in synthetic.items():
+        out.append(f"{sc:<10} {r['matched']:>4}/{r['reps']:<4}   {r['mae_rom_deg']:>6.1f}  "
+                   f"{r['mae_up_ms']:>5.0f}  {r['mae_hold_ms']:>7.0f}  {r['mae_down_ms']:>7.0f}")
+    out += ["", "faults: share of the reps with it flagged (found), of those without (false):"]
+    for sc, r in synthetic.items():
+        for k, v in r["faults"].items():
+            found = "-" if v["found"] is None else f"{100 * v['found']:.0f}%"
+            false = "-" if v["false"] is None else f"{100 * v['false']:.1f}%"
+            out.append(f"{sc:<10} {k:<10} found {found} of {v['reps_with']}, "
+                       f"false {false} of {v['reps_without']}")
+    if by_set:
+        out += ["", "per set (medians of its reps):",
+                "trace                          set  reps  rom_deg  up_ms  hold_ms  down_ms  too_small"]
+        for r in by_set:
+            out.append(f"{r['trace']:<30} {r['set']:>3}  {r['reps']:>4}  {r['rom_deg']:>7.1f}  "
+                       f"{r['up_ms']:>5.0f}  {r['hold_ms']:>7.0f}  {r['down_ms']:>7.0f}  "
+                       f"{100 * r['too_small']:>8.0f}%")
+    return "\n".join(out)

@@ -28,7 +28,9 @@ def mode_number(mode: str) -> int:
 
 def result_dict(path: Path | str, reps: list[int], sets: list[int]) -> dict:
     """The JSON object of one trace, from the flat int lists drive() fills."""
-    names = firmware.load("counter").EXERCISE_NAMES
+    counter = firmware.load("counter")
+    names = counter.EXERCISE_NAMES
+    faults = counter.FAULT_NAMES
     n, m = drive_mod.REP_FIELDS, drive_mod.SET_FIELDS
     return {
         "trace": str(path),
@@ -39,6 +41,10 @@ def result_dict(path: Path | str, reps: list[int], sets: list[int]) -> dict:
                 "rom_deg": reps[i + 2] / 100,
                 "duration_ms": reps[i + 3],
                 "rep_in_set": reps[i + 4],
+                "up_ms": reps[i + 5],
+                "hold_ms": reps[i + 6],
+                "down_ms": reps[i + 7],
+                "faults": [f for b, f in enumerate(faults) if reps[i + 8] >> b & 1],
             }
             for i in range(0, len(reps), n)
         ],

@@ -103,8 +103,10 @@ def _exercise_set(tl: _Timeline, kind: str, base: np.ndarray, reps: int, amp_deg
     start = tl.now
     _still(tl, base, rng.uniform(1.0, 2.5))
     tops = []
+    detail = []
     for k in range(reps):
         amp = math.radians(amp_deg * rng.uniform(0.85, 1.15))
+        full = amp
         if rng.random() < 0.08 and amp * 0.6 >= math.radians(PARTIAL_MIN_DEG):
             amp *= 0.6  # a partial rep: still a rep
         rise = rng.uniform(0.6, 1.6) / tempo
@@ -112,6 +114,10 @@ def _exercise_set(tl: _Timeline, kind: str, base: np.ndarray, reps: int, amp_deg
         lower = rng.uniform(0.7, 1.8) / tempo
         angle = _rep_profile(tl, amp, rise, hold, lower)
         tops.append(tl.now + rise + hold / 2)
+        detail.append(_truth(tl.now, rise, hold, lower, _clinical_deg(kind, base, axis, amp)))
+        if amp < full:  # a partial rep is too small: by the range it left out (degrees)
+            missing = _clinical_deg(kind, base, axis, full) - detail[-1]["rom_deg"]
+            detail[-1]["faults"] = {"too_small": round(missing, 2)}
         rate = np.gradient(angle) * tl.internal_hz
         tl.segment(_rotate(base, axis, angle), np.outer(rate, axis))
         _still(tl, base, rng.uniform(0.4, 3.0) / tempo)
@@ -119,7 +125,28 @@ def _exercise_set(tl: _Timeline, kind: str, base: np.ndarray, reps: int, amp_deg
     _still(tl, base, rng.uniform(1.0, 2.0))
     if label is not None:
         tl.sets.append(LabelSet(label, int(start * 1000), int(end * 1000), reps,
-                                [int(t * 1000) for t in tops], name))
+                                [int(t * 1000) for t in tops], name, detail))
+
+
+def _clinical_deg(kind: str, base: np.ndarray, axis: np.ndarray, amp_rad: float) -> float:
+    """The clinical range of a rep turning `base` by `amp_rad` about `axis`: for a leg lift, hip
+    abduction, the rise of the thigh's long axis (band x) above where it lay (the generated axis
+    has some roll in it, which turns the thigh without raising the knee); for a clamshell, the
+    knee opening, the turn about the trunk's long axis (which is the generated axis)."""
+    if kind != "leg_lift":
+        return abs(math.degrees(amp_rad))
+    top = _rotate(base, axis, np.array([amp_rad]))[0]
+    return math.degrees(math.asin(float(np.clip(top[0], -1, 1)))
+                        - math.asin(float(np.clip(base[0], -1, 1))))
+
+
+def _truth(start_s: float, rise: float, hold: float, lower: float, rom_deg: float) -> dict:
+    """A rep's truth for the labels' rep_detail (trace-format.md): phases standstill to
+    standstill in ms (the hold includes its wavering), and the clinical range in degrees."""
+    return {"top_ms": int((start_s + rise + hold / 2) * 1000), "start_ms": int(start_s * 1000),
+            "up_ms": round(rise * 1000), "hold_ms": round(hold * 1000),
+            "down_ms": round(lower * 1000), "end_ms": int((start_s + rise + hold + lower) * 1000),
+            "rom_deg": round(rom_deg, 2)}
 
 
 def _walk(tl: _Timeline, seconds: float):
@@ -416,6 +443,7 @@ def make_sweep_session(factor: str, value, seed: int) -> tuple[Trace, Labels]:
         halves = set(rng.choice(np.arange(1, reps), int(f["half_reps"]), replace=False).tolist())
         start = tl.now
         tops = []
+        detail = []
         tempo = float(f["tempo_s"])
         hold = float(f["hold_s"])
         for k in range(reps + len(halves)):
@@ -430,12 +458,14 @@ def make_sweep_session(factor: str, value, seed: int) -> tuple[Trace, Labels]:
             angle = np.concatenate([amp * up, amp + wob, amp * down])
             if not half:
                 tops.append(tl.now + move + hold / 2)
+                detail.append(_truth(tl.now, move, hold, move,
+                                     _clinical_deg(kind, SIDE, axis, amp)))
             rate = np.gradient(angle) * tl.internal_hz
             tl.segment(_rotate(SIDE, axis, angle), np.outer(rate, axis))
             _still(tl, SIDE, max(0.1, tempo * 0.2))
         end = tl.now
         tl.sets.append(LabelSet(kind, int(start * 1000), int(end * 1000), reps,
-                                [int(t * 1000) for t in tops], None))
+                                [int(t * 1000) for t in tops], None, detail))
         if f["after"] == "fidgets":
             _still(tl, SIDE, 2.5)
             for _ in range(3):

@@ -71,6 +71,8 @@ class LabelSet:
     reps: int | None
     rep_ms: list[int] | None = None
     name: str | None = None
+    # where the truth is known (synthetic): one object per rep_ms entry (trace-format.md)
+    rep_detail: list[dict] | None = None
 
     @property
     def is_target(self) -> bool:
@@ -304,7 +306,11 @@ def _label_set(path: Path, k: int, s: object) -> LabelSet:
     name = s.get("name")
     if name is not None and not isinstance(name, str):
         raise bad("name is not a string", "fix it")
-    return LabelSet(exercise, ints["start_ms"], ints["end_ms"], reps, rep_ms, name)
+    detail = s.get("rep_detail")
+    if detail is not None and (not isinstance(detail, list)
+                               or not all(isinstance(x, dict) for x in detail)):
+        raise bad("rep_detail is not a list of objects", "fix it")
+    return LabelSet(exercise, ints["start_ms"], ints["end_ms"], reps, rep_ms, name, detail)
 
 
 def write_labels(path: str | Path, labels: Labels) -> None:
@@ -316,6 +322,8 @@ def write_labels(path: str | Path, labels: Labels) -> None:
             d["rep_ms"] = [int(x) for x in s.rep_ms]
         if s.name is not None:
             d["name"] = s.name
+        if s.rep_detail is not None:
+            d["rep_detail"] = s.rep_detail
         sets.append(d)
     doc = {"format": LABELS_FORMAT, "sets": sets, "notes": labels.notes}
     _write_text(Path(path), json.dumps(doc, indent=2) + "\n")

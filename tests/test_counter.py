@@ -290,3 +290,31 @@ def test_sweeps_of_one_factor_keep_the_count(factor):
             continue  # two aborted half reps in one set: reported by eval --sweep, not held
         assert row["exact"] >= 0.75 and row["within_1"] == 1.0, row
         assert row["false_reps"] == 0, row
+
+
+def test_a_reps_event_waits_for_its_down_phase_and_counts_stay():
+    """A rep is reported once the leg has stopped at the rest (so its down_ms is whole), and the
+    waiting changes no count: the same reps, in order, as every rep's top shows up."""
+    from host_tools.synth import make_session
+    from host_tools.traceio import counter_ints
+
+    trace, labels = make_session(11, "leg_lift", rate_hz=50)
+    t, ax, ay, az, *_ = (a.tolist() for a in counter_ints(trace))
+    c = counter.Counter(50)
+    seen = []
+    for i in range(len(t)):
+        if c.feed(t[i], ax[i], ay[i], az[i]) == counter.EV_REP:
+            seen.append((t[i], c.rep_t_ms, c.rep_up_ms, c.rep_hold_ms, c.rep_down_ms))
+    while c.finish(t[-1]):
+        pass
+    assert len(seen) >= 0.9 * sum(s.reps for s in labels.sets)
+    assert [s[1] for s in seen] == sorted(s[1] for s in seen)
+    truth = [d for s in labels.sets for d in s.rep_detail]
+    checked = 0
+    for now, top, up, hold, down in seen:
+        assert up > 0 and down > 0 and hold >= 0
+        d = next(d for d in truth if d["start_ms"] <= top <= d["end_ms"])
+        if d["down_ms"] >= 800:  # reported at the half-way return, it would come >= 400 ms early
+            assert now >= d["end_ms"] - 300, (now, d)
+            checked += 1
+    assert checked >= 10

@@ -14,6 +14,10 @@ def test_micropython_gives_identical_output_on_every_shared_trace(shared_traces)
     on_micropython = replay_traces([shared_traces], runtime="micropython")
     assert len(on_cpython) == len(list(shared_traces.rglob("*.csv")))
     assert sum(len(r["reps"]) for r in on_cpython) > 100  # there is something to compare
+    reps = [x for r in on_cpython for x in r["reps"]]
+    for field in ("up_ms", "hold_ms", "down_ms", "rom_deg"):  # the form fields vary: compared
+        assert len({x[field] for x in reps}) > 10, field
+    assert {f for x in reps for f in x["faults"]} == {"too_small"}
     for a, b in zip(on_cpython, on_micropython):
         assert a == b, a["trace"]
 
@@ -24,7 +28,8 @@ def test_replay_prints_one_json_object_per_trace(shared_traces, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert [json.loads(line)["trace"] for line in lines] == [str(p) for p in paths]
     first = json.loads(lines[0])
-    assert first["reps"] and set(first["reps"][0]) >= {"t_ms", "exercise", "rom_deg", "duration_ms"}
+    assert first["reps"] and set(first["reps"][0]) >= {
+        "t_ms", "exercise", "rom_deg", "duration_ms", "up_ms", "hold_ms", "down_ms", "faults"}
     assert sum(s["reps"] for s in first["sets"]) == len(first["reps"])
 
 

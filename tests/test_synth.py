@@ -39,6 +39,20 @@ def test_labels_match_the_trace():
     assert 0.9 < np.median(magnitude) < 1.1
 
 
+def test_labels_carry_each_reps_truth_and_read_back(tmp_path):
+    from host_tools.synth import write_session
+
+    trace, labels = make_session(6, "leg_lift")
+    for s in labels.sets:
+        assert s.rep_detail is not None and len(s.rep_detail) == len(s.rep_ms) == s.reps
+        for d, top in zip(s.rep_detail, s.rep_ms):
+            assert d["top_ms"] == top and d["start_ms"] < top < d["end_ms"]
+            assert abs(d["up_ms"] + d["hold_ms"] + d["down_ms"] - (d["end_ms"] - d["start_ms"])) <= 2
+            assert 5 < d["rom_deg"] < 60 and d["up_ms"] > 0 and d["down_ms"] > 0
+    _, lp = write_session(tmp_path / "s.csv", trace, labels)
+    assert [s.rep_detail for s in read_labels(lp).sets] == [s.rep_detail for s in labels.sets]
+
+
 def test_cli_writes_files_the_strict_reader_accepts(tmp_path, capsys):
     out = tmp_path / "s.csv"
     assert main(["synth", "--seed", "2", "--rate", "50", "--no-gyro", "--out", str(out)]) == 0

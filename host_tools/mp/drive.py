@@ -1,7 +1,7 @@
 # Feeds integer samples through the band's counter and collects its events as flat int lists.
 # The one driving loop both runtimes run (CPython replay and MicroPython parity/bench), so their
 # results can only differ if the counter itself behaves differently.
-REP_FIELDS = 5  # t_ms, exercise, rom_cdeg, duration_ms, set_reps
+REP_FIELDS = 9  # t_ms, exercise, rom_cdeg, duration_ms, set_reps, up, hold, down ms, faults
 SET_FIELDS = 4  # start_ms, end_ms, reps, exercise
 
 
@@ -47,6 +47,10 @@ def _collect(counter_mod, c, ev, reps, sets):
         reps.append(c.rep_rom_cdeg)
         reps.append(c.rep_duration_ms)
         reps.append(c.set_reps)
+        reps.append(c.rep_up_ms)
+        reps.append(c.rep_hold_ms)
+        reps.append(c.rep_down_ms)
+        reps.append(c.rep_faults)
     elif ev == counter_mod.EV_SET:
         sets.append(c.set_start_ms)
         sets.append(c.set_end_ms)
