@@ -216,3 +216,23 @@ def test_flashing_another_board_names_it_in_the_settings_and_sync_says_when_the_
     assert cap.err.count("\n") == 1 and cap.err.startswith(
         f"repband sync: {port}: the band's app cannot start (unknown board 'nosuch'"), cap.err
     assert "run repband flash --board" in cap.err
+
+
+def test_cable_pulled_during_a_flash_is_one_line_and_a_rerun_completes(
+        virtual_band: tuple, tmp_path: Path, capsys) -> None:
+    from host_tools import cli
+
+    vb, flash_dir = virtual_band
+    for cut in (20, 60, 150):  # bytes from the band before the cable goes (a flash gets ~200)
+        vb.unplug(after_bytes=cut)
+        code = cli.main(["flash", "--board", BOARD, "-p", vb.pty_path])
+        err = capsys.readouterr().err
+        assert code == 3, err
+        lines = [ln for ln in err.splitlines() if ln.startswith("repband flash: ")]
+        assert len(lines) == 1 and "Traceback" not in err, err
+        vb.plug_in()
+    assert cli.main(["flash", "--board", BOARD, "-p", vb.pty_path]) == 0
+    (tmp_path / "build").mkdir()
+    expected = flash.compile_firmware(tmp_path / "build", "xtensawin")
+    for name, data in expected.items():
+        assert (flash_dir / name).read_bytes() == data, name
