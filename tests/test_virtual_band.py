@@ -133,3 +133,24 @@ def test_a_band_napping_between_batches_is_reached_by_knocking(shared_traces, tm
             napped = int(t.exec(NAPS).split(b"naps")[1].split()[0])
         assert b"stopped, log flushed" in vb.output  # a knock was heard by the app
         assert napped >= 3  # it had been napping in light sleep
+
+
+def test_a_cut_after_a_mark_counts_from_the_marks_end_however_the_output_is_chunked(
+        tmp_path: Path) -> None:
+    """What a host's knock brings before the raw REPL's banner varies with timing; a cut counted
+    from the banner's end lands on the same byte of what follows, in pieces of any size."""
+    from host_tools.virtual_band import UsbLink
+
+    mark = b"raw REPL; CTRL-B to exit\r\n>"
+    for prompts in (1, 6):
+        stream = b"\r\n>>> " * prompts + b"\r\n" + mark + bytes(range(256))
+        for piece in (1, 5, 13, 26, 27, 28, 100, len(stream)):
+            usb = UsbLink(tmp_path / "sink")  # (the pty holds what is sent: nobody need read)
+            try:
+                usb.unplug(after_bytes=40, after_mark=mark)
+                for i in range(0, len(stream), piece):
+                    usb.send(stream[i:i + piece])
+                assert usb.bytes_to_host == stream.index(mark) + len(mark) + 40, (prompts, piece)
+                assert not usb.plugged
+            finally:
+                usb.close()

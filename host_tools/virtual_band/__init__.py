@@ -67,6 +67,9 @@ class UsbLink:
         self.bytes_to_host = 0
         self.plugged = True
         self._cut_at: int | None = None
+        self._mark: bytes | None = None  # the cut counts from the end of this, once it is sent
+        self._tail = b""  # what was sent last, as long as the mark less one byte
+        self._after = 0
         self._on_hang_up = None
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._to_band, args=(to_band,), daemon=True)
@@ -89,6 +92,9 @@ class UsbLink:
     def send(self, data: bytes) -> None:
         """The band's output to the host; waits while the host does not read (as USB does)."""
         view = memoryview(data)
+        if self._mark is not None:
+            with self._lock:
+                self._arm(bytes(data))
         while view and self.plugged:
             with self._lock:
                 cut = self._cut_at
@@ -108,11 +114,25 @@ class UsbLink:
         self.bytes_to_host += n
         return n
 
-    def unplug(self, after_bytes: int | None = None, on_hang_up=None) -> None:
+    def _arm(self, data: bytes) -> None:
+        # (under self._lock) the cut waits for the mark; once `data` holds its end, it is set
+        assert self._mark is not None
+        seen = self._tail + data
+        i = seen.find(self._mark)
+        if i < 0:
+            self._tail = seen[max(0, len(seen) - len(self._mark) + 1):]
+            return
+        self._cut_at = self.bytes_to_host - len(self._tail) + i + len(self._mark) + self._after
+        self._mark = None
+
+    def unplug(self, after_bytes: int | None = None, on_hang_up=None,
+               after_mark: bytes | None = None) -> None:
         with self._lock:
             self._on_hang_up = on_hang_up
             if after_bytes is None:
                 self._hang_up()
+            elif after_mark:
+                self._mark, self._tail, self._after = after_mark, b"", after_bytes
             else:
                 self._cut_at = self.bytes_to_host + after_bytes
 
@@ -231,10 +251,13 @@ class VirtualBand:
         """The band's serial port as the host sees it (a new one after each plug_in)."""
         return self.link.path if self.link else ""
 
-    def unplug(self, after_bytes: int | None = None) -> None:
-        """Pull the USB cable now, or once `after_bytes` more bytes have gone to the host."""
+    def unplug(self, after_bytes: int | None = None, after_mark: bytes | None = None) -> None:
+        """Pull the USB cable now, or once `after_bytes` more bytes have gone to the host (counted
+        from the end of the first `after_mark` the band sends, if given: what a host's knock
+        brings before it varies with timing, what follows does not)."""
         if self.link:
-            self.link.unplug(after_bytes, on_hang_up=lambda: self._usb.write_text("0"))
+            self.link.unplug(after_bytes, on_hang_up=lambda: self._usb.write_text("0"),
+                             after_mark=after_mark)
 
     def plug_in(self) -> str:
         """Plug the cable in again (the band kept running): returns the new port."""
