@@ -363,7 +363,10 @@ class Counter:
             self._tick()
             self._n = 0
             self._k += 1
-        if self._f[_F_WHERE]:
+        f = self._f
+        if f[_F_WHERE] == 1 and self.signal_mg * 100 > self._peak * self.p.land_near_pct:
+            self._unpush()  # the data ended while the leg was still on its way down
+        elif f[_F_WHERE]:
             self._form_close(self._k)
         if self._in_set or self._held:
             self._end_set()
@@ -924,6 +927,16 @@ class Counter:
         f[j + 2] = f[src + 2] + (faults << 16)  # (a down phase is < 65.5 s)
         self._q_len += 1
         self._set_n += 1
+
+    def _unpush(self):
+        # Take back the last queued rep (its event still waits for its down phase): a rep is a
+        # turn out and back to the rest, and this one never came back.
+        f = self._f
+        f[_F_WHERE] = 0
+        if not self._q_len or f[_F_SLOT] != (self._q_head + self._q_len - 1) % _QUEUE:
+            return
+        self._q_len -= 1
+        self._set_n -= 1
 
     def _pop(self):
         # One event per call, in order: the queued reps, then a finished set.

@@ -318,3 +318,25 @@ def test_a_reps_event_waits_for_its_down_phase_and_counts_stay():
             assert now >= d["end_ms"] - 300, (now, d)
             checked += 1
     assert checked >= 10
+
+
+@pytest.mark.parametrize("scenario", ["leg_lift", "clamshell"])
+def test_a_recording_that_ends_as_the_leg_comes_down_does_not_count_that_rep(scenario):
+    """A rep is a turn out and back to the rest: data ending while the leg is still on its way
+    down (past the half-way return that counts a rep on the move) drops that rep; data ending
+    once it is back counts it."""
+    from host_tools.synth import make_session
+    from host_tools.traceio import counter_ints
+
+    trace, labels = make_session(31, scenario, rate_hz=50, low_amplitude=False)
+    t, ax, ay, az, *_ = (np.asarray(a) for a in counter_ints(trace))
+    full = labels.sets[0]
+    last = full.rep_detail[-1]
+    whole = run(t, np.stack([ax, ay, az], 1), 50, True)[0]
+    counted = sum(1 for r in whole if full.start_ms - 2000 <= r[0] <= full.end_ms + 2000)
+    assert counted == full.reps
+    for end_ms, expected in ((last["end_ms"] - last["down_ms"] // 4, full.reps - 1),
+                             (last["end_ms"] + 600, full.reps)):
+        keep = t <= end_ms
+        reps, _ = run(t[keep], np.stack([ax, ay, az], 1)[keep], 50, True)
+        assert sum(1 for r in reps if r[0] >= full.start_ms - 2000) == expected, end_ms
