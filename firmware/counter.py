@@ -751,17 +751,15 @@ class Counter:
         same = self._same_way(dx, dy, dz)
         if size * 100 < ref * p.half_pct:
             # under half the set's reps: aborted, unless it took as long as they do (a whole
-            # rep, only smaller) or the next is as small (the set got smaller)
+            # rep, only smaller: a small one held before it counts too, the set got smaller).
+            # Aborted reps turn back early, so two short ones in a row are two aborted reps
+            # (the later is held in case the next rep is as small: the set got smaller)
             if self._in_set and same:
                 if (self._f[_F_C_DUR] * 100 >= self._recent(self._h_dur) * p.whole_pct
                         and size * 100 >= ref * p.bounce_pct):
                     ex = self._exercise(dx, dy)
                     if self._held:  # two small ones in a row: the set got smaller
                         self._count_held(ex)
-                    self._count(ex, dx, dy)
-                elif self._held:
-                    ex = self._exercise(dx, dy)
-                    self._count_held(ex)
                     self._count(ex, dx, dy)
                 else:
                     self._hold(leave_t, dx, dy, dz)
