@@ -1,7 +1,7 @@
 # Band side of `repband record`: stream raw IMU samples to the host over the USB REPL.
 # Run from the raw REPL (`import recorder; recorder.run(seconds)`); Ctrl-C ends it cleanly.
 #
-# Protocol (host_tools/record.py reads it), one line each:
+# Protocol (host_tools/band/record.py reads it), one line each:
 #   RB1 start rate=<hz> placement=<p> board=<name> gyro=<0|1>
 #   D<base64 of N samples, each struct "<ihhhhhh": t_ms, ax, ay, az (mg), gx, gy, gz (0.1 deg/s)>
 #   RB1 end samples=<n> dropped=<n>

@@ -29,17 +29,3 @@ def __getattr__(name: str) -> Path:
 
         return getattr(firmware, name)
     raise AttributeError(f"module 'host_tools' has no attribute {name!r}")
-
-
-class RepbandError(Exception):
-    """A user-facing error: the CLI prints its message on one line and exits with `exit_code`."""
-
-    exit_code = 1
-
-
-def did_you_mean(word: str, choices: list[str]) -> str:
-    """'; did you mean X?' for the closest of `choices` to a misspelt `word` ('' if none is)."""
-    import difflib
-
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f"; did you mean {close[0]}?" if close else ""

@@ -9,7 +9,7 @@ import argparse
 import importlib
 import sys
 
-from host_tools import RepbandError
+from host_tools.errors import RepbandError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -20,23 +20,23 @@ class _Parser(argparse.ArgumentParser):
 
 # name -> (module, one-line help)
 COMMANDS = {
-    "replay": ("host_tools.replay", "replay traces through the band's counter, one JSON line each"),
-    "eval": ("host_tools.evaluate", "score replayed reps against .labels.json files"),
-    "plot": ("host_tools.plot", "draw a trace, the counted reps and the labelled sets to a PNG"),
-    "bench": ("host_tools.bench", "measure the counter's speed and heap use (CPython, MicroPython)"),
-    "synth": ("host_tools.synth", "write a synthetic trace (+ labels) for tests and demos"),
-    "virtual-band": ("host_tools.virtual_band.cli", "run the firmware on a virtual band behind a pty"),
-    "flash": ("host_tools.flash", "install MicroPython and the repband firmware on a band"),
-    "sync": ("host_tools.sync", "pull the band's log into the local database"),
-    "progress": ("host_tools.progress", "today's reps vs goal, last 30 days, streaks"),
-    "report": ("host_tools.report", "a one-page HTML summary for a physiotherapist"),
-    "record": ("host_tools.record", "stream raw IMU samples from the band into a trace file"),
-    "label": ("host_tools.label", "help write a trace's .labels.json"),
-    "config": ("host_tools.config", "read and set the band's settings"),
-    "demo": ("host_tools.demo", "wear a trace on the virtual band, sync, show progress"),
-    "status": ("host_tools.status", "the band now: firmware, side, clock, battery, log space, "
+    "replay": ("host_tools.traces.replay", "replay traces through the band's counter, one JSON line each"),
+    "eval": ("host_tools.traces.evaluate", "score replayed reps against .labels.json files"),
+    "plot": ("host_tools.traces.plot", "draw a trace, the counted reps and the labelled sets to a PNG"),
+    "bench": ("host_tools.sim.bench", "measure the counter's speed and heap use (CPython, MicroPython)"),
+    "synth": ("host_tools.traces.synth", "write a synthetic trace (+ labels) for tests and demos"),
+    "virtual-band": ("host_tools.sim.virtual_band.cli", "run the firmware on a virtual band behind a pty"),
+    "flash": ("host_tools.band.flash", "install MicroPython and the repband firmware on a band"),
+    "sync": ("host_tools.band.sync", "pull the band's log into the local database"),
+    "progress": ("host_tools.data.progress", "today's reps vs goal, last 30 days, streaks"),
+    "report": ("host_tools.data.report", "a one-page HTML summary for a physiotherapist"),
+    "record": ("host_tools.band.record", "stream raw IMU samples from the band into a trace file"),
+    "label": ("host_tools.traces.label", "help write a trace's .labels.json"),
+    "config": ("host_tools.band.config", "read and set the band's settings"),
+    "demo": ("host_tools.sim.demo", "wear a trace on the virtual band, sync, show progress"),
+    "status": ("host_tools.band.status", "the band now: firmware, side, clock, battery, log space, "
                                     "records to sync, last sync"),
-    "sessions": ("host_tools.sessions", "each set of a day: start time, exercise, side, reps, "
+    "sessions": ("host_tools.data.sessions", "each set of a day: start time, exercise, side, reps, "
                                         "angle, tempo"),
 }
 
@@ -65,7 +65,7 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     chosen = _chosen(argv)
     if chosen is not None and chosen not in COMMANDS:
-        from host_tools import did_you_mean
+        from host_tools.errors import did_you_mean
 
         parser.error(f"unknown command {chosen!r}{did_you_mean(chosen, list(COMMANDS))} "
                      f"(commands: {', '.join(COMMANDS)})")

@@ -10,8 +10,9 @@ import sqlite3
 from datetime import date, datetime, time
 from pathlib import Path
 
-from host_tools import firmware, link
-from host_tools.virtual_band import install_firmware
+from host_tools import firmware
+from host_tools.band import link
+from host_tools.sim.virtual_band import install_firmware
 
 replog = firmware.load("replog")
 BOARD = "m5stickc_plus2"

@@ -7,12 +7,13 @@ import sys
 
 import pytest
 
-from host_tools import BOARDS_DIR, firmware, traceio
-from host_tools.fakes import machine as fake_machine
-from host_tools.fakes.imu_models import MODELS, FakeI2C, SampleSource
-from host_tools.fakes.vclock import VirtualClock
-from host_tools.replay import replay_trace
-from host_tools.synth import make_session
+from host_tools import BOARDS_DIR, firmware
+from host_tools.traces import traceio
+from host_tools.sim.fakes import machine as fake_machine
+from host_tools.sim.fakes.imu_models import MODELS, FakeI2C, SampleSource
+from host_tools.sim.fakes.vclock import VirtualClock
+from host_tools.traces.replay import replay_trace
+from host_tools.traces.synth import make_session
 
 app_mod = firmware.load("app")
 board_mod = firmware.load("board")
@@ -121,8 +122,8 @@ def test_no_heap_allocation_per_batch_in_the_app_loop_on_micropython():
     by batch with gc.mem_alloc() and the collector off on MicroPython. The FIFO bytes are
     recorded beforehand so only the firmware runs. A batch without an event allocates nothing,
     whatever its size; events (log records, LCD text) allocate a little."""
-    from host_tools.bench_traces import sine_trace
-    from host_tools.power import app_loop_figures
+    from host_tools.sim.bench_traces import sine_trace
+    from host_tools.sim.power import app_loop_figures
 
     big = app_loop_figures(sine_trace())  # the app's own batch: the whole FIFO
     small = app_loop_figures(sine_trace(), batch=32)
@@ -171,7 +172,7 @@ def test_safe_mode_leaves_the_repl_free(tmp_path, monkeypatch, capsys):
 
 
 def test_idle_sleep_arms_the_button_wake_and_keeps_the_plus2_powered(tmp_path, monkeypatch):
-    from host_tools.fakes import esp32 as fake_esp32
+    from host_tools.sim.fakes import esp32 as fake_esp32
 
     monkeypatch.setitem(sys.modules, "esp32", fake_esp32)
     trace, _ = make_session(3, "distractors", rate_hz=50)
@@ -275,7 +276,7 @@ def test_light_sleep_between_batches_counts_the_same(tmp_path, monkeypatch):
 def test_usb_power_keeps_the_band_awake_and_wakes_it(tmp_path, monkeypatch):
     """A board with a usb_sense pin naps only while USB power is off, and arms that pin to end
     a light sleep (and deep sleep) as it rises."""
-    from host_tools.fakes import esp32 as fake_esp32
+    from host_tools.sim.fakes import esp32 as fake_esp32
 
     monkeypatch.setitem(sys.modules, "esp32", fake_esp32)
     b = board_mod.load("esp32_devkitc_mpu6050", str(BOARDS_DIR))
@@ -299,7 +300,7 @@ def test_usb_power_keeps_the_band_awake_and_wakes_it(tmp_path, monkeypatch):
 @pytest.mark.parametrize("name", ["esp32_devkitc_mpu6050", "m5stickc_plus2"])
 def test_wake_on_motion_is_armed_where_the_board_names_the_imu_interrupt(tmp_path, monkeypatch,
                                                                          name):
-    from host_tools.fakes import esp32 as fake_esp32
+    from host_tools.sim.fakes import esp32 as fake_esp32
 
     monkeypatch.setitem(sys.modules, "esp32", fake_esp32)
     b = board_mod.load(name, str(BOARDS_DIR))
@@ -318,7 +319,7 @@ def test_wake_on_motion_is_armed_where_the_board_names_the_imu_interrupt(tmp_pat
 
 
 def test_with_light_sleep_a_press_ends_the_nap_and_is_polled(tmp_path, monkeypatch):
-    from host_tools.fakes import esp32 as fake_esp32
+    from host_tools.sim.fakes import esp32 as fake_esp32
 
     monkeypatch.setitem(sys.modules, "esp32", fake_esp32)
     trace, _ = make_session(3, "distractors", rate_hz=50)
@@ -365,8 +366,8 @@ def test_the_sample_clock_stays_in_small_ints_after_hours_awake():
     """After 6 h 10 min counting at 50 Hz (1.1 M samples) a quiet batch still allocates
     nothing on MicroPython: t0 + s * 1000 // rate left the 31-bit small ints after ~6 h (every
     sample then allocated a big int); the ticks-based clock never does."""
-    from host_tools import power
-    from host_tools.mpy_runtime import run_micropython
+    from host_tools.sim import power
+    from host_tools.sim.mpy_runtime import run_micropython
 
     imu = power._driver("m5stickc_plus2", app_mod.USES_GYRO)
     files = {n: (power.FAKES_DIR / n).read_bytes()
@@ -415,7 +416,7 @@ def test_a_band_worn_any_way_learns_its_mounting_and_keeps_it(tmp_path, monkeypa
     it how it is worn, then in the learned band frame, as replay does; the mounting and the
     thigh are kept on flash (the next boot counts in that frame from its first sample) and the
     learned thigh goes into the log."""
-    from host_tools import mounting
+    from host_tools.traces import mounting
 
     path = shared_traces / "uci-pt" / "s1-e4-u3-test.csv"
     trace = traceio.read_trace(path)

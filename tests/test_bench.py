@@ -1,7 +1,7 @@
 """The counter allocates nothing per sample on MicroPython (measured, with reps happening)."""
 
-from host_tools.bench import cpython_speed, micropython_figures
-from host_tools.bench_traces import sine_trace
+from host_tools.sim.bench import cpython_speed, micropython_figures
+from host_tools.sim.bench_traces import sine_trace
 
 
 def test_no_heap_allocation_per_sample_on_micropython():
@@ -13,7 +13,7 @@ def test_no_heap_allocation_per_sample_on_micropython():
 
 
 def test_no_heap_allocation_on_a_real_recording(shared_traces):
-    from host_tools.traceio import read_trace
+    from host_tools.traces.traceio import read_trace
 
     figures = micropython_figures(read_trace(shared_traces / "mex-clam" / "s01-04_act_2.csv"))
     assert figures["steady_state_reps"] > 0
@@ -26,7 +26,7 @@ def test_cpython_speed_is_reported():
 
 
 def test_the_mounting_estimator_allocates_nothing_per_sample_solving_included() -> None:
-    from host_tools import bench
+    from host_tools.sim import bench
 
     got = bench.mount_figures()
     assert got["mount_sure"]  # (so the run went through the solving too)

@@ -40,7 +40,7 @@ def test_bad_rotation_is_refused(tmp_path):
 
 
 def test_boards_load_in_micropython():
-    from host_tools.mpy_runtime import run_micropython
+    from host_tools.sim.mpy_runtime import run_micropython
 
     files = {f"{n}.json": (BOARDS_DIR / f"{n}.json").read_bytes() for n in NAMES}
     out = run_micropython("import board\nfor n in board.known('/lib'):\n"

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from host_tools import BOARDS_DIR, firmware
-from host_tools.fakes import machine as fake_machine
+from host_tools.sim.fakes import machine as fake_machine
 
 boot = firmware.load("boot")  # on the host there is no /boards: importing it holds nothing
 board = firmware.load("board")

@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from host_tools import RepbandError, config
+from host_tools.band import config
+from host_tools.errors import RepbandError
 
 
 @pytest.mark.parametrize(
@@ -72,8 +73,9 @@ def still_trace(path):
 
 
 def test_get_and_set_on_the_virtual_band(tmp_path, capsys) -> None:
-    from host_tools import cli, flash
-    from host_tools import virtual_band as vb_mod
+    from host_tools import cli
+    from host_tools.band import flash
+    from host_tools.sim import virtual_band as vb_mod
 
     trace = still_trace(tmp_path / "still.csv")
     flash_dir = tmp_path / "flash"

@@ -35,7 +35,7 @@ def run(t_ms, accel_mg, rate_hz, axes_known, mode=0):
 
 
 def load(path):
-    from host_tools.traceio import read_trace
+    from host_tools.traces.traceio import read_trace
 
     trace = read_trace(path)
     return trace, round(trace.sample_rate_hz)
@@ -70,7 +70,7 @@ def rot_x(deg):
 
 @pytest.fixture
 def leg_lifts(shared_traces):
-    from host_tools.traceio import read_labels, labels_path_for
+    from host_tools.traces.traceio import read_labels, labels_path_for
 
     path = shared_traces / "uci-pt" / "s1-e4-u3-test.csv"
     trace, rate = load(path)
@@ -79,7 +79,7 @@ def leg_lifts(shared_traces):
 
 @pytest.fixture
 def clam_traces(shared_traces):
-    from host_tools.traceio import read_labels, labels_path_for
+    from host_tools.traces.traceio import read_labels, labels_path_for
 
     out = []
     for path in sorted((shared_traces / "mex-clam").glob("*.csv")):
@@ -139,7 +139,7 @@ def test_leg_lifts_count_the_same_however_the_sensor_is_turned(shared_traces):
     """Axes unknown, every leg-lift set of the band-frame recordings, each under random fixed
     rotations, counts what the band frame counts: the swing axis and the side the set starts
     from are learnt from the motion, not from how the sensor sits."""
-    from host_tools.traceio import labels_path_for, read_labels
+    from host_tools.traces.traceio import labels_path_for, read_labels
 
     paths = sorted((shared_traces / "uci-pt").glob("*-e4-u3-*.csv"))
     assert paths
@@ -223,12 +223,12 @@ def test_rejects_bad_arguments():
 # --- synthetic sessions (no shared data needed) --------------------------------------------------
 
 def _synthetic_scores(scenario, axes, seeds, **kw):
-    from host_tools.synth import make_session
+    from host_tools.traces.synth import make_session
 
     errors, false_reps, typed = [], 0, []
     for seed in seeds:
         trace, labels = make_session(seed, scenario, axes=axes, **kw)
-        t, ax, ay, az, *_ = (a.tolist() for a in __import__("host_tools.traceio").traceio.counter_ints(trace))
+        t, ax, ay, az, *_ = (a.tolist() for a in __import__("host_tools.traces.traceio").traces.traceio.counter_ints(trace))
         reps, _ = run(t, list(zip(ax, ay, az)), round(trace.sample_rate_hz), axes == "band")
         used = set()
         for s in labels.sets:
@@ -261,8 +261,8 @@ def test_synthetic_distractors_count_nothing_in_the_band_frame():
 
 
 def test_accelerometer_alone_counts_the_same():
-    from host_tools.synth import make_session
-    from host_tools.traceio import counter_ints
+    from host_tools.traces.synth import make_session
+    from host_tools.traces.traceio import counter_ints
 
     for seed in range(3):
         with_gyro, _ = make_session(seed, "leg_lift", gyro=True)
@@ -281,9 +281,9 @@ def _ints(cols):
 @pytest.mark.parametrize("factor", ["rate_hz", "jitter", "drop", "tempo_s", "hold_s",
                                     "wobble_deg", "lead_in", "rotate", "gyro", "half_reps"])
 def test_sweeps_of_one_factor_keep_the_count(factor):
-    """One factor at a time over its whole range (host_tools.synth.SWEEPS) with the rest at the
+    """One factor at a time over its whole range (host_tools.traces.synth.SWEEPS) with the rest at the
     defaults: every value keeps most sets exact, all within one, and no rep outside the sets."""
-    from host_tools.evaluate import sweep
+    from host_tools.traces.evaluate import sweep
 
     for row in sweep(seeds=2, factors=[factor]):
         if factor == "half_reps" and row["value"] == 2:
@@ -295,8 +295,8 @@ def test_sweeps_of_one_factor_keep_the_count(factor):
 def test_a_reps_event_waits_for_its_down_phase_and_counts_stay():
     """A rep is reported once the leg has stopped at the rest (so its down_ms is whole), and the
     waiting changes no count: the same reps, in order, as every rep's top shows up."""
-    from host_tools.synth import make_session
-    from host_tools.traceio import counter_ints
+    from host_tools.traces.synth import make_session
+    from host_tools.traces.traceio import counter_ints
 
     trace, labels = make_session(11, "leg_lift", rate_hz=50)
     t, ax, ay, az, *_ = (a.tolist() for a in counter_ints(trace))

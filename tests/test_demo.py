@@ -10,7 +10,7 @@ from host_tools.firmware import load
 
 def replayed_reps(trace_path: Path) -> dict[str, int]:
     """Reps per exercise from the band's counter run over the trace on the host."""
-    from host_tools import traceio
+    from host_tools.traces import traceio
 
     trace = traceio.read_trace(trace_path)
     cm = load("counter")
@@ -32,7 +32,7 @@ def replayed_reps(trace_path: Path) -> dict[str, int]:
 
 
 def test_demo_shows_the_replayed_reps(tmp_path: Path) -> None:
-    from host_tools import demo
+    from host_tools.sim import demo
 
     trace = demo.make_trace(tmp_path, seed=3)  # the same day the demo makes with --seed 3
     expected = replayed_reps(trace)

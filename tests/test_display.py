@@ -8,11 +8,11 @@ import ast
 import pytest
 
 from host_tools import BOARDS_DIR, REPO_ROOT
-from host_tools.mpy_runtime import run_micropython
-from host_tools.replay import pack
-from host_tools.synth import make_session
+from host_tools.sim.mpy_runtime import run_micropython
+from host_tools.traces.replay import pack
+from host_tools.traces.synth import make_session
 
-FAKES = REPO_ROOT / "host_tools" / "fakes"
+FAKES = REPO_ROOT / "host_tools" / "sim" / "fakes"
 SWRESET, SLPIN, SLPOUT, NORON, INVON = 0x01, 0x10, 0x11, 0x13, 0x21
 DISPOFF, DISPON, CASET, RASET, RAMWR, MADCTL, COLMOD = 0x28, 0x29, 0x2A, 0x2B, 0x2C, 0x36, 0x3A
 

@@ -2,10 +2,10 @@
 
 import json
 
-from host_tools import traceio
+from host_tools.traces import traceio
 from host_tools.cli import main
-from host_tools.evaluate import evaluate, form_by_set, form_pairs, score_trace, summarise
-from host_tools.replay import replay_traces
+from host_tools.traces.evaluate import evaluate, form_by_set, form_pairs, score_trace, summarise
+from host_tools.traces.replay import replay_traces
 
 
 def rep(t, exercise="leg_lift"):
@@ -74,7 +74,7 @@ def test_form_on_synthetic_sessions_nobody_tuned_on():
     """Issue 12's bar on seeds used neither to develop (0-19) nor by `eval --form` (5000 on):
     median absolute error of rom_deg <= 5 deg, of up/hold/down <= 300 ms, against the truth the
     generator wrote into its labels."""
-    from host_tools.evaluate import form_synthetic
+    from host_tools.traces.evaluate import form_synthetic
 
     figures = form_synthetic(list(range(9100, 9106)))
     assert set(figures) == {"leg_lift", "clamshell"}

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from host_tools import FIRMWARE_DIR, REPO_ROOT
-from host_tools.flash import firmware_sources
+from host_tools.band.flash import firmware_sources
 
 FIRMWARE_FILES = firmware_sources()  # what goes onto a band: firmware/*.py but the manifest
 

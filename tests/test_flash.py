@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from host_tools import RepbandError, flash
+from host_tools.band import flash
+from host_tools.errors import RepbandError
 
 
 @pytest.fixture
@@ -134,7 +135,7 @@ def still_trace(path: Path, seconds: int = 5, rate: int = 100) -> Path:
 
 @pytest.fixture
 def virtual_band(tmp_path: Path):
-    from host_tools import virtual_band as vb_mod
+    from host_tools.sim import virtual_band as vb_mod
 
     trace = still_trace(tmp_path / "still.csv")
     with vb_mod.VirtualBand(board=BOARD, trace=trace, flash_dir=tmp_path / "flash", speed=1) as vb:
@@ -174,7 +175,7 @@ def test_deploy_lands_files_then_skips_then_redeploys_a_change(
     assert b"_DEPLOY_TEST" in (flash_dir / "counter.mpy").read_bytes()
 
     # A file damaged on the band (same size, other bytes) is found by its hash and rewritten.
-    from host_tools import link
+    from host_tools.band import link
 
     size = len((flash_dir / "recorder.mpy").read_bytes())
     with link.raw_session(port, require_repband=False) as transport:
@@ -186,7 +187,8 @@ def test_deploy_lands_files_then_skips_then_redeploys_a_change(
 def test_flashing_another_board_names_it_in_the_settings_and_sync_says_when_the_app_cannot_start(
     virtual_band: tuple, tmp_path: Path, capsys
 ) -> None:
-    from host_tools import cli, link
+    from host_tools import cli
+    from host_tools.band import link
 
     vb, flash_dir = virtual_band
     port = vb.pty_path

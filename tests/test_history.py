@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from host_tools import cli, replay, sync, synth, traceio
-from host_tools.virtual_band import VirtualBand
+from host_tools import cli
+from host_tools.band import sync
+from host_tools.traces import replay, synth, traceio
+from host_tools.sim.virtual_band import VirtualBand
 
 BOARD = "m5stickc_plus2"
 
@@ -88,7 +90,7 @@ def test_three_days_side_and_goal_changed_on_day_two(tmp_path: Path, capsys) -> 
 def test_sessions_lists_each_set_with_its_side_and_angle(tmp_path: Path, capsys) -> None:
     from bands import write_day
 
-    from host_tools import store
+    from host_tools.data import store
 
     db = tmp_path / "r.db"
     day = date.today() - timedelta(days=1)
@@ -139,7 +141,7 @@ def test_status_before_and_after_a_sync(tmp_path: Path, capsys) -> None:
 def test_progress_for_one_band_of_several(tmp_path: Path, capsys) -> None:
     from bands import write_day
 
-    from host_tools import progress, store
+    from host_tools.data import progress, store
 
     db = tmp_path / "r.db"
     day = date.today() - timedelta(days=2)
@@ -159,7 +161,7 @@ def test_progress_for_one_band_of_several(tmp_path: Path, capsys) -> None:
 
 
 def test_status_says_the_thigh_the_band_learned(tmp_path: Path, capsys, shared_traces) -> None:
-    from host_tools import mounting
+    from host_tools.traces import mounting
 
     src = shared_traces / "uci-pt" / "s1-e4-u3-template_session.csv"
     led, labels, _ = mounting.led_in_and_turned(

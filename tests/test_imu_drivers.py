@@ -3,7 +3,7 @@
 import pytest
 
 from host_tools import BOARDS_DIR, firmware
-from host_tools.fakes.imu_models import FakeI2C, ManualClock, MPU6886Model, SampleSource
+from host_tools.sim.fakes.imu_models import FakeI2C, ManualClock, MPU6886Model, SampleSource
 
 mpu = firmware.load("mpu6886")
 board = firmware.load("board")

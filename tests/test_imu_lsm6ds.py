@@ -3,7 +3,7 @@
 import pytest
 
 from host_tools import firmware
-from host_tools.fakes.imu_models import FakeI2C, LSM6DSOXModel, ManualClock, SampleSource
+from host_tools.sim.fakes.imu_models import FakeI2C, LSM6DSOXModel, ManualClock, SampleSource
 
 lsm = firmware.load("lsm6ds")
 SAMPLE = (512, -250, 980, 1234, -567, 89)

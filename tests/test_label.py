@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from host_tools import RepbandError
+from host_tools.errors import RepbandError
 from host_tools.firmware import load
 
 RATE = 50
@@ -91,7 +91,7 @@ def counter_sets(axes_known: bool = True) -> list[dict]:
 
 @pytest.fixture
 def label_mod():
-    from host_tools import label
+    from host_tools.traces import label
 
     return label
 

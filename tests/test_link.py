@@ -17,8 +17,9 @@ import serial.tools.list_ports
 from bands import BOARD, band_flash
 from serial.tools.list_ports_common import ListPortInfo
 
-from host_tools import cli, link
-from host_tools.virtual_band import VirtualBand
+from host_tools import cli
+from host_tools.band import link
+from host_tools.sim.virtual_band import VirtualBand
 
 CP210X, CH340, FTDI = (0x10C4, 0xEA60), (0x1A86, 0x7523), (0x0403, 0x6001)
 

@@ -11,7 +11,8 @@ import pytest
 from ptydevices import PtyDevice
 from test_link import CP210X, FTDI, usb_ports
 
-from host_tools import cli, link
+from host_tools import cli
+from host_tools.band import link
 
 
 def one_line(capsys, command: list[str], code: int) -> str:

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from host_tools import mounting, traceio
-from host_tools.mpy_runtime import run_micropython
-from host_tools.replay import pack, replay_trace
+from host_tools.traces import mounting, traceio
+from host_tools.sim.mpy_runtime import run_micropython
+from host_tools.traces.replay import pack, replay_trace
 
 
 def turned(trace: traceio.Trace, m: np.ndarray) -> traceio.Trace:

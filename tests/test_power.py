@@ -7,7 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from host_tools import firmware, power
+from host_tools import firmware
+from host_tools.sim import power
 
 FIG = {"period_ms": 1280, "samples_per_batch": 64, "quiet_batch_in_reference_loops": 800.0,
        "i2c_bytes_per_batch": 524.0, "event_extra_in_reference_loops": 100.0,
@@ -104,7 +105,8 @@ def test_the_report_prints_the_table_it_computed():
 def test_bench_power_json_prints_the_scenarios(monkeypatch, capsys):
     """`repband bench --power --json`: scenarios with name, settings, default_settings,
     average_ma and battery_days (ranges, low to high), the measurement and every input."""
-    from host_tools import bench, cli
+    from host_tools import cli
+    from host_tools.sim import bench
 
     fig = dict(FIG, trace="t", board="m5stickc_plus2", batches=10, reps=3, sets=1, gyro=False,
                fifo_frame_bytes=8, quiet_batch_alloc_bytes=[0, 0], event_batch_alloc_max_bytes=600)

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from host_tools import RepbandError, progress
-from host_tools.progress import DayCount, RomSample
+from host_tools.data import progress
+from host_tools.errors import RepbandError
+from host_tools.data.progress import DayCount, RomSample
 
 TODAY = date(2026, 3, 15)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from host_tools import record
+from host_tools.band import record
 
 # A fake sample source for the recorder (the IMU is what is missing here, not the logic):
 # batches of `n` samples whose values are a known function of (batch, index); batch 2 reports
@@ -39,7 +39,7 @@ def value(k: int, i: int, j: int) -> int:
 
 
 def run_micropython(code: str) -> bytes:
-    from host_tools.mpy_runtime import MicroPythonError, check_runtime, run_micropython
+    from host_tools.sim.mpy_runtime import MicroPythonError, check_runtime, run_micropython
 
     try:
         check_runtime()
@@ -129,7 +129,7 @@ def moving_trace(path: Path, seconds: int = 40) -> list[tuple[int, ...]]:
 
 
 def read_back(path: Path) -> tuple[dict[str, str], list[tuple[int, ...]]]:
-    from host_tools import traceio
+    from host_tools.traces import traceio
 
     trace = traceio.read_trace(path)
     return trace.meta, list(zip(*(c.tolist() for c in traceio.counter_ints(trace)), strict=True))
@@ -141,7 +141,7 @@ def test_trace_file_holds_exactly_the_band_integers(tmp_path: Path) -> None:
         (i * 20, i - 40, 3 * i, 1000 - i, -i, 7 * i - 300, 32767 - i) for i in range(80)
     ]
     out = tmp_path / "r.csv"
-    from host_tools import traceio
+    from host_tools.traces import traceio
 
     traceio.write_trace(out, record.to_trace(rec, out))
     meta, got = read_back(out)
@@ -150,8 +150,9 @@ def test_trace_file_holds_exactly_the_band_integers(tmp_path: Path) -> None:
 
 
 def test_recording_reproduces_the_worn_trace(tmp_path: Path) -> None:
-    from host_tools import cli, flash
-    from host_tools import virtual_band as vb_mod
+    from host_tools import cli
+    from host_tools.band import flash
+    from host_tools.sim import virtual_band as vb_mod
 
     source = moving_trace(tmp_path / "worn.csv")
     out = tmp_path / "rec.csv"

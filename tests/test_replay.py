@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from host_tools import RepbandError
+from host_tools.errors import RepbandError
 from host_tools.cli import main
-from host_tools.replay import replay_traces
+from host_tools.traces.replay import replay_traces
 
 
 def test_micropython_gives_identical_output_on_every_shared_trace(shared_traces):

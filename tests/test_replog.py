@@ -157,7 +157,7 @@ def test_low_flash_drops_counted_detail_never_unsynced_counts(tmp_path):
 
 
 def test_micropython_writes_the_same_bytes(tmp_path):
-    from host_tools.mpy_runtime import run_micropython
+    from host_tools.sim.mpy_runtime import run_micropython
 
     calls = ("log.boot(3)\nfor i in range(40):\n    log.rep(1000 * i, 1 + i % 2, 1234 + i, 800)\n"
              "log.set_done(0, 39000, 40, 1)\nlog.daily(9800, 20, 20, 60, 2, 0)\nlog.clock(1790000000, 40000)\nlog.fault(3, -7)\n"
@@ -199,7 +199,7 @@ def test_a_log_keeps_its_id_until_it_is_wiped(tmp_path):
 
 
 def test_micropython_gives_a_log_an_id_and_keeps_it():
-    from host_tools.mpy_runtime import run_micropython
+    from host_tools.sim.mpy_runtime import run_micropython
 
     out = run_micropython(
         "import os, replog\nos.mkdir('/t')\nlog = replog.Log('/t/log')\nprint(log.id)\n"

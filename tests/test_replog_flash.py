@@ -1,4 +1,4 @@
-"""The band's log on a flash with a capacity (host_tools/fakes/flash.py: whole blocks, a file
+"""The band's log on a flash with a capacity (host_tools/sim/fakes/flash.py: whole blocks, a file
 costs one, ENOSPC, a power cut at the N-th operation): low flash drops only detail a SET record
 counts, full flash loses as little as it can and says how much in a FAULT record, boot never
 fails, and a power cut anywhere in compaction or an ack loses nothing."""
@@ -10,7 +10,7 @@ import random
 import pytest
 
 from host_tools import firmware
-from host_tools.fakes.flash import FakeFlash, PowerCut
+from host_tools.sim.fakes.flash import FakeFlash, PowerCut
 
 replog = firmware.load("replog")
 

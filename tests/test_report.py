@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from host_tools import progress, report
-from host_tools.progress import DayCount, RomSample
+from host_tools.data import progress, report
+from host_tools.data.progress import DayCount, RomSample
 
 TODAY = date(2026, 3, 15)
 VOID = ("img", "meta", "br", "link", "hr", "input")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from host_tools import store
+from host_tools.data import store
 from host_tools.firmware import load
 
 replog = load("replog")

@@ -30,8 +30,10 @@ from bands import (
     write_day,
 )
 
-from host_tools import cli, firmware, link, progress, store, sync
-from host_tools.virtual_band import VirtualBand
+from host_tools import cli, firmware
+from host_tools.band import link, sync
+from host_tools.data import progress, store
+from host_tools.sim.virtual_band import VirtualBand
 
 UID = "240ac4123456"  # the fake machine's unique_id, unless a band is given another
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n>"  # what MicroPython sends on entering its raw REPL
@@ -107,9 +109,9 @@ def check_all_stored_once(db: Path, logged: list, uid: str = UID, log: int = 0) 
 
 def test_wear_a_trace_then_sync_and_progress_shows_the_reps_the_band_logged(
         shared_traces: Path, tmp_path: Path, capsys) -> None:
-    from host_tools import flash
-    from host_tools.replay import replay_trace
-    from host_tools.traceio import read_trace
+    from host_tools.band import flash
+    from host_tools.traces.replay import replay_trace
+    from host_tools.traces.traceio import read_trace
 
     trace = shared_traces / "uci-pt" / "s1-e4-u3-test.csv"
     db = tmp_path / "repband.db"

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from host_tools import RepbandError
+from host_tools.errors import RepbandError
 from host_tools.cli import main
-from host_tools.synth import make_session
-from host_tools.traceio import read_labels, read_trace
+from host_tools.traces.synth import make_session
+from host_tools.traces.traceio import read_labels, read_trace
 
 
 def test_same_seed_same_session_other_seed_other_session():
@@ -40,7 +40,7 @@ def test_labels_match_the_trace():
 
 
 def test_labels_carry_each_reps_truth_and_read_back(tmp_path):
-    from host_tools.synth import write_session
+    from host_tools.traces.synth import write_session
 
     trace, labels = make_session(6, "leg_lift")
     for s in labels.sets:

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from host_tools import RepbandError
-from host_tools.traceio import (
+from host_tools.errors import RepbandError
+from host_tools.traces.traceio import (
     Trace, TraceFormatError, counter_ints, find_traces, labels_path_for, read_labels, read_trace,
     write_trace,
 )

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from host_tools import firmware
-from host_tools.replay import replay_trace
-from host_tools.traceio import read_trace
-from host_tools.virtual_band import VirtualBand, VirtualBandError
+from host_tools.traces.replay import replay_trace
+from host_tools.traces.traceio import read_trace
+from host_tools.sim.virtual_band import VirtualBand, VirtualBandError
 
 replog = firmware.load("replog")
 MPREMOTE = str(Path(sys.executable).parent / "mpremote")
@@ -119,7 +119,7 @@ def test_a_band_napping_between_batches_is_reached_by_knocking(shared_traces, tm
     of its awake moments, so a session starts without a button press."""
     import time
 
-    from host_tools import link
+    from host_tools.band import link
 
     trace = shared_traces / "uci-pt" / "s1-e4-u3-test.csv"
     with VirtualBand(board="m5stickc_plus2", trace=trace, flash_dir=tmp_path / "f",
@@ -139,7 +139,7 @@ def test_a_cut_after_a_mark_counts_from_the_marks_end_however_the_output_is_chun
         tmp_path: Path) -> None:
     """What a host's knock brings before the raw REPL's banner varies with timing; a cut counted
     from the banner's end lands on the same byte of what follows, in pieces of any size."""
-    from host_tools.virtual_band import UsbLink
+    from host_tools.sim.virtual_band import UsbLink
 
     mark = b"raw REPL; CTRL-B to exit\r\n>"
     for prompts in (1, 6):

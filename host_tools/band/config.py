@@ -1,0 +1,245 @@
+"""`repband config [get [KEY ...] | set KEY=VALUE ...]`: read and change the band's settings,
+and the laptop's own (patient, prescription: kept in the database, printed on the report).
+
+Settings: the daily goal (reps per exercise), the exercise mode (auto, clamshell, leg_lift),
+feedback (buzz/LED per rep) on or off, and the side (which thigh wears the band). Values are checked here, on the host, before anything is
+sent; the band stores them with its own firmware/settings.py, which the app reads at start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from host_tools import firmware
+from host_tools.errors import RepbandError
+
+_band = firmware.load("settings")  # the band's own list of what each setting may be
+MODES = _band.MODES
+SIDES = _band.SIDES
+TRUE_WORDS = ("on", "true", "yes", "1")
+FALSE_WORDS = ("off", "false", "no", "0")
+GOAL_MAX = 1000
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    help: str
+    example: str
+
+
+SETTINGS = {
+    s.key: s
+    for s in (
+        Setting("goal", f"daily goal, reps per exercise (1..{GOAL_MAX})", "goal=100"),
+        Setting("mode", "exercise mode: " + ", ".join(MODES), "mode=auto"),
+        Setting("feedback", "buzz/LED on each rep: on or off", "feedback=on"),
+        Setting("side", "thigh that wears the band: left, right or unknown (with mount=learn "
+                "an override: unknown lets the band learn it)", "side=right"),
+        Setting("mount", "fixed (worn as the manual says: x toward the knee) or learn (worn any "
+                "way: the band learns it from standing and walking)", "mount=learn"),
+    )
+}
+# Kept on the laptop, in the database beside the bands' data (for the report), not on a band.
+HOST_SETTINGS = {
+    s.key: s
+    for s in (
+        Setting("patient", "the patient's name, printed on the report", 'patient="Ada Lovelace"'),
+        Setting("prescription", "what was prescribed, printed on the report",
+                'prescription="3 x 15 clamshells, left"'),
+    )
+}
+ALL_KEYS = [*SETTINGS, *HOST_SETTINGS]
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """'goal=120' -> ('goal', 120); a clear one-line error for anything else."""
+    if "=" not in text:
+        raise RepbandError(f"{text!r}: expected KEY=VALUE, e.g. {SETTINGS['goal'].example}")
+    key, _, raw = text.partition("=")
+    key, raw = check_key(key), raw.strip()
+    if key in HOST_SETTINGS:
+        return key, raw
+    return key, parse_value(key, raw)
+
+
+def check_key(key: str) -> str:
+    from host_tools.errors import did_you_mean
+
+    key = key.strip().lower()
+    if key not in ALL_KEYS:
+        raise RepbandError(f"unknown setting {key!r}{did_you_mean(key, ALL_KEYS)}: the settings "
+                           f"are {', '.join(ALL_KEYS)}")
+    return key
+
+
+def parse_value(key: str, raw: str) -> Any:
+    low = raw.lower()
+    if key == "goal":
+        try:
+            value = int(raw)
+        except ValueError:
+            raise RepbandError(
+                f"goal={raw!r}: must be a whole number of reps, e.g. goal=100"
+            ) from None
+        if not 1 <= value <= GOAL_MAX:
+            raise RepbandError(f"goal={value}: must be between 1 and {GOAL_MAX} reps a day")
+        return value
+    if key == "mode":
+        alias = {"leglift": "leg_lift", "leg-lift": "leg_lift"}
+        low = alias.get(low, low)
+        if low not in MODES:
+            raise RepbandError(f"mode={raw!r}: must be one of {', '.join(MODES)}")
+        return low
+    if key == "feedback":
+        if low in TRUE_WORDS:
+            return True
+        if low in FALSE_WORDS:
+            return False
+        raise RepbandError(f"feedback={raw!r}: must be on or off")
+    if key == "side":
+        if low not in SIDES:
+            raise RepbandError(f"side={raw!r}: must be one of {', '.join(SIDES)}")
+        return low
+    if key == "mount":
+        if low not in ("fixed", "learn"):
+            raise RepbandError(f"mount={raw!r}: must be fixed or learn")
+        return low
+    raise RepbandError(f"unknown setting {key!r}: the settings are {', '.join(SETTINGS)}")
+
+
+def show_value(key: str, value: Any) -> str:
+    if key == "feedback":
+        return "on" if value else "off"
+    return str(value)
+
+
+# ---------------------------------------------------------------- on the band
+
+# Run on the band (raw REPL): firmware/settings.py reads and writes /config.json.
+_READ = "import settings,json\nprint(json.dumps(settings.load()))"
+_WRITE = "import settings,json\nprint(json.dumps(settings.update(json.loads({payload!r}))))"
+
+
+def read_settings(transport: Any, port: str) -> dict[str, Any]:
+    return _run_json(transport, port, _READ)
+
+
+def write_settings(transport: Any, port: str, changes: dict[str, Any]) -> dict[str, Any]:
+    return _run_json(transport, port, _WRITE.format(payload=json.dumps(changes)))
+
+
+def _run_json(transport: Any, port: str, code: str) -> dict[str, Any]:
+    from mpremote.transport import TransportError, TransportExecError
+
+    try:
+        out = transport.exec(code)
+    except TransportExecError as exc:
+        last = (exc.error_output or "").strip().splitlines()
+        detail = last[-1] if last else "error"
+        if "settings" in detail and ("ImportError" in detail or "no module" in detail.lower()):
+            raise RepbandError(
+                f"{port}: the band has no settings module: update it with repband flash --board B"
+            ) from None
+        raise RepbandError(f"{port}: the band refused the settings ({detail})") from None
+    except TransportError as exc:
+        raise RepbandError(f"{port}: lost the band while talking to it ({exc})") from None
+    try:
+        result = json.loads(out.decode().strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        raise RepbandError(f"{port}: unexpected answer from the band: {out[:80]!r}") from None
+    if not isinstance(result, dict):
+        raise RepbandError(f"{port}: unexpected answer from the band: {out[:80]!r}")
+    return result
+
+
+def format_settings(values: dict[str, Any], only: list[str] | None = None) -> str:
+    lines = []
+    for key, setting in {**SETTINGS, **HOST_SETTINGS}.items():
+        if only is not None and key not in only:
+            continue
+        shown = show_value(key, values[key]) if key in values else "(not set)"
+        lines.append(f"{key:<9} {shown:<10} {setting.help}")
+    return "\n".join(lines)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-p", "--port", help="serial port of the band (default: find it)")
+    parser.add_argument("--db", help="database that keeps the laptop's settings (patient, "
+                                     "prescription; default: the one repband sync uses)")
+    parser.add_argument(
+        "action",
+        nargs="?",
+        default="get",
+        choices=("get", "set"),
+        help="get [KEY ...] (default): show the settings, or these; "
+             "set KEY=VALUE ...: change them",
+    )
+    parser.add_argument(
+        "assignments",
+        nargs="*",
+        metavar="KEY[=VALUE]",
+        help="; ".join(f"{s.example}: {s.help}" for s in (*SETTINGS.values(),
+                                                          *HOST_SETTINGS.values())),
+    )
+
+
+def _host_store(db: str | None):
+    from host_tools.data import store
+
+    return store.open_store(db or store.default_path())
+
+
+def run(args: argparse.Namespace) -> int:
+    changes: dict[str, Any] = {}
+    wanted: list[str] | None = None
+    if args.action == "get":
+        if any("=" in a for a in args.assignments):
+            raise RepbandError("config get takes keys, not KEY=VALUE; did you mean: repband "
+                               "config set ...")
+        wanted = [check_key(a) for a in args.assignments] or None
+    else:
+        if not args.assignments:
+            raise RepbandError(
+                "config set needs at least one KEY=VALUE, e.g. repband config set goal=120"
+            )
+        for a in args.assignments:
+            key, value = parse_assignment(a)
+            changes[key] = value
+    host_changes = {k: v for k, v in changes.items() if k in HOST_SETTINGS}
+    band_changes = {k: v for k, v in changes.items() if k in SETTINGS}
+    values: dict[str, Any] = {}
+    needs_host = host_changes or (wanted is None and not changes) or \
+        any(k in HOST_SETTINGS for k in wanted or [])
+    from host_tools.data import store
+
+    if needs_host and (host_changes or Path(args.db or store.default_path()).exists()):
+        with _host_store(args.db) as st:
+            for k, v in host_changes.items():
+                st.set_host_setting(k, v)
+            values.update(st.host_settings())
+    needs_band = band_changes or (not changes and (wanted is None
+                                                   or any(k in SETTINGS for k in wanted)))
+    port = None
+    if needs_band:
+        from host_tools.band import link
+
+        port = args.port or link.find_port()
+        with link.raw_session(port) as transport:
+            if band_changes:
+                values.update(write_settings(transport, port, band_changes))
+            else:
+                values.update(read_settings(transport, port))
+    shown = wanted or (list(changes) if changes and not needs_band else None)
+    if wanted and len(wanted) == 1:
+        print(show_value(wanted[0], values.get(wanted[0], "")))  # one value: for scripts
+    else:
+        print(format_settings(values, shown))
+    if changes:
+        where = port or "the laptop"
+        print(f"{where}: saved {', '.join(f'{k}={show_value(k, v)}' for k, v in changes.items())}")
+    return 0

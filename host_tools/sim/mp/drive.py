@@ -1,0 +1,77 @@
+# Feeds integer samples through the band's counter and collects its events as flat int lists.
+# The one driving loop both runtimes run (CPython replay and MicroPython parity/bench), so their
+# results can only differ if the counter itself behaves differently.
+REP_FIELDS = 9  # t_ms, exercise, rom_cdeg, duration_ms, set_reps, up, hold, down ms, faults
+SET_FIELDS = 4  # start_ms, end_ms, reps, exercise
+
+
+def drive(counter_mod, rate_hz, axes_known, mode, t, ax, ay, az, gx, gy, gz, reps, sets,
+          mount_mod=None):
+    """`mount_mod` (axes unknown): the band learns its mounting as it goes (firmware/mount.py);
+    once it is sure, and no set is open, counting goes on in the learned band frame."""
+    c = counter_mod.Counter(rate_hz, axes_known, mode)
+    m = mount_mod.Mount(rate_hz) if mount_mod is not None and not axes_known else None
+    learned = False
+    n = len(t)
+    i = 0
+    while True:
+        if i < n:
+            x, y, z = ax[i], ay[i], az[i]
+            u, v, w = gx[i], gy[i], gz[i]
+            if m is not None:
+                m.feed(t[i], x, y, z)
+                if not learned and m.sure and not (c._in_set or c._held):
+                    while _collect(counter_mod, c, c.finish(t[i]), reps, sets):
+                        pass
+                    c = counter_mod.Counter(rate_hz, True, mode)  # the learned frame from here
+                    learned = True
+                if learned:
+                    o = m.apply(u, v, w)
+                    u, v, w = o[0], o[1], o[2]
+                    o = m.apply(x, y, z)
+                    x, y, z = o[0], o[1], o[2]
+            ev = c.feed(t[i], x, y, z, u, v, w)
+            i += 1
+        else:
+            ev = c.finish(t[n - 1])
+            if not ev:
+                break
+        _collect(counter_mod, c, ev, reps, sets)
+    return c
+
+
+def _collect(counter_mod, c, ev, reps, sets):
+    if ev == counter_mod.EV_REP:
+        reps.append(c.rep_t_ms)
+        reps.append(c.rep_exercise)
+        reps.append(c.rep_rom_cdeg)
+        reps.append(c.rep_duration_ms)
+        reps.append(c.set_reps)
+        reps.append(c.rep_up_ms)
+        reps.append(c.rep_hold_ms)
+        reps.append(c.rep_down_ms)
+        reps.append(c.rep_faults)
+    elif ev == counter_mod.EV_SET:
+        sets.append(c.set_start_ms)
+        sets.append(c.set_end_ms)
+        sets.append(c.set_reps)
+        sets.append(c.set_exercise)
+    return ev
+
+
+def load(path):
+    # A trace packed by host_tools.traces.replay.pack: int32 header (n, rate, axes_known, mode), then
+    # the 7 columns t, ax, ay, az, gx, gy, gz, n int32 each (little endian).
+    from array import array
+
+    f = open(path, "rb")
+    hdr = array("i", bytearray(16))
+    f.readinto(hdr)
+    n = hdr[0]
+    cols = []
+    for _ in range(7):
+        a = array("i", bytearray(4 * n))
+        f.readinto(a)
+        cols.append(a)
+    f.close()
+    return hdr[1], hdr[2] == 1, hdr[3], cols
