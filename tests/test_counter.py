@@ -325,8 +325,8 @@ def test_a_recording_that_ends_as_the_leg_comes_down_does_not_count_that_rep(sce
     """A rep is a turn out and back to the rest: data ending while the leg is still on its way
     down (past the half-way return that counts a rep on the move) drops that rep; data ending
     once it is back counts it."""
-    from host_tools.synth import make_session
-    from host_tools.traceio import counter_ints
+    from host_tools.traces.synth import make_session
+    from host_tools.traces.traceio import counter_ints
 
     trace, labels = make_session(31, scenario, rate_hz=50, low_amplitude=False)
     t, ax, ay, az, *_ = (np.asarray(a) for a in counter_ints(trace))
