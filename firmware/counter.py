@@ -436,6 +436,8 @@ class Counter:
         return _isqrt(dx * dx + dy * dy + dz * dz, self.signal_mg + 64)
 
     def _set_rest(self, x, y, z):
+        if (self._in_set or self._held) and self._chord(x, y, z) >= self.p.turn_posture_mg:
+            self._end_set()  # a new posture (stood up, rolled over): a set is done in one
         self._rx = x
         self._ry = y
         self._rz = z
@@ -741,8 +743,9 @@ class Counter:
         p = self.p
         size = self._f[_F_C_SIZE]
         if (self._in_set or self._held) and (
-                self._k - self._last_end_k) * _TICK_MS > self._gap_ms():
-            self._end_set()  # a long pause: the set is over
+                self._k - self._last_end_k) * _TICK_MS - self._f[_F_C_DUR] > self._gap_ms():
+            self._end_set()  # a long pause before this rep began: the set is over (a long
+            # hold in it is no pause)
         ref = 0  # the size this rep is judged against: the set's median, or the held first rep
         if self._in_set:
             ref = self._recent(self._h_size)

@@ -340,3 +340,56 @@ def test_a_recording_that_ends_as_the_leg_comes_down_does_not_count_that_rep(sce
         keep = t <= end_ms
         reps, _ = run(t[keep], np.stack([ax, ay, az], 1)[keep], 50, True)
         assert sum(1 for r in reps if r[0] >= full.start_ms - 2000) == expected, end_ms
+
+
+def _lifts_session(plan, seed=5, rate_hz=50):
+    """Side-lying leg lifts by plan: ("rep", hold_s) or ("still", s) or ("stand", s) steps, the
+    band frame known; returns the trace's counter inputs and each rep's span (ms)."""
+    from host_tools.traces import synth
+
+    rng = np.random.default_rng(seed)
+    tl = synth._Timeline(float(rate_hz), rng, [], [], [], [], [])
+    synth._still(tl, synth.STANDING, 2)
+    synth._turn(tl, synth.STANDING, synth.SIDE, 2)
+    axis = np.array([0.0, 1.0, 0.0])
+    if synth._rotate(synth.SIDE, axis, np.array([0.1]))[0][0] < synth.SIDE[0]:
+        axis = -axis
+    spans = []
+    for step, s in plan:
+        if step == "rep":
+            spans.append((int(tl.now * 1000), int((tl.now + 2.0 + s) * 1000)))
+            angle = synth._rep_profile(tl, np.radians(30), 1.0, s, 1.0)
+            tl.segment(synth._rotate(synth.SIDE, axis, angle))
+        elif step == "still":
+            synth._still(tl, synth.SIDE, s)
+        else:  # stand up, stand a while, lie down again
+            synth._turn(tl, synth.SIDE, synth.STANDING, 2)
+            synth._still(tl, synth.STANDING, s)
+            synth._turn(tl, synth.STANDING, synth.SIDE, 2)
+    synth._still(tl, synth.SIDE, 4)
+    trace = synth._sensor(tl, rate_hz, False, None, {"axes": "band"})
+    from host_tools.traces.traceio import counter_ints
+
+    t, ax, ay, az, *_ = (np.asarray(a) for a in counter_ints(trace))
+    return t, np.stack([ax, ay, az], 1), spans
+
+
+def test_a_long_hold_is_no_pause_between_reps():
+    """A set ends after a long pause between reps; a rep held at the top for longer than that
+    is one rep of the set, not a pause before it (the gap counts to the rep's onset)."""
+    plan = [("still", 2), ("rep", 0.5), ("still", 1.5), ("rep", 7.5), ("still", 1.5),
+            ("rep", 0.5), ("still", 1.5), ("rep", 0.5)]
+    t, acc, spans = _lifts_session(plan)
+    reps, sets = run(t, acc, 50, True)
+    assert len(reps) == 4 and len(sets) == 1 and sets[0][2] == 4
+    assert all(a <= r[0] <= b for r, (a, b) in zip(reps, spans))
+
+
+def test_standing_up_between_sets_ends_the_set_however_slow_its_reps():
+    """A set is done in one posture: standing up (the rest turning by a posture's size) ends
+    it, however long its rep period makes the pause it would otherwise wait for."""
+    slow = [("still", 2)] + [("rep", 4.0), ("still", 3)] * 3
+    t, acc, _ = _lifts_session(slow + [("stand", 1.5), ("still", 1.5)] + slow[1:])
+    reps, sets = run(t, acc, 50, True)
+    assert len(reps) == 6
+    assert [s[2] for s in sets] == [3, 3]
