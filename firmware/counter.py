@@ -82,6 +82,7 @@ _F_C_DUR = const(21)
 _F_C_ROM = const(22)
 _F_DONE = const(23)  # a finished set waiting to be reported: start, end, exercise, reps
 _F_Q = const(27)  # the queue's up, hold, down (+ faults << 16): 3 per slot
+_F_OLD = const(51)  # (_F_Q + 3 * _QUEUE) the still run's older anchor: x, y, z
 # asin in centidegrees at 0, 0.05, ..., 1.0 (linear between: < 0.4 deg off below 72 deg)
 _ASIN = (0, 287, 574, 863, 1154, 1448, 1746, 2049, 2358, 2674, 3000, 3337, 3687, 4054, 4443,
          4859, 5313, 5821, 6416, 7181, 9000)
@@ -265,7 +266,7 @@ class Counter:
         self._pz = 0
         self._turn = 0
         self._still = 0  # consecutive still ticks
-        self._ax = 0  # where the still run began
+        self._ax = 0  # where the still run was at its last 4th tick (the older: in _f)
         self._ay = 0
         self._az = 0
         # rest, top and bottom gravity (mg)
@@ -321,7 +322,7 @@ class Counter:
         self._set_done = False
         self._reps_after = False
         # last: the hot attributes above keep the first choice of slots in the instance dict
-        self._f = [0] * (_F_Q + 3 * _QUEUE)
+        self._f = [0] * (_F_OLD + 3)
         self._f[_F_HOLD_ON] = -1
 
     # --- front end (per sample: keep it small) -------------------------------------------------
@@ -412,22 +413,36 @@ class Counter:
         self._turn = turn
         p = self.p
         if turn <= p.still_turn_mg and jerk <= p.still_jerk_mg:
-            # and no creeping: a slow small rep turns < 9 deg/s too, but goes somewhere
-            dx = x - self._ax
-            dy = y - self._ay
-            dz = z - self._az
-            if self._still and dx * dx + dy * dy + dz * dz <= p.still_drift_mg * p.still_drift_mg:
-                self._still += 1
-            else:
-                self._still = 1
-                self._ax = x
-                self._ay = y
-                self._az = z
+            self._stillness(x, y, z)
         else:
             self._still = 0
         self._jerk_sum += jerk
         self._jerk_avg += jerk - (self._jerk_avg >> 5)  # ~3 s mean: the bout's, rests included
         self._detect(x, y, z)
+
+    def _stillness(self, x, y, z):
+        # A tick slow enough to be still; and no going anywhere: a slow small rep turns < 9
+        # deg/s too. Within still_drift_mg of where the thigh was 4 to 7 ticks ago (anchors
+        # moved on every 4 still ticks): a ball around where a run began would let a slow move
+        # through it count as still, its whole way across.
+        f = self._f
+        dx = x - f[_F_OLD]
+        dy = y - f[_F_OLD + 1]
+        dz = z - f[_F_OLD + 2]
+        if self._still and dx * dx + dy * dy + dz * dz <= self.p.still_drift_mg ** 2:
+            self._still += 1
+            if self._still & 3 == 0:
+                f[_F_OLD] = self._ax
+                f[_F_OLD + 1] = self._ay
+                f[_F_OLD + 2] = self._az
+                self._ax = x
+                self._ay = y
+                self._az = z
+            return
+        self._still = 1
+        self._ax = f[_F_OLD] = x
+        self._ay = f[_F_OLD + 1] = y
+        self._az = f[_F_OLD + 2] = z
 
     def _chord(self, x, y, z):
         dx = x - self._rx
@@ -472,9 +487,11 @@ class Counter:
         if ph == _REST:
             if self._turn <= p.move_turn_mg:
                 self._f[_F_ON] = k  # not moving yet: the next rep's onset is later
-            if still and not self._small_top(x - self._rx, self._rz, c):
-                # the rest follows the thigh while it lies still (band frame: not up to where
-                # the knee is held higher, the top of a rep too small to count)
+            if (still and self._turn <= p.move_turn_mg
+                    and not self._small_top(x - self._rx, self._rz, c)):
+                # the rest follows the thigh while it lies still, not once it starts to move
+                # (band frame: not up to where the knee is held higher, the top of a rep too
+                # small to count)
                 self._set_rest(x, y, z)
             elif c > p.rep_min_mg:
                 self._start_up(c, x, y, z)
@@ -528,9 +545,11 @@ class Counter:
                 self._bz = z
                 self._leave_k = k
                 self._leave_t = self._tb + 50
+                self._jerk_sum = 0  # (a rep's mean jerk: over the ticks its duration counts)
             elif self._turn <= p.still_turn_mg and d - self._bottom <= p.rise_mg // 2:
                 self._leave_k = k  # lying at the bottom: the next rep has not begun
                 self._leave_t = self._tb + 50
+                self._jerk_sum = 0
             if still and not self._small_top(x - self._bx, self._bz, c):
                 self._set_rest(x, y, z)
             elif d - self._bottom > p.rise_mg:
@@ -708,6 +727,8 @@ class Counter:
         if dur < p.rep_min_ms:
             if size >= 2 * p.rep_min_mg:
                 self._end_set()  # a swing too quick for a rep (a stride): no set goes on
+            else:
+                self._phase = _REST  # a blip (a jolt, a tap): still at the rest
             return
         if jerk > p.jerk_max_mg or (self._jerk_avg >> 5) > p.bout_jerk_mg:
             # steps, pedalling, bumps: not a limb turned under control, and no set starts
@@ -796,8 +817,13 @@ class Counter:
         if self.axes_known and ex == AUTO:
             # a clamshell rolls the thigh about the body's long axis, so gravity moves along y
             # about as much as along x; judged on the whole set so far: single reps wobble
+            # (a rep far from the boundary speaks for itself: a leg lift rolls the thigh a few
+            # degrees, tan ~0.15, a clamshell's cot of the hip flexion is 0.7-1.4)
+            ady = dy if dy >= 0 else -dy
+            if ady * 200 < dx * self.p.clam_pct:
+                return LEG_LIFT
             sdx = self._sum_dx + dx
-            sdy = self._sum_dy + (dy if dy >= 0 else -dy)
+            sdy = self._sum_dy + ady
             ex = CLAMSHELL if sdy * 100 >= sdx * self.p.clam_pct else LEG_LIFT
         return ex
 

@@ -355,10 +355,11 @@ def _lifts_session(plan, seed=5, rate_hz=50):
     if synth._rotate(synth.SIDE, axis, np.array([0.1]))[0][0] < synth.SIDE[0]:
         axis = -axis
     spans = []
-    for step, s in plan:
-        if step == "rep":
-            spans.append((int(tl.now * 1000), int((tl.now + 2.0 + s) * 1000)))
-            angle = synth._rep_profile(tl, np.radians(30), 1.0, s, 1.0)
+    for step, s, *size in plan:
+        if step == "rep":  # (hold s[, range deg, up and down s each])
+            deg, move = size if size else (30, 1.0)
+            spans.append((int(tl.now * 1000), int((tl.now + 2 * move + s) * 1000)))
+            angle = synth._rep_profile(tl, np.radians(deg), move, s, move)
             tl.segment(synth._rotate(synth.SIDE, axis, angle))
         elif step == "still":
             synth._still(tl, synth.SIDE, s)
@@ -393,3 +394,27 @@ def test_standing_up_between_sets_ends_the_set_however_slow_its_reps():
     reps, sets = run(t, acc, 50, True)
     assert len(reps) == 6
     assert [s[2] for s in sets] == [3, 3]
+
+
+def test_slow_small_reps_count_the_rest_does_not_climb_them():
+    """A 6 deg rep lifted over 1.8 s turns slower than the stillness bound per tick; only
+    going somewhere tells it from lying still, so the rest must not follow it up."""
+    plan = [("still", 2)] + [("rep", 0.5, 6, 1.8), ("still", 1.5)] * 6
+    t, acc, spans = _lifts_session(plan)
+    reps, _ = run(t, acc, 50, True)
+    assert len(reps) == 6 and all(a <= r[0] <= b for r, (a, b) in zip(reps, spans))
+
+
+def test_a_jolt_at_the_rest_is_no_rep_and_takes_nothing_from_the_next():
+    """A knock on the band at the rest (gravity thrown sideways for a tick) is too quick for a
+    rep; the detector stays at the rest, so the lift right after it counts from there."""
+    plan = [("still", 2)] + [("rep", 0.5), ("still", 2.0)] * 4
+    t, acc, spans = _lifts_session(plan)
+    plain, _ = run(t, acc, 50, True)
+    knocked = acc.copy()
+    for a, _b in spans[1:]:
+        hit = (t >= a - 300) & (t < a - 240)  # three samples, just before the lift begins
+        knocked[hit, 1] -= 300
+    reps, _ = run(t, knocked, 50, True)
+    assert len(plain) == len(reps) == 4
+    assert all(a <= r[0] <= b for r, (a, b) in zip(reps, spans))
