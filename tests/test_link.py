@@ -5,8 +5,8 @@ missing, permission denied, port busy, no MicroPython, not a repband, firmware t
 from __future__ import annotations
 
 import json
-import sqlite3
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -104,7 +104,9 @@ def test_several_bands_are_named_and_none_is_guessed(monkeypatch, repband, plain
         usb_ports(monkeypatch, (repband.pty_path, CP210X), (plain.pty_path, CH340),
                   (other.pty_path, CP210X))
         msg = sync_fails(capsys, "--db", db)
-    assert msg.startswith("repband sync: several bands: ") and msg.endswith("choose one with --port")
+    assert msg.startswith("repband sync: several bands: ") and msg.endswith(
+        "choose one with --port"
+    )
     assert f"{repband.pty_path} (CP210x): repband aa0000000001 ({BOARD})" in msg
     assert f"{other.pty_path} (CP210x): repband bb0000000002 ({BOARD})" in msg
     assert f"{plain.pty_path} (CH340): MicroPython, not a repband" in msg

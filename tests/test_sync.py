@@ -236,8 +236,13 @@ def test_a_reply_damaged_on_the_way_is_refused(tmp_path: Path, monkeypatch, caps
         k = rng.choice(data)
         line = lines[k]
         i = rng.randrange(8, len(line))
-        c = rng.choice([c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-                        if c != line[i]])
+        c = rng.choice(
+            [
+                c
+                for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+                if c != line[i]
+            ]
+        )
         changed = line[:i] + c + line[i + 1:]
         with contextlib.suppress(binascii.Error):
             if binascii.a2b_base64(changed[8:]) == binascii.a2b_base64(line[8:]):

@@ -2,8 +2,9 @@
 and the laptop's own (patient, prescription: kept in the database, printed on the report).
 
 Settings: the daily goal (reps per exercise), the exercise mode (auto, clamshell, leg_lift),
-feedback (buzz/LED per rep) on or off, and the side (which thigh wears the band). Values are checked here, on the host, before anything is
-sent; the band stores them with its own firmware/settings.py, which the app reads at start.
+feedback (buzz/LED per rep) on or off, and the side (which thigh wears the band). Values are
+checked here, on the host, before anything is sent; the band stores them with its own
+firmware/settings.py, which the app reads at start.
 """
 
 from __future__ import annotations

@@ -119,8 +119,8 @@ def check_image(path: Path, chip: str, help_text: str) -> bytes:
     image_chip = IMAGE_CHIP_ID.get(int.from_bytes(data[12:14], "little"))
     if image_chip is not None and image_chip != chip:
         raise RepbandError(
-            f"{path}: this image is for the {CHIP_LABEL.get(image_chip, image_chip)}, but the board "
-            f"has an {CHIP_LABEL[chip]}; {help_text}"
+            f"{path}: this image is for the {CHIP_LABEL.get(image_chip, image_chip)}, but the "
+            f"board has an {CHIP_LABEL[chip]}; {help_text}"
         )
     return data
 
@@ -145,7 +145,8 @@ def write_micropython(port: str, image: Path, chip: str, help_text: str, *, show
             found = esp.CHIP_NAME.lower().replace("-", "")
             if found != chip:
                 raise RepbandError(
-                    f"{port}: found an {esp.CHIP_NAME}, but the board file says {CHIP_LABEL[chip]}; "
+                    f"{port}: found an {esp.CHIP_NAME}, but the board file says "
+                    f"{CHIP_LABEL[chip]}; "
                     "pick the right --board"
                 )
             esp = cmds.run_stub(esp)
@@ -160,8 +161,8 @@ def write_micropython(port: str, image: Path, chip: str, help_text: str, *, show
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if "Could not open" in first or "No such file" in first:
             raise RepbandError(
-                f"{port}: cannot open the port (missing or busy): plug the band in, check the name "
-                "(ls /dev/ttyUSB* /dev/ttyACM*) and close other programs using it"
+                f"{port}: cannot open the port (missing or busy): plug the band in, check the "
+                "name (ls /dev/ttyUSB* /dev/ttyACM*) and close other programs using it"
             ) from None
         raise RepbandError(
             f"{port}: esptool: {first} (if the chip does not answer, hold BOOT while plugging "

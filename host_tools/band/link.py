@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from host_tools.errors import LinkError, RepbandError
+from host_tools.errors import LinkError
 
 PROTOCOL = 2  # the band service's protocol this repband speaks (firmware/service.py)
 REPL_TIMEOUT_S = 10.0  # mpremote's own wait for the raw REPL
@@ -191,7 +191,9 @@ def open_raw(port: str, timeout_s: float | None = None) -> Any:
         _knock(transport, min(KNOCK_S, timeout_s))
         # mpremote prints what it got instead of a prompt: keep that off our one-line errors
         with contextlib.redirect_stdout(io.StringIO()):
-            transport.enter_raw_repl(soft_reset=False, timeout_overall=timeout_s)
+            transport.enter_raw_repl(soft_reset=False,
+                                     timeout_overall=timeout_s)  # type: ignore[arg-type]
+            # (mpremote annotates int seconds; it compares a float as well)
     except OSError:  # pyserial's SerialException: the port hung up
         _leave(transport)
         raise LinkError(f"{port}: the port went away (cable pulled?); plug the band in and try "

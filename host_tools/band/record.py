@@ -82,7 +82,8 @@ class LiveReps:
         if ev & cm.EV_REP:
             self.reps += 1
             self.say(
-                f"  rep {c.set_reps:3d} at {c.rep_t_ms / 1000:7.1f} s  {cm.EXERCISE_NAMES[c.rep_exercise]:<9}"
+                f"  rep {c.set_reps:3d} at {c.rep_t_ms / 1000:7.1f} s  "
+                f"{cm.EXERCISE_NAMES[c.rep_exercise]:<9}"
                 f" ROM {c.rep_rom_cdeg / 100:5.1f}°"
             )
         if ev & cm.EV_SET:
@@ -150,7 +151,8 @@ def stream(
                     last = error_text.decode(errors="replace").strip().splitlines()[-1]
                     if "recorder" in last and "ImportError" in last:
                         raise RepbandError(
-                            f"{port}: the band has no recorder: update it with repband flash --board B"
+                            f"{port}: the band has no recorder: update it with repband flash "
+                            "--board B"
                         )
                     raise RepbandError(f"{port}: the recorder stopped with an error: {last}")
                 return rec
@@ -242,18 +244,16 @@ def record(
     live: list[LiveReps] = []
     line = StatusLine()  # elapsed and samples so far, on a terminal
     count = [0]
-    say_line = say
-
-    def say(text: str) -> None:
+    def tell(text: str) -> None:  # a line of its own, the status line cleared first
         line.clear()
-        say_line(text)
+        say(text)
 
     def started(rec: Recording) -> None:
-        say(
+        tell(
             f"recording from {port} ({rec.board}, {rec.sample_rate_hz} Hz, {rec.placement}); "
             + (f"{seconds:g} s" if seconds else "Ctrl-C to stop")
         )
-        live.append(LiveReps(rec.sample_rate_hz, say))
+        live.append(LiveReps(rec.sample_rate_hz, tell))
 
     def sample(s: tuple[int, ...]) -> None:
         count[0] += 1
@@ -275,7 +275,7 @@ def record(
         raise RepbandError(f"{out}: cannot write the trace ({exc.strerror})") from None
     dur = (rec.samples[-1][0] - rec.samples[0][0]) / 1000
     reps = live[0].reps if live else 0
-    say(
+    tell(
         f"{out}: {len(rec.samples)} samples, {dur:.1f} s, {reps} reps counted"
         + ("" if rec.ended else " (the band stopped answering: kept what arrived)")
         + (f"; {rec.dropped} samples lost to FIFO overflow" if rec.dropped else "")

@@ -20,9 +20,9 @@ import re
 import sqlite3
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any
 
 from host_tools import BOARDS_DIR, firmware
@@ -198,7 +198,9 @@ def _commit(st: store.Store, db_path: Path, uid: str, records: list, synced_ms: 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-p", "--port", help="the band's serial port (default: find it)")
-    parser.add_argument("--db", help="database file (default: your data directory, or $REPBAND_DB)")
+    parser.add_argument(
+        "--db", help="database file (default: your data directory, or $REPBAND_DB)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

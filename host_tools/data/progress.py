@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from host_tools.errors import RepbandError
 from host_tools.data.clinical import ANGLE_NAME, clinical_angle_deg
+from host_tools.errors import RepbandError
 
 DEFAULT_GOAL = 100  # reps per exercise per day, as on the band
 EXERCISE_ORDER = ("clamshell", "leg_lift", "unknown")
@@ -63,7 +63,7 @@ class Progress:
     window_days: int = 0  # the window asked for (days may start later: the band began then)
 
     def series_keys(self) -> list[Key]:
-        def order(k: Key) -> tuple[int, str, str]:
+        def order(k: Key) -> tuple[int, str, int]:
             ex, side = k
             rank = EXERCISE_ORDER.index(ex) if ex in EXERCISE_ORDER else len(EXERCISE_ORDER)
             return rank, ex, SIDE_ORDER.index(side) if side in SIDE_ORDER else 9
@@ -81,7 +81,7 @@ class Progress:
         return [None if g is None else n >= g for n, g in zip(self.counts[key], self.goals[key])]
 
     def streak(self, key: Key) -> int:
-        """Days in a row the goal was reached, ending today (or yesterday, if today is not done)."""
+        """Days in a row the goal was reached, ending today (or yesterday if today is not done)."""
         met = self.met(key)
         i = len(met) - 1
         if not met[i]:

@@ -142,7 +142,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--db", type=Path, help="sync into this database (default: a temporary one)"
     )
     parser.add_argument(
-        "-o", "--out", type=Path, default=Path("out"), help="where to write the plot/report (default: out)"
+        "-o",
+        "--out",
+        type=Path,
+        default=Path("out"),
+        help="where to write the plot/report (default: out)",
     )
     parser.add_argument(
         "--board", default=DEFAULT_BOARD, help=f"board to emulate (default: {DEFAULT_BOARD})"
@@ -153,7 +157,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=0,
         help="virtual time speed-up (default: as fast as it goes)",
     )
-    parser.add_argument("--seed", type=int, default=1, help="seed of the synthetic day (default: 1)")
+    parser.add_argument(
+        "--seed", type=int, default=1, help="seed of the synthetic day (default: 1)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -228,7 +228,8 @@ def label_trace(
         unknown = [s for s in proposals if s.exercise not in LABEL_EXERCISES]
         if unknown:
             raise RepbandError(
-                f"{trace_path}: the trace's axes are unknown, so the counter cannot tell clamshells "
+                f"{trace_path}: the trace's axes are unknown, so the counter cannot tell "
+                "clamshells "
                 "from leg lifts; label it interactively (without --yes) or pass --exercise"
             )
         final = proposals

@@ -68,8 +68,14 @@ def plot_trace(path: str | Path, out: str | Path | None = None, mode: str = "aut
             colour = "tab:green" if s.is_target else "tab:red"
             for ax in (a1, a2):
                 ax.axvspan(s.start_ms / 1000, s.end_ms / 1000, color=colour, alpha=0.12)
-            a2.text(s.start_ms / 1000, a2.get_ylim()[1], f" {s.exercise} {s.reps if s.reps is not None else '?'}",
-                    va="top", fontsize=8, color=colour)
+            a2.text(
+                s.start_ms / 1000,
+                a2.get_ylim()[1],
+                f" {s.exercise} {s.reps if s.reps is not None else '?'}",
+                va="top",
+                fontsize=8,
+                color=colour,
+            )
             if s.is_target:
                 true += s.reps or 0
     a2.legend(loc="lower right", fontsize=8)

@@ -60,7 +60,8 @@ def _collect(counter_mod, c, ev, reps, sets):
 
 
 def load(path):
-    # A trace packed by host_tools.traces.replay.pack: int32 header (n, rate, axes_known, mode), then
+    # A trace packed by host_tools.traces.replay.pack: int32 header (n, rate, axes_known, mode),
+    # then
     # the 7 columns t, ax, ay, az, gx, gy, gz, n int32 each (little endian).
     from array import array
 
