@@ -132,7 +132,7 @@ def test_a_band_napping_between_batches_is_reached_by_knocking(shared_traces, tm
             time.sleep(0.05)
         assert b"stopped" not in vb.output
         with link.raw_session(vb.pty_path, restart=False) as t:  # raises if nothing answers
-            napped = int(t.exec(NAPS).split(b"naps")[1].split()[0])
+            napped = int(t.transport.exec(NAPS).split(b"naps")[1].split()[0])
         assert b"stopped, log flushed" in vb.output  # a knock was heard by the app
         assert napped >= 3  # it had been napping in light sleep
 

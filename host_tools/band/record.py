@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from host_tools.band.client import BandClient
 from host_tools.errors import RepbandError
 
 # Protocol (firmware/recorder.py writes it; version 1):
@@ -95,8 +96,7 @@ class LiveReps:
 
 
 def stream(
-    transport: Any,
-    port: str,
+    band: BandClient,
     seconds: float,
     *,
     on_sample: Callable[[tuple[int, ...]], None] | None = None,
@@ -109,9 +109,10 @@ def stream(
     still ends cleanly: the band flushes its last batch and says "end".
     """
     rec = Recording()
-    ser = transport.serial
+    port = band.port
+    ser = band.serial
     ser.timeout = 0.2  # so a Ctrl-C that the band never answers still ends the recording
-    transport.exec_raw_no_follow(f"import recorder\nrecorder.run({float(seconds)!r})")
+    band.start_recorder(seconds)
     buf = bytearray()
     interrupted = False
     deadline_after_ctrl_c = 0.0
@@ -262,8 +263,8 @@ def record(
             line.show(f"recording: {line.elapsed():.0f}" + (f" of {seconds:g}" if seconds else "")
                       + f" s, {count[0]} samples, {live[0].reps} reps")
 
-    with link.raw_session(port) as transport:
-        rec = stream(transport, port, seconds, on_sample=sample, on_start=started, stop=stop)
+    with link.raw_session(port) as band:
+        rec = stream(band, seconds, on_sample=sample, on_start=started, stop=stop)
     line.clear()
     if not rec.samples:
         raise RepbandError(f"{port}: the band sent no samples; nothing written to {out}")

@@ -18,7 +18,9 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
-from host_tools.data.progress import EXERCISE_LABEL, Progress, angle_name, label, load, plot_png
+from host_tools.data.model import EXERCISE_LABEL, Progress
+from host_tools.data.query import load
+from host_tools.data.render import angle_name, label, plot_png
 from host_tools.errors import RepbandError
 
 ANGLE_SHORT = {"clamshell": "hip ER", "leg_lift": "hip abd."}
@@ -221,7 +223,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from host_tools.data import store
-    from host_tools.data.progress import db_path
+    from host_tools.data.query import db_path
 
     prog = load(args.db, days=args.days, band=args.band)
     with store.open_store(db_path(args.db)) as st:
