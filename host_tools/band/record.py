@@ -72,11 +72,9 @@ class LiveReps:
         self._event(self.counter.feed(*s))
 
     def finish(self, t_ms: int) -> None:
-        while True:
-            ev = self.counter.finish(t_ms)
-            if not ev:
-                break
-            self._event(ev)
+        from host_tools.sim.mp import drive
+
+        drive.drain(self.counter, t_ms, self._event)
 
     def _event(self, ev: int) -> None:
         c, cm = self.counter, self.cm
