@@ -48,14 +48,18 @@ class Board:
             ok = ok and all(type(v) is int and v in (-1, 0, 1) for v in row)
         cols = [sum(abs(m[r][c]) for r in range(3)) for c in range(3)] if ok else []
         if not ok or cols != [1, 1, 1]:
-            raise BoardError("board %s: imu.to_band must be a signed permutation matrix" % self.name)
+            raise BoardError(
+                "board %s: imu.to_band must be a signed permutation matrix" % self.name
+            )
         # band axis i = sign[i] * imu axis src[i]: integer ops only, no matrix product per sample
         self.src = [row.index(1) if 1 in row else row.index(-1) for row in m]
         self.sign = [row[self.src[i]] for i, row in enumerate(m)]
         self.imu = imu
         for key, pin in (("imu.int", imu.get("int")), ("usb_sense", data.get("usb_sense"))):
             if pin is not None and type(pin) is not int:
-                raise BoardError("board %s: %s must be a GPIO number, not %r" % (self.name, key, pin))
+                raise BoardError(
+                    "board %s: %s must be a GPIO number, not %r" % (self.name, key, pin)
+                )
 
     def has(self, part):
         return part in self.data
@@ -101,7 +105,9 @@ def which(folder=None):
     if not name:
         if len(names) == 1:
             return names[0]
-        raise BoardError("no board chosen: set 'board' in config.json (known: %s)" % ", ".join(names))
+        raise BoardError(
+            "no board chosen: set 'board' in config.json (known: %s)" % ", ".join(names)
+        )
     if name not in names:
         raise BoardError("unknown board %r; known boards: %s" % (name, ", ".join(names)))
     return name

@@ -24,7 +24,8 @@ _TAG_ACCEL = const(0x02)
 _OVR = const(0x40)  # FIFO_STATUS2.FIFO_OVR_IA
 
 PARTS = {0x6C: "lsm6dsox", 0x69: "lsm6ds3", 0x6A: "lsm6ds3tr-c"}
-# full-scale code (bits 3:2) and sensitivity: mg per LSB * 1000 for accel, mdps per LSB * 100 for gyro
+# full-scale code (bits 3:2) and sensitivity: mg per LSB * 1000 for accel, mdps per LSB * 100
+# for gyro
 _XL_FS = {2: (0, 61), 4: (2, 122), 8: (3, 244), 16: (1, 488)}
 _G_FS = {250: (0, 875), 500: (1, 1750), 1000: (2, 3500), 2000: (3, 7000)}
 _ODR = {12: 1, 26: 2, 52: 3, 104: 4, 208: 5, 416: 6}

@@ -14,9 +14,9 @@
 # each (ack, boot, sent, id) carries a CRC and is kept twice (NAME and NAME.b, written one after
 # the other). The counters only grow, so the larger intact copy is the value; the id is the one
 # intact copy, rewritten where the other is missing or damaged. `mark` (CRC'd, one copy: a hint)
-# names the last record acknowledged by seq and CRC: a host can check it against its own copy. `sent` is the highest seq ever
-# exported to a host: seqs continue after it even if the log's tail is lost afterwards, so a seq
-# the host holds is never given to another record.
+# names the last record acknowledged by seq and CRC: a host can check it against its own copy.
+# `sent` is the highest seq ever exported to a host: seqs continue after it even if the log's
+# tail is lost afterwards, so a seq the host holds is never given to another record.
 import binascii
 import struct
 
@@ -66,7 +66,8 @@ FIELDS = {
 SIDES = ("unknown", "left", "right")  # DAILY side codes (settings.SIDES by name)
 MODES = ("auto", "clamshell", "leg_lift")  # DAILY mode codes (app.MODE_NUMBERS)
 
-FAULT_DETAIL_DROPPED = const(1)  # flash low: per-rep detail of finished sets dropped (detail = count)
+# flash low: per-rep detail of finished sets dropped (detail = count)
+FAULT_DETAIL_DROPPED = const(1)
 FAULT_FLASH_FULL = const(2)  # flash full even so: a record could not be written
 FAULT_I2C = const(3)
 FAULT_FIFO_OVERFLOW = const(4)

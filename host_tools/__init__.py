@@ -1,4 +1,4 @@
-"""repband host tools: the laptop side of the band (trace I/O, replay, evaluation, band link, sync)."""
+"""repband host tools: the laptop side of the band (traces, replay, evaluation, the link, sync)."""
 
 import sys
 

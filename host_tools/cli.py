@@ -20,12 +20,24 @@ class _Parser(argparse.ArgumentParser):
 
 # name -> (module, one-line help)
 COMMANDS = {
-    "replay": ("host_tools.traces.replay", "replay traces through the band's counter, one JSON line each"),
+    "replay": (
+        "host_tools.traces.replay",
+        "replay traces through the band's counter, one JSON line each",
+    ),
     "eval": ("host_tools.traces.evaluate", "score replayed reps against .labels.json files"),
-    "plot": ("host_tools.traces.plot", "draw a trace, the counted reps and the labelled sets to a PNG"),
-    "bench": ("host_tools.sim.bench", "measure the counter's speed and heap use (CPython, MicroPython)"),
+    "plot": (
+        "host_tools.traces.plot",
+        "draw a trace, the counted reps and the labelled sets to a PNG",
+    ),
+    "bench": (
+        "host_tools.sim.bench",
+        "measure the counter's speed and heap use (CPython, MicroPython)",
+    ),
     "synth": ("host_tools.traces.synth", "write a synthetic trace (+ labels) for tests and demos"),
-    "virtual-band": ("host_tools.sim.virtual_band.cli", "run the firmware on a virtual band behind a pty"),
+    "virtual-band": (
+        "host_tools.sim.virtual_band.cli",
+        "run the firmware on a virtual band behind a pty",
+    ),
     "flash": ("host_tools.band.flash", "install MicroPython and the repband firmware on a band"),
     "sync": ("host_tools.band.sync", "pull the band's log into the local database"),
     "progress": ("host_tools.data.progress", "today's reps vs goal, last 30 days, streaks"),
@@ -34,10 +46,14 @@ COMMANDS = {
     "label": ("host_tools.traces.label", "help write a trace's .labels.json"),
     "config": ("host_tools.band.config", "read and set the band's settings"),
     "demo": ("host_tools.sim.demo", "wear a trace on the virtual band, sync, show progress"),
-    "status": ("host_tools.band.status", "the band now: firmware, side, clock, battery, log space, "
-                                    "records to sync, last sync"),
-    "sessions": ("host_tools.data.sessions", "each set of a day: start time, exercise, side, reps, "
-                                        "angle, tempo"),
+    "status": (
+        "host_tools.band.status",
+        "the band now: firmware, side, clock, battery, log space, records to sync, last sync",
+    ),
+    "sessions": (
+        "host_tools.data.sessions",
+        "each set of a day: start time, exercise, side, reps, angle, tempo",
+    ),
 }
 
 
@@ -58,7 +74,7 @@ def _chosen(argv: list[str]) -> str | None:
 def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     """Only the chosen command's module is imported (so `repband --help` and each command start
     fast). Every command is listed; one whose module does not import says so when chosen."""
-    parser = _Parser(prog="repband", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="repband", description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--version", action="version", help="print repband's version and exit",
                         version=f"repband {version()} (band firmware {_firmware_version()})")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")

@@ -77,7 +77,7 @@ def band_state(port: str) -> tuple[int, list]:
     """(acknowledged seq, records on its flash), as the band itself reads them (its app stays
     stopped, so the log holds still for the comparison)."""
     with link.raw_session(port, require_repband=False, restart=False) as t:
-        out = t.exec("import replog\nl = replog.Log('/log')\nprint(l.acked)\n"
+        out = t.transport.exec("import replog\nl = replog.Log('/log')\nprint(l.acked)\n"
                      "print([(s, r, tuple(f)) for s, r, f in l.records()])").decode()
     acked, recs = out.strip().splitlines()
     return int(acked), [tuple(r) for r in ast.literal_eval(recs)]

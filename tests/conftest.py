@@ -12,5 +12,7 @@ SHARED_TRACES = REPO_ROOT.parent / "shared" / "traces"
 @pytest.fixture
 def shared_traces() -> Path:
     if not SHARED_TRACES.is_dir():
-        pytest.skip(f"real recordings not found at {SHARED_TRACES} (../shared/traces beside the repo)")
+        pytest.skip(
+            f"real recordings not found at {SHARED_TRACES} (../shared/traces beside the repo)"
+        )
     return SHARED_TRACES

@@ -8,10 +8,10 @@ import sys
 import pytest
 
 from host_tools import BOARDS_DIR, firmware
-from host_tools.traces import traceio
 from host_tools.sim.fakes import machine as fake_machine
 from host_tools.sim.fakes.imu_models import MODELS, FakeI2C, SampleSource
 from host_tools.sim.fakes.vclock import VirtualClock
+from host_tools.traces import traceio
 from host_tools.traces.replay import replay_trace
 from host_tools.traces.synth import make_session
 
@@ -127,7 +127,9 @@ def test_no_heap_allocation_per_batch_in_the_app_loop_on_micropython():
 
     big = app_loop_figures(sine_trace())  # the app's own batch: the whole FIFO
     small = app_loop_figures(sine_trace(), batch=32)
-    assert big["reps"] >= 10 and big["samples_per_batch"] == 64 and small["samples_per_batch"] == 16
+    assert (
+        big["reps"] >= 10 and big["samples_per_batch"] == 64 and small["samples_per_batch"] == 16
+    )
     assert big["quiet_batches"] >= 50 and big["event_batches"] >= 10
     assert big["quiet_batch_alloc_bytes"] == small["quiet_batch_alloc_bytes"] == [0, 0], big
     assert big["event_batch_alloc_max_bytes"] < 2048, big
@@ -186,7 +188,8 @@ def test_idle_sleep_arms_the_button_wake_and_keeps_the_plus2_powered(tmp_path, m
     assert ev.index(("deep_sleep_hold", True)) < ev.index(("deepsleep", 0))
 
 
-# -- the day ---------------------------------------------------------------------------------------
+# -- the day
+# ---------------------------------------------------------------------------------------
 
 DAY_S = 86400
 

@@ -11,7 +11,12 @@ NAMES = sorted(p.stem for p in BOARDS_DIR.glob("*.json"))
 
 
 def test_the_four_supported_boards_are_there():
-    assert {"m5stickc_plus2", "m5stack_atoms3", "esp32_devkitc_mpu6050", "esp32s3_lsm6dsox"} <= set(NAMES)
+    assert {
+        "m5stickc_plus2",
+        "m5stack_atoms3",
+        "esp32_devkitc_mpu6050",
+        "esp32s3_lsm6dsox",
+    } <= set(NAMES)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -43,9 +48,11 @@ def test_boards_load_in_micropython():
     from host_tools.sim.mpy_runtime import run_micropython
 
     files = {f"{n}.json": (BOARDS_DIR / f"{n}.json").read_bytes() for n in NAMES}
-    out = run_micropython("import board\nfor n in board.known('/lib'):\n"
-                          "    b = board.load(n, '/lib')\n    print(b.name, b.to_band([1, 2, 3], [0, 0, 0]))\n",
-                          files)
+    out = run_micropython(
+        "import board\nfor n in board.known('/lib'):\n"
+        "    b = board.load(n, '/lib')\n    print(b.name, b.to_band([1, 2, 3], [0, 0, 0]))\n",
+        files,
+    )
     assert [line.split()[0] for line in out.splitlines()] == NAMES
 
 

@@ -18,7 +18,9 @@ service = firmware.load("service")
 def band_root(tmp_path, *boards, config=None):
     (tmp_path / "boards").mkdir()
     for name in boards:
-        (tmp_path / "boards" / f"{name}.json").write_bytes((BOARDS_DIR / f"{name}.json").read_bytes())
+        (tmp_path / "boards" / f"{name}.json").write_bytes(
+            (BOARDS_DIR / f"{name}.json").read_bytes()
+        )
     if config is not None:
         (tmp_path / "config.json").write_text(json.dumps(config))
     return str(tmp_path)

@@ -64,4 +64,6 @@ def test_the_common_options_have_short_forms(command: str, short: str, long: str
 
 def test_a_short_port_option_reaches_the_port(capsys, tmp_path) -> None:
     assert cli.main(["sync", "-p", "/dev/no-such-band", "--db", str(tmp_path / "r.db")]) == 3
-    assert capsys.readouterr().err.startswith("repband sync: /dev/no-such-band: no such serial port")
+    assert capsys.readouterr().err.startswith(
+        "repband sync: /dev/no-such-band: no such serial port"
+    )

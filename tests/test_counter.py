@@ -70,7 +70,7 @@ def rot_x(deg):
 
 @pytest.fixture
 def leg_lifts(shared_traces):
-    from host_tools.traces.traceio import read_labels, labels_path_for
+    from host_tools.traces.traceio import labels_path_for, read_labels
 
     path = shared_traces / "uci-pt" / "s1-e4-u3-test.csv"
     trace, rate = load(path)
@@ -79,7 +79,7 @@ def leg_lifts(shared_traces):
 
 @pytest.fixture
 def clam_traces(shared_traces):
-    from host_tools.traces.traceio import read_labels, labels_path_for
+    from host_tools.traces.traceio import labels_path_for, read_labels
 
     out = []
     for path in sorted((shared_traces / "mex-clam").glob("*.csv")):
@@ -90,7 +90,8 @@ def clam_traces(shared_traces):
 
 
 def test_same_reps_at_every_sample_rate(leg_lifts):
-    """Resampled to 20..200 Hz, every set keeps its count (the counter runs on a fixed 10 Hz tick)."""
+    """Resampled to 20..200 Hz, every set keeps its count (the counter runs on a fixed 10 Hz
+    tick)."""
     trace, rate, labels = leg_lifts
     base = per_set(run(trace.t_ms, to_mg(trace.accel_g), rate, True)[0], labels)
     assert sum(base) > 0
@@ -164,7 +165,8 @@ def test_leg_lifts_count_the_same_however_the_sensor_is_turned(shared_traces):
     ],
 )
 def test_band_frame_rejects_postures_where_the_exercise_is_impossible(leg_lifts, name, turn):
-    """The same thigh motion seen in a posture where no clamshell or leg lift can happen counts 0."""
+    """The same thigh motion seen in a posture where no clamshell or leg lift can happen counts
+    0."""
     trace, rate, labels = leg_lifts
     assert run(trace.t_ms, to_mg(trace.accel_g), rate, True)[0], "no reps in the original"
     # The world turned around the thigh's long axis: gravity seen by the band rotates about x.
@@ -228,13 +230,18 @@ def _synthetic_scores(scenario, axes, seeds, **kw):
     errors, false_reps, typed = [], 0, []
     for seed in seeds:
         trace, labels = make_session(seed, scenario, axes=axes, **kw)
-        t, ax, ay, az, *_ = (a.tolist() for a in __import__("host_tools.traces.traceio").traces.traceio.counter_ints(trace))
+        t, ax, ay, az, *_ = (
+            a.tolist()
+            for a in __import__("host_tools.traces.traceio").traces.traceio.counter_ints(trace)
+        )
         reps, _ = run(t, list(zip(ax, ay, az)), round(trace.sample_rate_hz), axes == "band")
         used = set()
         for s in labels.sets:
             if not s.is_target:
                 continue
-            inside = [i for i, r in enumerate(reps) if s.start_ms - 2000 <= r[0] <= s.end_ms + 2000]
+            inside = [
+                i for i, r in enumerate(reps) if s.start_ms - 2000 <= r[0] <= s.end_ms + 2000
+            ]
             used.update(inside)
             errors.append(len(inside) - s.reps)
             typed += [counter.EXERCISE_NAMES[reps[i][1]] == s.exercise for i in inside]
@@ -281,8 +288,9 @@ def _ints(cols):
 @pytest.mark.parametrize("factor", ["rate_hz", "jitter", "drop", "tempo_s", "hold_s",
                                     "wobble_deg", "lead_in", "rotate", "gyro", "half_reps"])
 def test_sweeps_of_one_factor_keep_the_count(factor):
-    """One factor at a time over its whole range (host_tools.traces.synth.SWEEPS) with the rest at the
-    defaults: every value keeps most sets exact, all within one, and no rep outside the sets."""
+    """One factor at a time over its whole range (host_tools.traces.synth.SWEEPS) with the rest
+    at the defaults: every value keeps most sets exact, all within one, and no rep outside the
+    sets."""
     from host_tools.traces.evaluate import sweep
 
     for row in sweep(seeds=2, factors=[factor]):

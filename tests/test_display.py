@@ -76,11 +76,21 @@ def test_panel_start_up_follows_the_datasheet(plus2_run):
     assert has_display and ("spi_init", (1, 20000000)) in events
     cmds = commands(events, dc_pin=14)
     names = [c for c, _, _ in cmds]
-    assert names[:7] == [SWRESET, SLPOUT, COLMOD, MADCTL, INVON, NORON, CASET]  # Plus2: IPS, inverted
+    assert names[:7] == [
+        SWRESET,
+        SLPOUT,
+        COLMOD,
+        MADCTL,
+        INVON,
+        NORON,
+        CASET,
+    ]  # Plus2: IPS, inverted
     assert cmds[2][1] == b"\x55" and cmds[3][1] == b"\x00"  # 16-bit pixels, portrait
     first_on = names.index(DISPON)
     cleared = [c for c in cmds[:first_on] if c[0] == RASET]
-    rows = sorted((int.from_bytes(d[:2], "big"), int.from_bytes(d[2:], "big")) for _, d, _ in cleared)
+    rows = sorted(
+        (int.from_bytes(d[:2], "big"), int.from_bytes(d[2:], "big")) for _, d, _ in cleared
+    )
     assert rows[0][0] == 40 and rows[-1][1] == 40 + 239  # the whole panel cleared
     assert all(b[0] == a[1] + 1 for a, b in zip(rows, rows[1:]))
     assert ("pin", (27, 1)) in events  # backlight
@@ -93,8 +103,14 @@ def test_every_window_is_inside_the_visible_panel(plus2_run):
         if c != RAMWR:
             continue
         assert cmds[k - 2][0] == CASET and cmds[k - 1][0] == RASET
-        x0, x1 = int.from_bytes(cmds[k - 2][1][:2], "big"), int.from_bytes(cmds[k - 2][1][2:], "big")
-        y0, y1 = int.from_bytes(cmds[k - 1][1][:2], "big"), int.from_bytes(cmds[k - 1][1][2:], "big")
+        x0, x1 = (
+            int.from_bytes(cmds[k - 2][1][:2], "big"),
+            int.from_bytes(cmds[k - 2][1][2:], "big"),
+        )
+        y0, y1 = (
+            int.from_bytes(cmds[k - 1][1][:2], "big"),
+            int.from_bytes(cmds[k - 1][1][2:], "big"),
+        )
         assert 52 <= x0 <= x1 <= 52 + 134 and 40 <= y0 <= y1 <= 40 + 239  # the Plus2's offsets
         assert data[0] == (x1 - x0 + 1) * (y1 - y0 + 1) * 2  # exactly the window's pixels
         writes += 1
@@ -164,7 +180,9 @@ lit = [big[i:i + 2] for i in range(0, len(big), 2) if big[i] | big[i + 1]]
 print('D', n, bad, len(rows), lit[0].hex(), len(set(lit)))
 """
     out = run_micropython(script, files())
-    n, bad, rows, colour, colours = next(x for x in out.splitlines() if x.startswith("D ")).split()[1:]
+    n, bad, rows, colour, colours = next(
+        x for x in out.splitlines() if x.startswith("D ")
+    ).split()[1:]
     assert int(n) == 32 and int(bad) == 0  # "42" at 4x, centred, exactly the font's pixels
     # at the goal only the count and both-counts rows change; the count turns green, sent
     # most significant byte first (RGB565 0x06EA)

@@ -1,9 +1,10 @@
-"""Evaluation: the scoring rules of trace-format.md, and the counter's bar on the real recordings."""
+"""Evaluation: the scoring rules of trace-format.md, and the counter's bar on the real
+recordings."""
 
 import json
 
-from host_tools.traces import traceio
 from host_tools.cli import main
+from host_tools.traces import traceio
 from host_tools.traces.evaluate import evaluate, form_by_set, form_pairs, score_trace, summarise
 from host_tools.traces.replay import replay_traces
 
@@ -30,7 +31,9 @@ def test_reps_are_assigned_to_set_windows_with_two_second_margins():
 
 def test_summary_splits_false_reps_by_axes():
     lab = labels(("clamshell", 0, 1000, 2))
-    band = score_trace({"trace": "a", "reps": [rep(500), rep(100_000)]}, lab, "band", 0, 3_603_000, "f")
+    band = score_trace(
+        {"trace": "a", "reps": [rep(500), rep(100_000)]}, lab, "band", 0, 3_603_000, "f"
+    )
     unknown = score_trace({"trace": "b", "reps": [rep(50_000), rep(60_000)]}, labels(), "unknown",
                           0, 1_800_000, "f")
     s = summarise([band, unknown])
@@ -41,7 +44,8 @@ def test_summary_splits_false_reps_by_axes():
 
 
 def test_counter_meets_the_bar_on_the_real_recordings(shared_traces):
-    """Issue 2's bar: exact >= 90 %, within 1 >= 97 %, <= 2 false reps/h (band frame), type >= 95 %."""
+    """Issue 2's bar: exact >= 90 %, within 1 >= 97 %, <= 2 false reps/h (band frame), type >= 95
+    %."""
     report = evaluate([shared_traces])
     s = report.overall
     assert s.sets >= 10

@@ -52,7 +52,9 @@ def test_the_manifest_names_each_firmware_module_once_and_nothing_else():
     assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
     on_disk = sorted(p.name for p in FIRMWARE_DIR.glob("*.py") if p.name != "manifest.py")
     assert sorted(names) == on_disk
-    assert sorted(names) == [p.name for p in FIRMWARE_FILES]  # what flash and the virtual band put on
+    assert sorted(names) == [
+        p.name for p in FIRMWARE_FILES
+    ]  # what flash and the virtual band put on
 
 
 def test_a_firmware_file_missing_from_the_manifest_is_found(tmp_path):

@@ -179,7 +179,7 @@ def test_deploy_lands_files_then_skips_then_redeploys_a_change(
 
     size = len((flash_dir / "recorder.mpy").read_bytes())
     with link.raw_session(port, require_repband=False) as transport:
-        transport.fs_writefile("/recorder.mpy", b"x" * size)
+        transport.write_file("/recorder.mpy", b"x" * size)
     _, fourth = flash.flash(BOARD, port, show=False)
     assert fourth.written == ["recorder.mpy"]
 
@@ -197,7 +197,7 @@ def test_flashing_another_board_names_it_in_the_settings_and_sync_says_when_the_
 
     def set_config(cfg: dict) -> None:  # as a user's `repband config` left them
         with link.raw_session(port, require_repband=False) as t:
-            t.fs_writefile("/config.json", json.dumps(cfg).encode())
+            t.write_file("/config.json", json.dumps(cfg).encode())
 
     set_config({**settings, "board": BOARD, "goal": 77})
     other = "esp32_devkitc_mpu6050"
@@ -207,7 +207,7 @@ def test_flashing_another_board_names_it_in_the_settings_and_sync_says_when_the_
     assert now == {**settings, "board": other, "goal": 77}  # the user's settings kept
     assert flash.SETTINGS_FILE_ON_BAND in result.written
     with link.raw_session(port) as t:
-        assert t.band_info["app"] == "" and t.band_info["board"] == other
+        assert t.info["app"] == "" and t.info["board"] == other
 
     # settings naming a board the band has no file for: sync stores the log and says so
     set_config({**now, "board": "nosuch"})

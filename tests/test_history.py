@@ -15,8 +15,8 @@ import pytest
 
 from host_tools import cli
 from host_tools.band import sync
-from host_tools.traces import replay, synth, traceio
 from host_tools.sim.virtual_band import VirtualBand
+from host_tools.traces import replay, synth, traceio
 
 BOARD = "m5stickc_plus2"
 

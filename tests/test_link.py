@@ -5,8 +5,8 @@ missing, permission denied, port busy, no MicroPython, not a repband, firmware t
 from __future__ import annotations
 
 import json
-import sqlite3
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -18,7 +18,7 @@ from bands import BOARD, band_flash
 from serial.tools.list_ports_common import ListPortInfo
 
 from host_tools import cli
-from host_tools.band import link
+from host_tools.band import client, link
 from host_tools.sim.virtual_band import VirtualBand
 
 CP210X, CH340, FTDI = (0x10C4, 0xEA60), (0x1A86, 0x7523), (0x0403, 0x6001)
@@ -104,7 +104,9 @@ def test_several_bands_are_named_and_none_is_guessed(monkeypatch, repband, plain
         usb_ports(monkeypatch, (repband.pty_path, CP210X), (plain.pty_path, CH340),
                   (other.pty_path, CP210X))
         msg = sync_fails(capsys, "--db", db)
-    assert msg.startswith("repband sync: several bands: ") and msg.endswith("choose one with --port")
+    assert msg.startswith("repband sync: several bands: ") and msg.endswith(
+        "choose one with --port"
+    )
     assert f"{repband.pty_path} (CP210x): repband aa0000000001 ({BOARD})" in msg
     assert f"{other.pty_path} (CP210x): repband bb0000000002 ({BOARD})" in msg
     assert f"{plain.pty_path} (CH340): MicroPython, not a repband" in msg
@@ -209,12 +211,12 @@ def test_firmware_of_another_protocol(tmp_path, capsys, db: str, delta: int, nee
     flash = band_flash(tmp_path / "band")
     service = flash / "service.py"
     text = service.read_text()
-    assert f"\nPROTOCOL = {link.PROTOCOL} " in text
-    service.write_text(text.replace(f"\nPROTOCOL = {link.PROTOCOL} ",
-                                    f"\nPROTOCOL = {link.PROTOCOL + delta} "))
+    assert f"\nPROTOCOL = {client.PROTOCOL} " in text
+    service.write_text(text.replace(f"\nPROTOCOL = {client.PROTOCOL} ",
+                                    f"\nPROTOCOL = {client.PROTOCOL + delta} "))
     with VirtualBand(flash_dir=flash) as vb:
         msg = sync_fails(capsys, "--port", vb.pty_path, "--db", db)
-    ours = link.PROTOCOL
+    ours = client.PROTOCOL
     assert msg == f"repband sync: {vb.pty_path}: " + needle.format(
         old=ours - 1, new=ours + 1, ours=ours)
 

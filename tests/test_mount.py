@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from host_tools.traces import mounting, traceio
 from host_tools.sim.mpy_runtime import run_micropython
+from host_tools.traces import mounting, traceio
 from host_tools.traces.replay import pack, replay_trace
 
 

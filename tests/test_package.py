@@ -105,7 +105,8 @@ def test_installed_repband_replays_and_finds_its_firmware(wheel: Path, tmp_path:
         "from host_tools.band import flash\n"
         "with tempfile.TemporaryDirectory() as work:\n"
         "    files = flash.band_files('m5stickc_plus2', 'xtensawin', Path(work))\n"
-        "print(json.dumps({'firmware': str(firmware.FIRMWARE_DIR), 'boards': str(flash.BOARDS_DIR),"
+        "print(json.dumps({'firmware': str(firmware.FIRMWARE_DIR),"
+        " 'boards': str(flash.BOARDS_DIR),"
         " 'known': flash.known_boards(), 'files': sorted(files),"
         " 'top': sorted(set(firmware.names()) & set(sys.modules))}))\n"
     )

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from host_tools.data import progress
+from host_tools.data.model import DayCount, RomSample
 from host_tools.errors import RepbandError
-from host_tools.data.progress import DayCount, RomSample
 
 TODAY = date(2026, 3, 15)
 

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from host_tools.errors import RepbandError
 from host_tools.cli import main
+from host_tools.errors import RepbandError
 from host_tools.traces.replay import replay_traces
 
 

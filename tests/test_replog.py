@@ -5,7 +5,6 @@ import random
 import re
 import shutil
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -31,7 +30,9 @@ def write_day(root, seg_bytes=1024, reps=1000, seed=1):
         start = t
         for _ in range(rng.randint(5, 15)):
             t += rng.randint(1500, 6000)
-            written.append(log.rep(t, rng.choice([1, 2]), rng.randint(500, 6000), rng.randint(600, 5000)))
+            written.append(
+                log.rep(t, rng.choice([1, 2]), rng.randint(500, 6000), rng.randint(600, 5000))
+            )
             n += 1
         log.set_done(start, t, 10, 1)
         if rng.random() < 0.1:
@@ -87,7 +88,7 @@ def test_power_cut_at_every_byte_of_the_open_segment(tmp_path):
 @given(data=st.data())
 def test_corruption_loses_only_the_records_it_touches(tmp_path_factory, data):
     root = tmp_path_factory.mktemp("c")
-    log = write_day(root, reps=60, seed=data.draw(st.integers(0, 100)))
+    write_day(root, reps=60, seed=data.draw(st.integers(0, 100)))
     seg = sorted(root.glob("*.seg"))[0]
     raw = bytearray(seg.read_bytes())
     spans = record_spans(bytes(raw))
@@ -159,12 +160,18 @@ def test_low_flash_drops_counted_detail_never_unsynced_counts(tmp_path):
 def test_micropython_writes_the_same_bytes(tmp_path):
     from host_tools.sim.mpy_runtime import run_micropython
 
-    calls = ("log.boot(3)\nfor i in range(40):\n    log.rep(1000 * i, 1 + i % 2, 1234 + i, 800)\n"
-             "log.set_done(0, 39000, 40, 1)\nlog.daily(9800, 20, 20, 60, 2, 0)\nlog.clock(1790000000, 40000)\nlog.fault(3, -7)\n"
-             "log.ack(10)\nlog.close()\n")
+    calls = (
+        "log.boot(3)\nfor i in range(40):\n    log.rep(1000 * i, 1 + i % 2, 1234 + i, 800)\n"
+        "log.set_done(0, 39000, 40, 1)\nlog.daily(9800, 20, 20, 60, 2, 0)\nlog.clock(1790000000, "
+        "40000)\nlog.fault(3, -7)\n"
+        "log.ack(10)\nlog.close()\n"
+    )
     out = run_micropython(
-        "import os, binascii, replog\nos.mkdir('/t')\nlog = replog.Log('/t', seg_bytes=300)\n" + calls
-        + "for n in sorted(os.listdir('/t')):\n    print(n, binascii.hexlify(open('/t/' + n, 'rb').read()).decode())\n")
+        "import os, binascii, replog\nos.mkdir('/t')\nlog = replog.Log('/t', seg_bytes=300)\n"
+        + calls
+        + "for n in sorted(os.listdir('/t')):\n"
+        + "    print(n, binascii.hexlify(open('/t/' + n, 'rb').read()).decode())\n"
+    )
     log = replog.Log(str(tmp_path), seg_bytes=300)
     exec(calls, {"log": log})
     mine = [f"{p.name} {p.read_bytes().hex()}" for p in sorted(tmp_path.iterdir())]
@@ -267,7 +274,9 @@ def test_a_bit_flipped_in_the_id_leaves_the_log_its_id(tmp_path):
             flip_bit(root / name, bit)
             assert replog.Log(str(root)).id == log.id
             # and the damaged copy was written again from the intact one
-            assert (root / name).read_bytes() == (root / ("id.b" if name == "id" else "id")).read_bytes()
+            assert (root / name).read_bytes() == (
+                root / ("id.b" if name == "id" else "id")
+            ).read_bytes()
     flip_bit(root / "id", 3)
     flip_bit(root / "id.b", 40)  # both damaged: it says so, it does not invent one
     assert replog.Log(str(root)).id == "?"

@@ -141,7 +141,9 @@ def test_a_power_cut_at_any_operation_of_compaction_and_ack_loses_nothing(monkey
             log = replog.Log("/log", seg_bytes=1024, min_free=30 * 4096)
             log.boot(1)
             for k in range(6):
-                wear(log, 100, seed=k, written=written, t=written[-1] + 60_000 if written else 1000)
+                wear(
+                    log, 100, seed=k, written=written, t=written[-1] + 60_000 if written else 1000
+                )
                 if k % 2:
                     host.update((r[0], r) for r in log.records())
                     log.ack(log.next_seq - 1)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from host_tools.data import progress, report
-from host_tools.data.progress import DayCount, RomSample
+from host_tools.data.model import DayCount, RomSample
 
 TODAY = date(2026, 3, 15)
 VOID = ("img", "meta", "br", "link", "hr", "input")

@@ -351,7 +351,9 @@ def test_reps_whose_detail_the_band_dropped_are_counted_from_their_set(tmp_path:
 
 
 def crc_of(rtype: int, seq: int, fields: tuple) -> int:
-    return int.from_bytes(bytes(replog.encode(rtype, seq, replog.pack(rtype, fields)))[-4:], "little")
+    return int.from_bytes(
+        bytes(replog.encode(rtype, seq, replog.pack(rtype, fields)))[-4:], "little"
+    )
 
 
 def test_an_unreadable_id_is_decided_by_the_bands_oldest_record(tmp_path: Path) -> None:

@@ -32,7 +32,9 @@ from bands import (
 
 from host_tools import cli, firmware
 from host_tools.band import link, sync
+from host_tools.band.client import BandClient
 from host_tools.data import progress, store
+from host_tools.data.model import EXERCISE_LABEL
 from host_tools.sim.virtual_band import VirtualBand
 
 UID = "240ac4123456"  # the fake machine's unique_id, unless a band is given another
@@ -138,7 +140,7 @@ def test_wear_a_trace_then_sync_and_progress_shows_the_reps_the_band_logged(
     assert cli.main(["progress", "--db", str(db)]) == 0
     shown = capsys.readouterr().out
     for ex, n in reps.items():
-        assert f"{progress.EXERCISE_LABEL[ex]} (unknown)  {n:4d} / " in shown, shown
+        assert f"{EXERCISE_LABEL[ex]} (unknown)  {n:4d} / " in shown, shown
 
 
 def test_a_full_day_syncs_whole_and_once(tmp_path: Path, capsys) -> None:
@@ -236,8 +238,13 @@ def test_a_reply_damaged_on_the_way_is_refused(tmp_path: Path, monkeypatch, caps
         k = rng.choice(data)
         line = lines[k]
         i = rng.randrange(8, len(line))
-        c = rng.choice([c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-                        if c != line[i]])
+        c = rng.choice(
+            [
+                c
+                for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+                if c != line[i]
+            ]
+        )
         changed = line[:i] + c + line[i + 1:]
         with contextlib.suppress(binascii.Error):
             if binascii.a2b_base64(changed[8:]) == binascii.a2b_base64(line[8:]):
@@ -443,21 +450,21 @@ def test_stored_but_unacknowledged_records_are_acknowledged_by_the_next_sync(
     flash = band_flash(tmp_path / "flash")
     logged = write_day(flash, reps=200, seed=4)  # one batch
     db = tmp_path / "repband.db"
-    real_exec = sync._exec
+    real = BandClient.ack, BandClient.ack_and_export
 
-    def cable_pulled_before_the_ack(transport, code: str) -> str:
-        if "service.ack(" in code:
-            raise link.LinkError("the band's port went away during sync (cable pulled?)")
-        return real_exec(transport, code)
+    def cable_pulled_before_the_ack(band, *args) -> None:
+        raise link.LinkError("the band's port went away during sync (cable pulled?)")
 
     with VirtualBand(flash_dir=flash) as vb:
         vb.wait_for(b">>> ")
-        monkeypatch.setattr(sync, "_exec", cable_pulled_before_the_ack)
+        monkeypatch.setattr(BandClient, "ack", cable_pulled_before_the_ack)
+        monkeypatch.setattr(BandClient, "ack_and_export", cable_pulled_before_the_ack)
         assert run_sync(capsys, vb.pty_path, db)[0] == link.LinkError.exit_code
         acked, on_band = band_state(vb.pty_path)
         check_all_stored_once(db, logged)  # committed ...
         assert acked <= 0 and len(on_band) > len(logged)  # ... but the band frees nothing yet
-        monkeypatch.setattr(sync, "_exec", real_exec)
+        monkeypatch.setattr(BandClient, "ack", real[0])
+        monkeypatch.setattr(BandClient, "ack_and_export", real[1])
         code, out = run_sync(capsys, vb.pty_path, db)
         assert code == 0 and "1 new records, 0 reps" in out
         acked, on_band = band_state(vb.pty_path)
@@ -671,7 +678,7 @@ def test_the_bands_settings_reach_progress_and_the_laptops_time_zone_reaches_the
         # today's goal is the one set now; the side set now does not rewrite reps the band
         # counted before it (on a side it did not know)
         for ex, n in reps_by_exercise(logged).items():
-            assert f"{progress.EXERCISE_LABEL[ex]} (unknown)  {n:4d} / 30" in shown, shown
+            assert f"{EXERCISE_LABEL[ex]} (unknown)  {n:4d} / 30" in shown, shown
         assert "(left)" not in shown
     finally:
         monkeypatch.delenv("TZ")

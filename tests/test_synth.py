@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from host_tools.errors import RepbandError
 from host_tools.cli import main
+from host_tools.errors import RepbandError
 from host_tools.traces.synth import make_session
 from host_tools.traces.traceio import read_labels, read_trace
 
@@ -47,7 +47,9 @@ def test_labels_carry_each_reps_truth_and_read_back(tmp_path):
         assert s.rep_detail is not None and len(s.rep_detail) == len(s.rep_ms) == s.reps
         for d, top in zip(s.rep_detail, s.rep_ms):
             assert d["top_ms"] == top and d["start_ms"] < top < d["end_ms"]
-            assert abs(d["up_ms"] + d["hold_ms"] + d["down_ms"] - (d["end_ms"] - d["start_ms"])) <= 2
+            assert (
+                abs(d["up_ms"] + d["hold_ms"] + d["down_ms"] - (d["end_ms"] - d["start_ms"])) <= 2
+            )
             assert 5 < d["rom_deg"] < 60 and d["up_ms"] > 0 and d["down_ms"] > 0
     _, lp = write_session(tmp_path / "s.csv", trace, labels)
     assert [s.rep_detail for s in read_labels(lp).sets] == [s.rep_detail for s in labels.sets]

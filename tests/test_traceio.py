@@ -10,7 +10,13 @@ from hypothesis import strategies as st
 
 from host_tools.errors import RepbandError
 from host_tools.traces.traceio import (
-    Trace, TraceFormatError, counter_ints, find_traces, labels_path_for, read_labels, read_trace,
+    Trace,
+    TraceFormatError,
+    counter_ints,
+    find_traces,
+    labels_path_for,
+    read_labels,
+    read_trace,
     write_trace,
 )
 
@@ -31,7 +37,10 @@ def test_reads_a_valid_trace(tmp_path):
     trace = read_trace(write(tmp_path, HEADER + good_rows(5)))
     assert trace.sample_rate_hz == 50 and trace.axes == "band" and trace.has_gyro
     assert trace.t_ms.tolist() == [0, 20, 40, 60, 80]
-    assert counter_ints(trace)[1].tolist() == [100] * 5 and counter_ints(trace)[4].tolist() == [15] * 5
+    assert (
+        counter_ints(trace)[1].tolist() == [100] * 5
+        and counter_ints(trace)[4].tolist() == [15] * 5
+    )
 
 
 @pytest.mark.parametrize("text, line, words", [
@@ -138,7 +147,9 @@ def test_labels_that_cannot_be_labels_are_one_line(tmp_path, case, words):
     if case == "directory":
         p.mkdir()
     elif case == "deep":
-        p.write_text('{"format": "repband-labels/1", "sets": ' + "[" * 100_000 + "]" * 100_000 + "}")
+        p.write_text(
+            '{"format": "repband-labels/1", "sets": ' + "[" * 100_000 + "]" * 100_000 + "}"
+        )
     else:
         p.write_text(json.dumps({"format": "repband-labels/1", "sets": [
             {"exercise": "clamshell", "start_ms": 0, "end_ms": 10**30, "reps": 3}]}))

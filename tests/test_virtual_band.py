@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from host_tools import firmware
+from host_tools.sim.virtual_band import VirtualBand, VirtualBandError
 from host_tools.traces.replay import replay_trace
 from host_tools.traces.traceio import read_trace
-from host_tools.sim.virtual_band import VirtualBand, VirtualBandError
 
 replog = firmware.load("replog")
 MPREMOTE = str(Path(sys.executable).parent / "mpremote")
@@ -39,7 +39,9 @@ def test_mpremote_fs_and_exec_work_and_flash_persists(tmp_path):
                              capture_output=True, text=True, timeout=60)
         assert out.returncode != 0 and "No such file" in (out.stdout + out.stderr)
     assert (flash / "note.txt").read_text() == "hello band"  # kept on the host
-    with VirtualBand(flash_dir=flash, speed=0, install=True) as vb:  # a second run sees the same flash
+    with VirtualBand(
+        flash_dir=flash, speed=0, install=True
+    ) as vb:  # a second run sees the same flash
         vb.wait_for(b">>> ")
         assert mpremote(vb.pty_path, "fs", "cat", ":note.txt").strip() == "hello band"
 
@@ -130,7 +132,7 @@ def test_a_band_napping_between_batches_is_reached_by_knocking(shared_traces, tm
             time.sleep(0.05)
         assert b"stopped" not in vb.output
         with link.raw_session(vb.pty_path, restart=False) as t:  # raises if nothing answers
-            napped = int(t.exec(NAPS).split(b"naps")[1].split()[0])
+            napped = int(t.transport.exec(NAPS).split(b"naps")[1].split()[0])
         assert b"stopped, log flushed" in vb.output  # a knock was heard by the app
         assert napped >= 3  # it had been napping in light sleep
 

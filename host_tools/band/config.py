@@ -2,19 +2,22 @@
 and the laptop's own (patient, prescription: kept in the database, printed on the report).
 
 Settings: the daily goal (reps per exercise), the exercise mode (auto, clamshell, leg_lift),
-feedback (buzz/LED per rep) on or off, and the side (which thigh wears the band). Values are checked here, on the host, before anything is
-sent; the band stores them with its own firmware/settings.py, which the app reads at start.
+feedback (buzz/LED per rep) on or off, and the side (which thigh wears the band). Values are
+checked here, on the host, before anything is sent; the band stores them with its own
+firmware/settings.py, which the app reads at start.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from host_tools import firmware
+from host_tools.band.client import BandClient, BandRefused
 from host_tools.errors import RepbandError
 
 _band = firmware.load("settings")  # the band's own list of what each setting may be
@@ -120,41 +123,29 @@ def show_value(key: str, value: Any) -> str:
 
 # ---------------------------------------------------------------- on the band
 
-# Run on the band (raw REPL): firmware/settings.py reads and writes /config.json.
-_READ = "import settings,json\nprint(json.dumps(settings.load()))"
-_WRITE = "import settings,json\nprint(json.dumps(settings.update(json.loads({payload!r}))))"
+def read_settings(band: BandClient) -> dict[str, Any]:
+    """The band's settings (firmware/settings.py reads its /config.json)."""
+    with _settings_errors(band.port):
+        return band.read_settings()
 
 
-def read_settings(transport: Any, port: str) -> dict[str, Any]:
-    return _run_json(transport, port, _READ)
+def write_settings(band: BandClient, changes: dict[str, Any]) -> dict[str, Any]:
+    """Change the band's settings (checked here first); all of them, as the band now has them."""
+    with _settings_errors(band.port):
+        return band.write_settings(changes)
 
 
-def write_settings(transport: Any, port: str, changes: dict[str, Any]) -> dict[str, Any]:
-    return _run_json(transport, port, _WRITE.format(payload=json.dumps(changes)))
-
-
-def _run_json(transport: Any, port: str, code: str) -> dict[str, Any]:
-    from mpremote.transport import TransportError, TransportExecError
-
+@contextlib.contextmanager
+def _settings_errors(port: str) -> Iterator[None]:
     try:
-        out = transport.exec(code)
-    except TransportExecError as exc:
-        last = (exc.error_output or "").strip().splitlines()
-        detail = last[-1] if last else "error"
+        yield
+    except BandRefused as exc:
+        detail = exc.detail
         if "settings" in detail and ("ImportError" in detail or "no module" in detail.lower()):
             raise RepbandError(
                 f"{port}: the band has no settings module: update it with repband flash --board B"
             ) from None
         raise RepbandError(f"{port}: the band refused the settings ({detail})") from None
-    except TransportError as exc:
-        raise RepbandError(f"{port}: lost the band while talking to it ({exc})") from None
-    try:
-        result = json.loads(out.decode().strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        raise RepbandError(f"{port}: unexpected answer from the band: {out[:80]!r}") from None
-    if not isinstance(result, dict):
-        raise RepbandError(f"{port}: unexpected answer from the band: {out[:80]!r}")
-    return result
 
 
 def format_settings(values: dict[str, Any], only: list[str] | None = None) -> str:
@@ -229,11 +220,11 @@ def run(args: argparse.Namespace) -> int:
         from host_tools.band import link
 
         port = args.port or link.find_port()
-        with link.raw_session(port) as transport:
+        with link.raw_session(port) as band:
             if band_changes:
-                values.update(write_settings(transport, port, band_changes))
+                values.update(write_settings(band, band_changes))
             else:
-                values.update(read_settings(transport, port))
+                values.update(read_settings(band))
     shown = wanted or (list(changes) if changes and not needs_band else None)
     if wanted and len(wanted) == 1:
         print(show_value(wanted[0], values.get(wanted[0], "")))  # one value: for scripts

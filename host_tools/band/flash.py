@@ -17,12 +17,12 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from host_tools import BOARDS_DIR, FIRMWARE_DIR
+from host_tools.band.client import BandClient
 from host_tools.errors import RepbandError
 
 # Where things go on the band's file system (the firmware reads them from there).
@@ -119,8 +119,8 @@ def check_image(path: Path, chip: str, help_text: str) -> bytes:
     image_chip = IMAGE_CHIP_ID.get(int.from_bytes(data[12:14], "little"))
     if image_chip is not None and image_chip != chip:
         raise RepbandError(
-            f"{path}: this image is for the {CHIP_LABEL.get(image_chip, image_chip)}, but the board "
-            f"has an {CHIP_LABEL[chip]}; {help_text}"
+            f"{path}: this image is for the {CHIP_LABEL.get(image_chip, image_chip)}, but the "
+            f"board has an {CHIP_LABEL[chip]}; {help_text}"
         )
     return data
 
@@ -145,7 +145,8 @@ def write_micropython(port: str, image: Path, chip: str, help_text: str, *, show
             found = esp.CHIP_NAME.lower().replace("-", "")
             if found != chip:
                 raise RepbandError(
-                    f"{port}: found an {esp.CHIP_NAME}, but the board file says {CHIP_LABEL[chip]}; "
+                    f"{port}: found an {esp.CHIP_NAME}, but the board file says "
+                    f"{CHIP_LABEL[chip]}; "
                     "pick the right --board"
                 )
             esp = cmds.run_stub(esp)
@@ -160,8 +161,8 @@ def write_micropython(port: str, image: Path, chip: str, help_text: str, *, show
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if "Could not open" in first or "No such file" in first:
             raise RepbandError(
-                f"{port}: cannot open the port (missing or busy): plug the band in, check the name "
-                "(ls /dev/ttyUSB* /dev/ttyACM*) and close other programs using it"
+                f"{port}: cannot open the port (missing or busy): plug the band in, check the "
+                "name (ls /dev/ttyUSB* /dev/ttyACM*) and close other programs using it"
             ) from None
         raise RepbandError(
             f"{port}: esptool: {first} (if the chip does not answer, hold BOOT while plugging "
@@ -313,14 +314,10 @@ def board_file_on_band(board_name: str) -> str:
     return f"{BOARDS_ON_BAND}/{board_name}.json"
 
 
-def probe_band(transport: Any, port: str) -> tuple[str | None, dict[str, int]]:
+def probe_band(band: BandClient) -> tuple[str | None, dict[str, int]]:
     """(mpy-cross -march for this band, {path: size} of the files in / and /boards)."""
-    mpy, listing = transport.eval(
-        "(getattr(__import__('sys').implementation,'_mpy',0),"
-        f"[(d+f[0],f[3] if len(f)>3 else 0) for d in ('','{BOARDS_ON_BAND}/') "
-        "for f in (__import__('os').ilistdir('/'+d) if d=='' or "
-        f"'{BOARDS_ON_BAND}' in __import__('os').listdir('/') else ()) if f[1]==0x8000])"
-    )
+    mpy, listing = band.mpy_and_files(BOARDS_ON_BAND)
+    port = band.port
     version, arch = mpy & 0xFF, mpy >> 10
     if mpy and version != MPY_VERSION:
         raise RepbandError(
@@ -333,8 +330,7 @@ def probe_band(transport: Any, port: str) -> tuple[str | None, dict[str, int]]:
 
 
 def deploy(
-    transport: Any,
-    port: str,
+    band: BandClient,
     board_name: str,
     *,
     show: bool = True,
@@ -342,7 +338,8 @@ def deploy(
 ) -> DeployResult:
     """Copy the firmware, board file and (if absent) default settings to a band in raw REPL."""
     result = DeployResult()
-    march, on_band = probe_band(transport, port)
+    port = band.port
+    march, on_band = probe_band(band)
     with tempfile.TemporaryDirectory(prefix="repband-mpy-") as tmp:
         files = band_files(board_name, march, Path(tmp))
     if write_settings and SETTINGS_FILE_ON_BAND not in on_band:
@@ -354,7 +351,7 @@ def deploy(
     with _bar(show, len(files), "checking", "file") as bar:
         for name, data in files.items():
             size = on_band.get(name)  # some file systems list size 0: then the hash decides
-            if size in (len(data), 0) and _remote_sha256(transport, name) == _sha(data):
+            if size in (len(data), 0) and band.sha256(name) == _sha(data):
                 result.skipped.append(name)
             else:
                 to_write.append(name)
@@ -363,37 +360,34 @@ def deploy(
     if any(n.startswith(BOARDS_ON_BAND + "/") for n in to_write) and not any(
         n.startswith(BOARDS_ON_BAND + "/") for n in on_band
     ):
-        try:
-            transport.fs_mkdir("/" + BOARDS_ON_BAND)
-        except OSError:
-            pass  # already there (empty)
+        band.mkdir(BOARDS_ON_BAND)
     total = sum(len(files[n]) for n in to_write)
     with _bar(show, total, "writing", "B") as bar:
         for name in to_write:
-            _write_atomic(transport, name, files[name], bar.update)
+            band.write_atomic(name, files[name], bar.update, CHUNK)
             result.written.append(name)
             result.bytes_written += len(files[name])
 
     # Another board's file would make the band's choice of board ambiguous.
     for name in on_band:
         if name.startswith(BOARDS_ON_BAND + "/") and name not in files:
-            transport.fs_rmfile("/" + name)
+            band.remove(name)
             result.removed.append(name)
     # The settings may name the board the band was set up as before (whose file just went):
     # the app would not start. They name this one now.
-    if _name_board_in_settings(transport, board_name):
+    if band.name_board_in_settings("/" + SETTINGS_FILE_ON_BAND, board_name):
         result.written.append(SETTINGS_FILE_ON_BAND)
     # A stale source or compiled twin would shadow or confuse the import (.py wins over .mpy).
     for name in files:
         stem, ext = os.path.splitext(name)
         twin = stem + (".py" if ext == ".mpy" else ".mpy") if ext in (".py", ".mpy") else None
         if twin and twin in on_band and twin not in files:
-            transport.fs_rmfile("/" + twin)
+            band.remove(twin)
             result.removed.append(twin)
 
     with _bar(show, len(to_write), "verifying", "file") as bar:
         for name in to_write:
-            if _remote_sha256(transport, name) != _sha(files[name]):
+            if band.sha256(name) != _sha(files[name]):
                 raise RepbandError(
                     f"{port}: {name} reads back differently from what was written; "
                     "check the cable and run repband flash again"
@@ -402,45 +396,8 @@ def deploy(
     return result
 
 
-def _name_board_in_settings(transport: Any, board_name: str) -> bool:
-    """If the band's settings name another board, name `board_name` there (written beside,
-    renamed); whether they changed."""
-    path = "/" + SETTINGS_FILE_ON_BAND
-    out = transport.exec(
-        f"import json, os\ntry:\n with open({path!r}) as f:\n  c = json.load(f)\n"
-        "except (OSError, ValueError):\n c = None\n"
-        f"if isinstance(c, dict) and c.get('board', {board_name!r}) != {board_name!r}:\n"
-        f" c['board'] = {board_name!r}\n with open({path + '.tmp'!r}, 'w') as f:\n"
-        f"  json.dump(c, f)\n os.rename({path + '.tmp'!r}, {path!r})\n print('RB-BOARD-SET')\n")
-    return b"RB-BOARD-SET" in out
-
-
 def _sha(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
-
-
-def _remote_sha256(transport: Any, name: str) -> bytes:
-    # mpremote's fs_hashfile hashes on the band, or reads the file back if it has no hashlib.
-    return bytes(transport.fs_hashfile("/" + name, "sha256"))
-
-
-def _write_atomic(transport: Any, name: str, data: bytes, progress: Callable[[int], Any]) -> None:
-    # Write beside, then rename: a cable pulled mid-write never leaves a half main.py to boot.
-    tmp = "/" + name + ".part"
-    done = 0
-
-    def step(written: int, _total: int) -> None:
-        nonlocal done
-        progress(written - done)
-        done = written
-
-    transport.fs_writefile(tmp, data, chunk_size=CHUNK, progress_callback=step)
-    if not data:
-        transport.fs_touchfile(tmp)
-    transport.exec(
-        f"import os\ntry:\n os.remove({'/' + name!r})\nexcept OSError:\n pass\n"
-        f"os.rename({tmp!r},{'/' + name!r})"
-    )
 
 
 def _tty() -> bool:
@@ -492,23 +449,12 @@ def flash(
 
     if port is None:
         port = link.find_port()
-    from mpremote.transport import TransportError
-
     again = (f"run repband flash --board {board_name} again (each file is written beside the old "
              "one, then renamed: none is left half-written)")
-    try:
-        # leaving the session soft-resets the band: it boots the new firmware
-        with link.raw_session(port, require_repband=False) as transport:
-            result = deploy(transport, port, board_name, show=show)
-    except OSError:  # pyserial's SerialException: the port hung up
-        raise link.LinkError(f"{port}: the port went away during flash (cable pulled?); plug the "
-                             f"band in and {again}") from None
-    except TransportError as exc:
-        raise link.LinkError(f"{port}: the band stopped answering during flash ({exc}); "
-                             f"{again}") from None
-    except (SyntaxError, ValueError):  # what mpremote's eval makes of a reply that is not Python
-        raise link.LinkError(f"{port}: the REPL answered nothing readable; is this a MicroPython "
-                             "board? (a new one: repband flash --firmware IMAGE.bin)") from None
+    # leaving the session soft-resets the band: it boots the new firmware
+    with link.raw_session(port, require_repband=False) as band, \
+            band.task("during flash", again):
+        result = deploy(band, board_name, show=show)
     return port, result
 
 

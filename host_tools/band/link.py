@@ -11,17 +11,15 @@ import contextlib
 import errno
 import fcntl
 import io
-import json
 import os
-import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from host_tools.errors import LinkError, RepbandError
+from host_tools.band.client import BandClient, check_protocol
+from host_tools.errors import LinkError
 
-PROTOCOL = 2  # the band service's protocol this repband speaks (firmware/service.py)
 REPL_TIMEOUT_S = 10.0  # mpremote's own wait for the raw REPL
 PROBE_TIMEOUT_S = 2.0  # asking a candidate port who it is, when several qualify
 READ_TIMEOUT_S = 2.0  # one serial read (mpremote waits this long for a 2-byte reply)
@@ -88,7 +86,7 @@ def probe(port: str, timeout_s: float | None = None) -> dict | str:
         return exc.brief
     answer: dict | str = "no answer"
     try:
-        answer = hello(transport, port, timeout_s)
+        answer = BandClient(transport, port).hello(timeout_s)
         return answer
     except LinkError as exc:
         return exc.brief
@@ -191,7 +189,9 @@ def open_raw(port: str, timeout_s: float | None = None) -> Any:
         _knock(transport, min(KNOCK_S, timeout_s))
         # mpremote prints what it got instead of a prompt: keep that off our one-line errors
         with contextlib.redirect_stdout(io.StringIO()):
-            transport.enter_raw_repl(soft_reset=False, timeout_overall=timeout_s)
+            transport.enter_raw_repl(soft_reset=False,
+                                     timeout_overall=timeout_s)  # type: ignore[arg-type]
+            # (mpremote annotates int seconds; it compares a float as well)
     except OSError:  # pyserial's SerialException: the port hung up
         _leave(transport)
         raise LinkError(f"{port}: the port went away (cable pulled?); plug the band in and try "
@@ -258,108 +258,6 @@ def _bound_replies(transport: Any, limit_s: float) -> None:
     transport.read_until = read_until
 
 
-def hello(transport: Any, port: str = "the band", timeout_s: float = REPL_TIMEOUT_S) -> dict:
-    """Who the band is (its service's hello); not checked against our protocol."""
-    from mpremote.transport import TransportError
-
-    try:
-        out, err = transport.exec_raw("import service\nservice.hello()", timeout=timeout_s)
-    except OSError:
-        raise LinkError(f"{port}: the port went away (cable pulled?); plug the band in and try "
-                        "again", "port went away") from None
-    except TransportError as exc:
-        raise LinkError(f"{port}: no proper answer ({exc})", "no proper answer") from None
-    if err:
-        text = err.decode(errors="replace")
-        if "ImportError" in text and "service" in text:
-            if _has_counter(transport):  # a repband from before the band service existed
-                raise LinkError(f"{port}: repband firmware too old (no sync service): run "
-                                "repband flash --board BOARD", "repband, firmware too old")
-            raise LinkError(f"{port}: a MicroPython board, but not a repband (no service "
-                            "module): run repband flash --board BOARD",
-                            "MicroPython, not a repband")
-        last = text.strip().splitlines()[-1] if text.strip() else "?"
-        raise LinkError(f"{port}: the band's service failed ({last}); run repband flash "
-                        "--board BOARD", "repband, service failed")
-    line = next((x for x in out.decode(errors="replace").splitlines()
-                 if x.startswith("RB-HELLO ")), None)
-    if line is None:
-        raise LinkError(f"{port}: answered {out.decode(errors='replace').strip()[:80]!r}, not a "
-                        "repband hello", "MicroPython, not a repband")
-    try:
-        info = json.loads(line[len("RB-HELLO "):])
-    except (ValueError, RecursionError):
-        raise LinkError(f"{port}: a garbled hello ({line[:80]!r}); run repband flash --board "
-                        "BOARD", "repband, garbled hello") from None
-    problem = hello_problem(info)
-    if problem:
-        raise LinkError(f"{port}: the band's hello is not a repband's ({problem}); run repband "
-                        "flash --board BOARD", "repband, garbled hello")
-    return info
-
-
-_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
-
-
-def _int(v: Any, lo: int, hi: int) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi
-
-
-# what a hello may hold (protocol 2): field -> (check, required)
-HELLO_FIELDS: dict[str, tuple[Callable[[Any], bool], bool]] = {
-    "repband": (lambda v: _int(v, 0, 1 << 16), True),
-    "uid": (lambda v: isinstance(v, str) and bool(_NAME.fullmatch(v)), True),
-    "board": (lambda v: v is None or (isinstance(v, str) and bool(_NAME.fullmatch(v))), False),
-    "fw": (lambda v: isinstance(v, str) and len(v) <= 32, False),
-    # "?": the log had an id, damaged beyond reading (the host decides by `mark`)
-    "log": (lambda v: isinstance(v, str) and bool(re.fullmatch(r"[0-9a-f]{0,32}|-|\?", v)),
-            False),
-    "mark": (lambda v: v is None or (isinstance(v, list) and len(v) == 2
-                                      and _int(v[0], 1, 0xFFFFFFFF) and _int(v[1], 0, 0xFFFFFFFF)),
-              False),
-    "last": (lambda v: _int(v, -1, 0xFFFFFFFF), False),
-    "acked": (lambda v: _int(v, -1, 0xFFFFFFFF), False),
-    "goal": (lambda v: _int(v, 1, 1000), False),
-    "side": (lambda v: v in ("left", "right", "unknown"), False),
-    "app": (lambda v: isinstance(v, str) and len(v) <= 200, False),
-}
-
-
-def hello_problem(info: Any) -> str:
-    """What is wrong with a hello off the wire ("" if nothing): everything in it is checked
-    before it is used or stored."""
-    if not isinstance(info, dict):
-        return f"a {type(info).__name__}, not an object"
-    for key, (ok, required) in HELLO_FIELDS.items():
-        if key not in info:
-            if required:
-                return f"no {key}"
-            continue
-        if not ok(info[key]):
-            return f"{key} = {json.dumps(info[key])[:40]}"
-    return ""
-
-
-def _has_counter(transport: Any) -> bool:
-    try:
-        out = transport.exec("import os\nprint([n for n in os.listdir('/') if n.startswith("
-                             "'counter.')])")
-    except Exception:  # noqa: BLE001 - only a hint for the message
-        return False
-    return b"counter." in out
-
-
-def check_protocol(info: dict, port: str = "the band") -> None:
-    theirs = int(info.get("repband", 0))
-    board = info.get("board") or "BOARD"
-    if theirs < PROTOCOL:
-        raise LinkError(f"{port}: repband firmware too old (protocol {theirs}, this repband "
-                        f"needs {PROTOCOL}): run repband flash --board {board}")
-    if theirs > PROTOCOL:
-        raise LinkError(f"{port}: repband firmware newer than these host tools (protocol "
-                        f"{theirs}, they speak {PROTOCOL}): update repband")
-
-
 def _leave(transport: Any, restart: bool = False) -> None:
     """Back to the friendly REPL and close; the cable may be gone, so nothing here may fail.
     `restart`: soft-reset the band on the way out, so it boots into its app and counts again
@@ -375,17 +273,18 @@ def _leave(transport: Any, restart: bool = False) -> None:
 
 
 @contextlib.contextmanager
-def raw_session(port: str, require_repband: bool = True, restart: bool = True) -> Iterator[Any]:
-    """The band in raw REPL (its app stopped) for the `with` block; afterwards it is
-    soft-reset into its app again (`restart`), unless it never said it is a repband."""
+def raw_session(port: str, require_repband: bool = True,
+                restart: bool = True) -> Iterator[BandClient]:
+    """The band in raw REPL (its app stopped) for the `with` block, as a BandClient (its
+    `info`: the band's hello, checked against our protocol, if `require_repband`); afterwards
+    it is soft-reset into its app again (`restart`), unless it never said it is a repband."""
     transport = open_raw(port)
     known = False
     try:
+        client = BandClient(transport, port)
         if require_repband:
-            info = hello(transport, port)
-            check_protocol(info, port)
-            transport.band_info = info
+            check_protocol(client.hello(), port)
         known = True
-        yield transport
+        yield client
     finally:
         _leave(transport, restart=restart and known)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from host_tools.band.client import BandClient
 from host_tools.errors import RepbandError
 
 # Protocol (firmware/recorder.py writes it; version 1):
@@ -71,18 +72,17 @@ class LiveReps:
         self._event(self.counter.feed(*s))
 
     def finish(self, t_ms: int) -> None:
-        while True:
-            ev = self.counter.finish(t_ms)
-            if not ev:
-                break
-            self._event(ev)
+        from host_tools.sim.mp import drive
+
+        drive.drain(self.counter, t_ms, self._event)
 
     def _event(self, ev: int) -> None:
         c, cm = self.counter, self.cm
         if ev & cm.EV_REP:
             self.reps += 1
             self.say(
-                f"  rep {c.set_reps:3d} at {c.rep_t_ms / 1000:7.1f} s  {cm.EXERCISE_NAMES[c.rep_exercise]:<9}"
+                f"  rep {c.set_reps:3d} at {c.rep_t_ms / 1000:7.1f} s  "
+                f"{cm.EXERCISE_NAMES[c.rep_exercise]:<9}"
                 f" ROM {c.rep_rom_cdeg / 100:5.1f}°"
             )
         if ev & cm.EV_SET:
@@ -94,8 +94,7 @@ class LiveReps:
 
 
 def stream(
-    transport: Any,
-    port: str,
+    band: BandClient,
     seconds: float,
     *,
     on_sample: Callable[[tuple[int, ...]], None] | None = None,
@@ -108,9 +107,10 @@ def stream(
     still ends cleanly: the band flushes its last batch and says "end".
     """
     rec = Recording()
-    ser = transport.serial
+    port = band.port
+    ser = band.serial
     ser.timeout = 0.2  # so a Ctrl-C that the band never answers still ends the recording
-    transport.exec_raw_no_follow(f"import recorder\nrecorder.run({float(seconds)!r})")
+    band.start_recorder(seconds)
     buf = bytearray()
     interrupted = False
     deadline_after_ctrl_c = 0.0
@@ -150,7 +150,8 @@ def stream(
                     last = error_text.decode(errors="replace").strip().splitlines()[-1]
                     if "recorder" in last and "ImportError" in last:
                         raise RepbandError(
-                            f"{port}: the band has no recorder: update it with repband flash --board B"
+                            f"{port}: the band has no recorder: update it with repband flash "
+                            "--board B"
                         )
                     raise RepbandError(f"{port}: the recorder stopped with an error: {last}")
                 return rec
@@ -242,18 +243,16 @@ def record(
     live: list[LiveReps] = []
     line = StatusLine()  # elapsed and samples so far, on a terminal
     count = [0]
-    say_line = say
-
-    def say(text: str) -> None:
+    def tell(text: str) -> None:  # a line of its own, the status line cleared first
         line.clear()
-        say_line(text)
+        say(text)
 
     def started(rec: Recording) -> None:
-        say(
+        tell(
             f"recording from {port} ({rec.board}, {rec.sample_rate_hz} Hz, {rec.placement}); "
             + (f"{seconds:g} s" if seconds else "Ctrl-C to stop")
         )
-        live.append(LiveReps(rec.sample_rate_hz, say))
+        live.append(LiveReps(rec.sample_rate_hz, tell))
 
     def sample(s: tuple[int, ...]) -> None:
         count[0] += 1
@@ -262,8 +261,8 @@ def record(
             line.show(f"recording: {line.elapsed():.0f}" + (f" of {seconds:g}" if seconds else "")
                       + f" s, {count[0]} samples, {live[0].reps} reps")
 
-    with link.raw_session(port) as transport:
-        rec = stream(transport, port, seconds, on_sample=sample, on_start=started, stop=stop)
+    with link.raw_session(port) as band:
+        rec = stream(band, seconds, on_sample=sample, on_start=started, stop=stop)
     line.clear()
     if not rec.samples:
         raise RepbandError(f"{port}: the band sent no samples; nothing written to {out}")
@@ -275,7 +274,7 @@ def record(
         raise RepbandError(f"{out}: cannot write the trace ({exc.strerror})") from None
     dur = (rec.samples[-1][0] - rec.samples[0][0]) / 1000
     reps = live[0].reps if live else 0
-    say(
+    tell(
         f"{out}: {len(rec.samples)} samples, {dur:.1f} s, {reps} reps counted"
         + ("" if rec.ended else " (the band stopped answering: kept what arrived)")
         + (f"; {rec.dropped} samples lost to FIFO overflow" if rec.dropped else "")

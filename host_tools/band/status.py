@@ -4,26 +4,19 @@ battery, log space, records waiting to sync) and when the laptop last synced it.
 from __future__ import annotations
 
 import argparse
-import json
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
+from host_tools.band.client import BandClient, BandRefused
 from host_tools.errors import RepbandError
 
 
-def band_status(transport: Any, port: str) -> dict:
-    from mpremote.transport import TransportError
-
+def band_status(band: BandClient) -> dict:
     try:
-        out = transport.exec("import service\nservice.status()").decode(errors="replace")
-    except TransportError as exc:
-        raise RepbandError(f"{port}: the band could not say its status ({exc}); is its "
-                           "firmware older? run repband flash --board BOARD") from None
-    line = next((ln for ln in out.splitlines() if ln.startswith("RB-STATUS ")), None)
-    if line is None:
-        raise RepbandError(f"{port}: unexpected answer from the band: {out[:80]!r}")
-    return json.loads(line[10:])
+        return band.status()
+    except BandRefused as exc:
+        raise RepbandError(f"{band.port}: the band could not say its status ({exc.detail}); is "
+                           "its firmware older? run repband flash --board BOARD") from None
 
 
 def laptop_view(db: Path, uid: str, log_id: str) -> tuple[int | None, int | None]:
@@ -91,9 +84,9 @@ def run(args: argparse.Namespace) -> int:
     from host_tools.data import store
 
     port = args.port or link.find_port()
-    with link.raw_session(port) as t:
-        info = t.band_info
-        st = band_status(t, port)
+    with link.raw_session(port) as band:
+        info = band.info
+        st = band_status(band)
     last_sync, held = laptop_view(args.db or store.default_path(), info["uid"],
                                   str(info.get("log") or ""))
     print(format_status(info, st, last_sync, held, time.time()))

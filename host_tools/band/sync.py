@@ -20,10 +20,9 @@ import re
 import sqlite3
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable
-from typing import Any
 
 from host_tools import BOARDS_DIR, firmware
 from host_tools.band import link
@@ -31,6 +30,7 @@ from host_tools.data import store
 
 replog = firmware.load("replog")
 BATCH = 500  # records per exec and per transaction: what a cut cable makes us fetch again
+AGAIN = "run repband sync again: nothing is lost"
 
 
 @dataclass
@@ -69,27 +69,6 @@ def fault_notes(st: store.Store, uid: str, after_seq: int) -> list[str]:
             for code, n, d in rows]
 
 
-def _exec(transport: Any, code: str) -> str:
-    """Run `code` on the band; its output. (A consumer, because mpremote's own collecting of a
-    reply grows one bytes object a byte at a time: quadratic in the batch.)"""
-    from mpremote.transport import TransportError, TransportExecError
-
-    out = bytearray()
-    try:
-        transport.exec(code, data_consumer=out.extend)
-    except TransportExecError as exc:
-        lines = exc.error_output.strip().splitlines()
-        raise link.LinkError(f"the band failed during sync ({lines[-1] if lines else '?'}); run "
-                             "repband sync again: nothing is lost") from None
-    except OSError:  # pyserial's SerialException: the port hung up
-        raise link.LinkError("the band's port went away during sync (cable pulled?); run "
-                             "repband sync again: nothing is lost") from None
-    except TransportError as exc:
-        raise link.LinkError(f"the band stopped answering during sync ({exc}); run repband sync "
-                             "again: nothing is lost") from None
-    return out.rstrip(b"\x04").decode(errors="replace")
-
-
 def parse_batch(out: str) -> tuple[list, int, bool]:
     """Records of one export reply (each verified by its CRC), the last seq sent, whether more
     remain on the band."""
@@ -104,13 +83,11 @@ def parse_batch(out: str) -> tuple[list, int, bool]:
     except (binascii.Error, ValueError):
         end = None
     if end is None or len(end) != 4:
-        raise link.LinkError("the band's export was cut short; run repband sync again: nothing "
-                             "is lost")
+        raise link.LinkError(f"the band's export was cut short; {AGAIN}")
     last, more, _band_last, count = end
     records = replog.decode(bytes(data))
     if len(records) != count or (records and max(r[0] for r in records) != last):
-        raise link.LinkError("records were damaged on the way; run repband sync again: nothing "
-                             "is lost")
+        raise link.LinkError(f"records were damaged on the way; {AGAIN}")
     return records, last, bool(more)
 
 
@@ -127,8 +104,9 @@ def sync(port: str, db: str | Path | None = None, progress: bool = False,
 def _sync(port: str, db_path: Path, progress: bool, clock: Callable[[], float]) -> SyncSummary:
     start = time.monotonic()
     # the database first: a bad one should not even interrupt the band's app
-    with store.open_store(db_path) as st, link.raw_session(port) as t:
-        info = t.band_info
+    with store.open_store(db_path) as st, link.raw_session(port) as band, \
+            band.task("during sync", AGAIN):
+        info = band.info
         uid, board = info["uid"], info.get("board")
         with st.db:  # (a wiped log begins a new numbering range, decided here, once)
             side = info.get("side")
@@ -140,7 +118,7 @@ def _sync(port: str, db_path: Path, progress: bool, clock: Callable[[], float]) 
             known = st.db.execute("SELECT COALESCE(log_id, '') FROM bands WHERE uid = ?",
                                   (uid,)).fetchone()[0]
             if re.fullmatch(r"[0-9a-f]{16}", known):
-                _exec(t, f"import service\nservice.restore_id('{known}')")
+                band.restore_id(known)
         reps_before = st.counts(uid)["reps"]
         top_before = st.max_seq(uid)
         new_records = 0
@@ -150,8 +128,7 @@ def _sync(port: str, db_path: Path, progress: bool, clock: Callable[[], float]) 
 
             total = max(0, int(info.get("last", 0)) - after + 1)  # +1: the clock record
             bar = tqdm(desc="sync", unit="rec", total=total, file=sys.stderr, leave=False)
-        first = f"service.clock_set({int(clock())}, {utc_offset_min()})\n"
-        out = _exec(t, f"import service\n{first}service.export({after}, {BATCH})")
+        out = band.set_clock_and_export(int(clock()), utc_offset_min(), after, BATCH)
         try:
             while True:
                 records, last, more = parse_batch(out)
@@ -163,13 +140,12 @@ def _sync(port: str, db_path: Path, progress: bool, clock: Callable[[], float]) 
                 if not more:
                     break
                 # only now, with the batch committed, may the band free it
-                out = _exec(t, f"import service\nservice.ack({after})\n"
-                               f"service.export({after}, {BATCH})")
+                out = band.ack_and_export(after, after, BATCH)
         finally:
             if bar is not None:
                 bar.close()
         if after > int(info.get("acked", -1)):
-            _exec(t, f"import service\nservice.ack({after})")
+            band.ack(after)
         new_reps = st.counts(uid)["reps"] - reps_before
         notes = fault_notes(st, uid, top_before) + list(dict.fromkeys(st.doubts))
     problem = info.get("app") or ""
@@ -198,7 +174,9 @@ def _commit(st: store.Store, db_path: Path, uid: str, records: list, synced_ms: 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-p", "--port", help="the band's serial port (default: find it)")
-    parser.add_argument("--db", help="database file (default: your data directory, or $REPBAND_DB)")
+    parser.add_argument(
+        "--db", help="database file (default: your data directory, or $REPBAND_DB)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -18,8 +18,10 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
+from host_tools.data.model import EXERCISE_LABEL, Progress
+from host_tools.data.query import load
+from host_tools.data.render import angle_name, label, plot_png
 from host_tools.errors import RepbandError
-from host_tools.data.progress import EXERCISE_LABEL, Progress, angle_name, label, load, plot_png
 
 ANGLE_SHORT = {"clamshell": "hip ER", "leg_lift": "hip abd."}
 CSS = """
@@ -154,8 +156,7 @@ def _goal_summary(prog: Progress) -> str:
     """The daily goal over the period as the band had it: one number, or each change."""
     changes: list[tuple[str, int]] = []
     for i, d in enumerate(prog.days):
-        g = max((prog.goals[k][i] for k in prog.counts if prog.goals[k][i] is not None),
-                default=None)
+        g = max((v for k in prog.counts if (v := prog.goals[k][i]) is not None), default=None)
         if g is not None and (not changes or changes[-1][1] != g):
             changes.append((d.isoformat(), g))
     if not changes:
@@ -222,7 +223,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from host_tools.data import store
-    from host_tools.data.progress import db_path
+    from host_tools.data.query import db_path
 
     prog = load(args.db, days=args.days, band=args.band)
     with store.open_store(db_path(args.db)) as st:

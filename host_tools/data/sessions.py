@@ -8,9 +8,11 @@ import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from host_tools.errors import RepbandError
 from host_tools.data.clinical import clinical_angle_deg
-from host_tools.data.progress import EXERCISE_LABEL, angle_name, choose_band, db_path
+from host_tools.data.model import EXERCISE_LABEL
+from host_tools.data.query import choose_band, db_path
+from host_tools.data.render import angle_name
+from host_tools.errors import RepbandError
 
 SESSION_GAP_MIN = 30  # sets further apart than this are separate sessions
 

@@ -28,7 +28,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from host_tools import firmware
-from host_tools.errors import RepbandError, StoreError
+from host_tools.errors import StoreError
 
 replog = firmware.load("replog")
 EXERCISES = {0: "unknown", 1: "clamshell", 2: "leg_lift"}
@@ -163,7 +163,9 @@ class Store:
         statement, the database is left at the version before it, and the next run redoes it."""
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
         if version > len(MIGRATIONS):
-            raise StoreError(f"{self.path}: made by a newer repband (schema {version}); update repband")
+            raise StoreError(
+                f"{self.path}: made by a newer repband (schema {version}); update repband"
+            )
         for v in range(version, len(MIGRATIONS)):
             self.db.commit()
             try:
@@ -202,7 +204,8 @@ class Store:
     def band_log(self, uid: str, log_id: str, band_last: int,
                  mark: tuple[int, int] | None = None) -> int:
         """The band's log as its hello describes it (its id, its last seq, the seq and CRC of
-        its last acknowledged record, else its oldest); returns the band seq this database holds it up to, to export after.
+        its last acknowledged record, else its oldest); returns the band seq this database holds it
+        up to, to export after.
         Another log than the one synced last (another id, or fewer records than are stored of
         it: a log without an id wiped) begins a new numbering range after everything stored.
         The band's id carries a CRC, so damage cannot turn it into another valid id: damaged
@@ -243,12 +246,17 @@ class Store:
         if not same:
             boot_base = self.db.execute("SELECT COALESCE(MAX(boot_no), 0) FROM records "
                                         "WHERE uid = ?", (uid,)).fetchone()[0]
-            self.db.execute("UPDATE bands SET log_id = ?, seq_base = ?, boot_base = ?, "
-                            "last_boot = ? WHERE uid = ?", (log_id, top, boot_base, boot_base, uid))
+            self.db.execute(
+                "UPDATE bands SET log_id = ?, seq_base = ?, boot_base = ?, "
+                "last_boot = ? WHERE uid = ?",
+                (log_id, top, boot_base, boot_base, uid),
+            )
             held = 0
         return held
 
-    def add_records(self, uid: str, records: list[tuple[int, int, tuple]], synced_ms: int) -> int:
+    def add_records(
+        self, uid: str, records: list[tuple[int, int, tuple[int, ...]]], synced_ms: int
+    ) -> int:
         """Store decoded records of the band's current log (in seq order, in the band's
         numbers); returns how many were new. Call inside `with store.db:` so a batch commits
         whole or not at all."""
@@ -258,6 +266,7 @@ class Store:
         counted_with = self._settings_in_force(uid, boot)
         for band_seq, rtype, fields in records:
             seq = band_seq + seq_base
+            n_fields = len(fields)  # (an old DAILY has 3: OLD_FORMATS; a count, not narrowing)
             if rtype == replog.BOOT:
                 old = self.db.execute("SELECT boot_no FROM records WHERE uid = ? AND seq = ?",
                                       (uid, seq)).fetchone()
@@ -275,7 +284,7 @@ class Store:
                                        "stored, each dated by its own clock")
                 boot = old[0] if old is not None else fields[0] + boot_base
                 counted_with = (None, None)  # a new boot says its settings in its first DAILY
-            elif rtype == replog.DAILY and len(fields) > 3:
+            elif rtype == replog.DAILY and n_fields > 3:
                 counted_with = (_code(replog.SIDES, fields[4]), _code(replog.MODES, fields[5]))
             raw = bytes(replog.encode(rtype, band_seq, replog.pack(rtype, fields)))
             cur = self.db.execute("INSERT OR IGNORE INTO records VALUES (?, ?, ?, ?, ?, ?)",
@@ -295,15 +304,21 @@ class Store:
                                  *counted_with))
             elif rtype == replog.DAILY:
                 day = (DAY_2000 + timedelta(days=fields[0])).isoformat() if fields[0] else None
-                goal = fields[3] if len(fields) > 3 else None
+                goal = fields[3] if n_fields > 3 else None
                 self.db.execute("INSERT INTO dailies VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                 (uid, seq, boot, day, fields[1], fields[2], goal, *counted_with))
             elif rtype == replog.BOOT:
-                self.db.execute("INSERT INTO boots VALUES (?, ?, ?, ?)", (uid, seq, boot, fields[1]))
+                self.db.execute(
+                    "INSERT INTO boots VALUES (?, ?, ?, ?)", (uid, seq, boot, fields[1])
+                )
             elif rtype == replog.CLOCK:
-                self.db.execute("INSERT INTO clocks VALUES (?, ?, ?, ?, ?)", (uid, seq, boot, *fields))
+                self.db.execute(
+                    "INSERT INTO clocks VALUES (?, ?, ?, ?, ?)", (uid, seq, boot, *fields)
+                )
             elif rtype == replog.FAULT:
-                self.db.execute("INSERT INTO faults VALUES (?, ?, ?, ?, ?)", (uid, seq, boot, *fields))
+                self.db.execute(
+                    "INSERT INTO faults VALUES (?, ?, ?, ?, ?)", (uid, seq, boot, *fields)
+                )
         self.db.execute("UPDATE bands SET last_boot = ? WHERE uid = ?", (boot, uid))
         return new
 

@@ -15,9 +15,9 @@ import json
 import time
 from pathlib import Path
 
-from host_tools.traces import traceio
 from host_tools.sim.bench_traces import SHARED_TRACES, default_trace, sine_trace
 from host_tools.sim.mpy_runtime import run_micropython
+from host_tools.traces import traceio
 from host_tools.traces.replay import pack
 
 _MP_BENCH = """
@@ -125,7 +125,9 @@ def micropython_figures(trace: traceio.Trace | None = None) -> dict:
     trace = trace or default_trace()
     out = run_micropython(_MP_BENCH, {"bench.bin": pack(trace)}, heap_bytes=32 << 20)
     line = next(x for x in out.splitlines() if x.startswith("B "))
-    samples, alloc, reps, locked_ok, counter_bytes, t_counter, t_ref, n = map(int, line.split()[1:])
+    samples, alloc, reps, locked_ok, counter_bytes, t_counter, t_ref, n = map(
+        int, line.split()[1:]
+    )
     return {
         "trace": str(trace.path),
         "steady_state_samples": samples,

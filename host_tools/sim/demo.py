@@ -65,6 +65,7 @@ def demo(
 ) -> DemoResult:
     from host_tools.band import config, flash, link, sync
     from host_tools.data import progress
+    from host_tools.data.model import EXERCISE_LABEL
     from host_tools.sim.virtual_band import VirtualBand
 
     t_start = time.monotonic()
@@ -90,10 +91,10 @@ def demo(
             step(3, f"installing the firmware: repband flash --board {board} --port {port}"
                  + (f"; repband config set side={side}" if side else ""))
             # one session, so the app starts once, with its settings, and counts the whole trace
-            with link.raw_session(port, require_repband=False) as transport:
-                deployed = flash.deploy(transport, port, board, show=False)
+            with link.raw_session(port, require_repband=False) as band:
+                deployed = flash.deploy(band, board, show=False)
                 if side:
-                    config.write_settings(transport, port, {"side": side})
+                    config.write_settings(band, {"side": side})
             say(
                 f"        {len(deployed.written)} files written, {deployed.bytes_written} bytes"
                 + (f"; worn on the {side} thigh" if side else "") + "; band restarted"
@@ -128,7 +129,7 @@ def demo(
         say(
             "the band logged "
             + ", ".join(
-                f"{n} {progress.EXERCISE_LABEL.get(ex, ex)} reps" for ex, n in band_reps.items()
+                f"{n} {EXERCISE_LABEL.get(ex, ex)} reps" for ex, n in band_reps.items()
             )
             + f" from {trace.name}"
         )
@@ -142,7 +143,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--db", type=Path, help="sync into this database (default: a temporary one)"
     )
     parser.add_argument(
-        "-o", "--out", type=Path, default=Path("out"), help="where to write the plot/report (default: out)"
+        "-o",
+        "--out",
+        type=Path,
+        default=Path("out"),
+        help="where to write the plot/report (default: out)",
     )
     parser.add_argument(
         "--board", default=DEFAULT_BOARD, help=f"board to emulate (default: {DEFAULT_BOARD})"
@@ -153,7 +158,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=0,
         help="virtual time speed-up (default: as fast as it goes)",
     )
-    parser.add_argument("--seed", type=int, default=1, help="seed of the synthetic day (default: 1)")
+    parser.add_argument(
+        "--seed", type=int, default=1, help="seed of the synthetic day (default: 1)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,4 +1,5 @@
-"""Run MicroPython code on this machine: the WebAssembly port (npm, pinned in package.json) under Node.
+"""Run MicroPython code on this machine: the WebAssembly port (npm, pinned in package.json) under
+Node.
 
 The band's firmware modules are copied into the runtime's file system, so `import counter` runs
 the very same source as on the band. Used by replay's parity runs, the benchmarks and tests.
@@ -12,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 from host_tools import FIRMWARE_DIR, REPO_ROOT
-from host_tools.errors import MicroPythonError, RepbandError
+from host_tools.errors import MicroPythonError
 
 RUNNER = Path(__file__).resolve().parent / "mp" / "run.mjs"
 PACKAGE_DIR = REPO_ROOT / "node_modules" / "@micropython" / "micropython-webassembly-pyscript"
@@ -25,7 +26,8 @@ def check_runtime() -> str:
         raise MicroPythonError("Node.js not found: install Node.js >= 20, then run ./dev test")
     if not PACKAGE_DIR.is_dir():
         raise MicroPythonError(
-            f"MicroPython runtime not installed ({PACKAGE_DIR} missing): run 'npm ci' in {REPO_ROOT}"
+            f"MicroPython runtime not installed ({PACKAGE_DIR} missing): run 'npm ci' in "
+            f"{REPO_ROOT}"
         )
     return node
 

@@ -191,7 +191,7 @@ def app_loop_figures(trace: traceio.Trace | None = None, board: str = "m5stickc_
     from host_tools.sim.bench_traces import default_trace
     from host_tools.sim.mpy_runtime import run_micropython
 
-    gyro = _app().USES_GYRO if gyro is None else gyro
+    gyro = bool(_app().USES_GYRO) if gyro is None else gyro
     trace = trace or default_trace()
     imu = _driver(board, gyro, batch)
     per_read = imu.max_batch // 2
@@ -251,7 +251,11 @@ LOOPS_PER_PYSTONE = 12.5
 SPEEDS = ("slow", "fast")
 # ESP32 datasheet (v4.x, table "power consumption by power modes"), modem-sleep, dual-core
 # chip, mA at each CPU clock the app may set
-MODEM_SLEEP_MA = {80: (20, 31), 160: (27, 44), 240: (30, 68)}  # the ends of every range: the ESP32 as slow / as fast as published
+MODEM_SLEEP_MA = {
+    80: (20, 31),
+    160: (27, 44),
+    240: (30, 68),
+}  # the ends of every range: the ESP32 as slow / as fast as published
 
 
 def power_inputs(board_name: str = "m5stickc_plus2", fig: dict | None = None
@@ -269,67 +273,137 @@ def power_inputs(board_name: str = "m5stickc_plus2", fig: dict | None = None
     run = MODEM_SLEEP_MA[mhz]
     return {
         # the ESP32 (ESP32-PICO-V3-02 on the Plus2), radio off
-        "esp32_run_ma": Input(sum(run) / 2, "mA", d + "ESP32 datasheet, power consumption by "
-                              f"power modes: modem-sleep (CPU on, radio off) {run[0]}-{run[1]} mA "
-                              f"at {mhz} MHz (dual core); the middle of the range"),
-        "esp32_idle_ma": Input(float(run[0]), "mA", a + f"CPU idle in time.sleep_ms at {mhz} MHz "
-                               "(FreeRTOS idle, clocks on, no light sleep): the low end of the "
-                               f"datasheet's {mhz} MHz modem-sleep range"),
+        "esp32_run_ma": Input(
+            sum(run) / 2,
+            "mA",
+            d + "ESP32 datasheet, power consumption by "
+            f"power modes: modem-sleep (CPU on, radio off) {run[0]}-{run[1]} mA "
+            f"at {mhz} MHz (dual core); the middle of the range",
+        ),
+        "esp32_idle_ma": Input(
+            float(run[0]),
+            "mA",
+            a + f"CPU idle in time.sleep_ms at {mhz} MHz "
+            "(FreeRTOS idle, clocks on, no light sleep): the low end of the "
+            f"datasheet's {mhz} MHz modem-sleep range",
+        ),
         "esp32_light_sleep_ma": Input(0.8, "mA", d + "ESP32 datasheet: light-sleep 0.8 mA"),
-        "esp32_deep_sleep_ma": Input(0.01, "mA", d + "ESP32 datasheet: deep-sleep, RTC timer + "
-                                     "RTC memory 10 uA (ext0 wake keeps RTC IO on: a little more)"),
-        "wake_ms": Input(1.0, "ms", a + "light-sleep wake-up and going back, per batch, at the "
-                         "running current"),
-        "ref_iteration_us_240mhz_slow": Input(1e6 / (PYSTONES_PER_S[0] * LOOPS_PER_PYSTONE), "us",
-                                              pystone + ": the slow end"),
-        "ref_iteration_us_240mhz_fast": Input(1e6 / (PYSTONES_PER_S[1] * LOOPS_PER_PYSTONE), "us",
-                                              pystone + ": the fast end"),
-        "cpu_mhz": Input(app.CPU_HZ / 1e6, "MHz", "firmware: app.CPU_HZ (the app sets it at "
-                         "start); CPU time scaled by 240/MHz"),
-        "i2c_hz": Input(float(board["imu"]["i2c"]["freq"]), "Hz", f"the board file ({board_name}"
-                        ".json: imu.i2c.freq); 9 bit times a byte"),
+        "esp32_deep_sleep_ma": Input(
+            0.01,
+            "mA",
+            d + "ESP32 datasheet: deep-sleep, RTC timer + "
+            "RTC memory 10 uA (ext0 wake keeps RTC IO on: a little more)",
+        ),
+        "wake_ms": Input(
+            1.0, "ms", a + "light-sleep wake-up and going back, per batch, at the running current"
+        ),
+        "ref_iteration_us_240mhz_slow": Input(
+            1e6 / (PYSTONES_PER_S[0] * LOOPS_PER_PYSTONE), "us", pystone + ": the slow end"
+        ),
+        "ref_iteration_us_240mhz_fast": Input(
+            1e6 / (PYSTONES_PER_S[1] * LOOPS_PER_PYSTONE), "us", pystone + ": the fast end"
+        ),
+        "cpu_mhz": Input(
+            app.CPU_HZ / 1e6,
+            "MHz",
+            "firmware: app.CPU_HZ (the app sets it at start); CPU time scaled by 240/MHz",
+        ),
+        "i2c_hz": Input(
+            float(board["imu"]["i2c"]["freq"]),
+            "Hz",
+            f"the board file ({board_name}.json: imu.i2c.freq); 9 bit times a byte",
+        ),
         "spi_hz": Input(float(_display().SPI_HZ), "Hz", "firmware: display.SPI_HZ"),
-        "host_listen_ms": Input(float(app.HOST_LISTEN_MS), "ms", "firmware: app.HOST_LISTEN_MS "
-                                "(a board without usb_sense stays awake this long after each "
-                                "start for a host; the Plus2 has none)"
-                                if "usb_sense" not in board else "firmware: app.HOST_LISTEN_MS "
-                                "(not used: this board senses USB power)"),
+        "host_listen_ms": Input(
+            float(app.HOST_LISTEN_MS),
+            "ms",
+            "firmware: app.HOST_LISTEN_MS "
+            "(a board without usb_sense stays awake this long after each "
+            "start for a host; the Plus2 has none)"
+            if "usb_sense" not in board
+            else "firmware: app.HOST_LISTEN_MS (not used: this board senses USB power)",
+        ),
         # the IMU
-        "imu_6axis_ma": Input(3.8, "mA", d + "MPU-6000/6050 product spec rev 3.4, 6.3: gyro + "
-                              "accel 3.8 mA; used for the MPU6886 (its own figure not checked)"),
-        "imu_accel_ma": Input(0.5, "mA", d + "MPU-6000/6050 product spec rev 3.4, 6.3: "
-                              "accelerometer only (gyro in standby) 500 uA; used for the MPU6886"),
-        "imu_wom_ma": Input(0.07, "mA", d + "MPU-6050 spec 6.3: accel low-power mode at 20 Hz "
-                            "70 uA (1.25 Hz: 10 uA); used for the MPU6886's wake-on-motion"),
-        "imu_sleep_ma": Input(0.005, "mA", d + "MPU-6050 spec 6.3: full-chip idle (sleep) 5 uA; "
-                              "the IMU in deep sleep where no pin can take its interrupt"),
+        "imu_6axis_ma": Input(
+            3.8,
+            "mA",
+            d + "MPU-6000/6050 product spec rev 3.4, 6.3: gyro + "
+            "accel 3.8 mA; used for the MPU6886 (its own figure not checked)",
+        ),
+        "imu_accel_ma": Input(
+            0.5,
+            "mA",
+            d + "MPU-6000/6050 product spec rev 3.4, 6.3: "
+            "accelerometer only (gyro in standby) 500 uA; used for the MPU6886",
+        ),
+        "imu_wom_ma": Input(
+            0.07,
+            "mA",
+            d + "MPU-6050 spec 6.3: accel low-power mode at 20 Hz "
+            "70 uA (1.25 Hz: 10 uA); used for the MPU6886's wake-on-motion",
+        ),
+        "imu_sleep_ma": Input(
+            0.005,
+            "mA",
+            d + "MPU-6050 spec 6.3: full-chip idle (sleep) 5 uA; "
+            "the IMU in deep sleep where no pin can take its interrupt",
+        ),
         # the rest of the board
-        "lcd_backlight_ma": Input(15.0, "mA", a + "Plus2 backlight LED at full brightness "
-                                  "(not in a datasheet we have)"),
+        "lcd_backlight_ma": Input(
+            15.0, "mA", a + "Plus2 backlight LED at full brightness (not in a datasheet we have)"
+        ),
         "lcd_panel_on_ma": Input(2.0, "mA", a + "ST7789V2 logic, normal mode, static picture"),
         "lcd_panel_sleep_ma": Input(0.02, "mA", a + "ST7789V2 in sleep-in mode"),
         "buzzer_ma": Input(20.0, "mA", a + "passive buzzer on a 2.7 kHz PWM, while it sounds"),
-        "board_ma": Input(0.1, "mA", a + "Plus2 always-on parts on battery: regulator "
-                          "quiescent, battery divider on G38, BM8563 RTC, pull-ups"),
-        "battery_mah": Input(float(board.get("battery_mah", 200)), "mAh",
-                             f"the board file ({board_name}.json: battery_mah)"),
-        "usable_fraction": Input(0.85, "", a + "share of the battery the band can use before "
-                                 "brown-out"),
+        "board_ma": Input(
+            0.1,
+            "mA",
+            a + "Plus2 always-on parts on battery: regulator "
+            "quiescent, battery divider on G38, BM8563 RTC, pull-ups",
+        ),
+        "battery_mah": Input(
+            float(board.get("battery_mah", 200)),
+            "mAh",
+            f"the board file ({board_name}.json: battery_mah)",
+        ),
+        "usable_fraction": Input(
+            0.85, "", a + "share of the battery the band can use before brown-out"
+        ),
         # the wearer's day
-        "reps_per_session": Input(100.0, "", a + "one 15-minute session = half the day's goal "
-                                  "(100 per exercise, two exercises)"),
+        "reps_per_session": Input(
+            100.0,
+            "",
+            a + "one 15-minute session = half the day's goal (100 per exercise, two exercises)",
+        ),
         "session_min": Input(15.0, "min", a + "two sessions a day"),
-        "sessions_per_day": Input(2.0, "", a + "two sessions a day, each started with a button "
-                                  "press (on the Plus2 only the button ends deep sleep)"),
+        "sessions_per_day": Input(
+            2.0,
+            "",
+            a + "two sessions a day, each started with a button "
+            "press (on the Plus2 only the button ends deep sleep)",
+        ),
         "sets_per_session": Input(6.0, "", a + "sets in a session"),
-        "set_s_per_rep": (Input(fig["set_ms_per_rep"] / 1000, "s", "measured: a set's length "
-                                f"per rep over {fig['trace']} (replay)") if fig else
-                          Input(3.0, "s", a + "a set's length per rep")),
-        "idle_after_min": Input(app.IDLE_SLEEP_MS / 60000, "min", "firmware: app.IDLE_SLEEP_MS "
-                                "(counting goes on this long after the last rep, then deep "
-                                "sleep)"),
-        "awake_hours_worst": Input(16.0, "h", a + "worst case: the app counting all waking "
-                                   "hours (e.g. motion wakes it all day)"),
+        "set_s_per_rep": (
+            Input(
+                fig["set_ms_per_rep"] / 1000,
+                "s",
+                f"measured: a set's length per rep over {fig['trace']} (replay)",
+            )
+            if fig
+            else Input(3.0, "s", a + "a set's length per rep")
+        ),
+        "idle_after_min": Input(
+            app.IDLE_SLEEP_MS / 60000,
+            "min",
+            "firmware: app.IDLE_SLEEP_MS "
+            "(counting goes on this long after the last rep, then deep "
+            "sleep)",
+        ),
+        "awake_hours_worst": Input(
+            16.0,
+            "h",
+            a + "worst case: the app counting all waking hours (e.g. motion wakes it all day)",
+        ),
     }
 
 
@@ -467,13 +541,23 @@ def scenario_rows(figs: dict, inputs: dict[str, Input]) -> list[dict]:
     for sc in scenarios(inputs):
         fig = figs[sc.fig]
         ma = {s: day_mah(duty_cycle(fig, inputs, s), inputs, sc) / 24 for s in SPEEDS}
-        rows.append({
-            "name": sc.name, "what": sc.what, "settings": sc.settings(),
-            "default_settings": (sc.light_sleep and sc.gyro == app.USES_GYRO
-                                 and sc.every_rep == app.SHOW_EVERY_REP),
-            "average_ma": [round(ma["fast"], 3), round(ma["slow"], 3)],
-            "battery_days": [round(usable / ma["slow"] / 24, 1), round(usable / ma["fast"] / 24, 1)],
-        })
+        rows.append(
+            {
+                "name": sc.name,
+                "what": sc.what,
+                "settings": sc.settings(),
+                "default_settings": (
+                    sc.light_sleep
+                    and sc.gyro == app.USES_GYRO
+                    and sc.every_rep == app.SHOW_EVERY_REP
+                ),
+                "average_ma": [round(ma["fast"], 3), round(ma["slow"], 3)],
+                "battery_days": [
+                    round(usable / ma["slow"] / 24, 1),
+                    round(usable / ma["fast"] / 24, 1),
+                ],
+            }
+        )
     return rows
 
 
@@ -529,8 +613,9 @@ def format_report(figs: dict, inputs: dict[str, Input]) -> str:
               "|---|---|---|---|---|---|"]
     for r in scenario_rows(figs, inputs):
         st = r["settings"]
-        name = r["name"] + (" (default settings)" if r["default_settings"] and r["name"] != "standby"
-                            else "")
+        name = r["name"] + (
+            " (default settings)" if r["default_settings"] and r["name"] != "standby" else ""
+        )
         lines.append(f"| {name} | {st['imu']} | {st['screen']} | {st['between_batches']} | "
                      f"{r['average_ma'][0]:.2f}-{r['average_ma'][1]:.2f} mA | "
                      f"{_days(r['battery_days'])} |")

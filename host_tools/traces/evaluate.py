@@ -138,9 +138,9 @@ def summarise(scores: list[TraceScore]) -> Summary:
 def rotated(trace: traceio.Trace, seed: int) -> traceio.Trace:
     """The trace as a sensor turned by a random fixed rotation would have recorded it (axes
     unknown): for checking that counting does not depend on how the sensor sits."""
-    from host_tools.traces.synth import random_rotation
-
     import numpy as np
+
+    from host_tools.traces.synth import random_rotation
 
     r = random_rotation(np.random.default_rng(seed))
     gyro = None if trace.gyro_dps is None else trace.gyro_dps @ r.T
@@ -229,25 +229,41 @@ def format_table(report: Report) -> str:
     head = ("family", "sets", "exact", "±1", "MAE", "false/h band", "false/h unknown", "type acc")
     rows = []
     for name, s in [*report.families.items(), ("overall", report.overall)]:
-        rows.append((name, str(s.sets), _pct(s.exact), _pct(s.within_1), _num(s.mae),
-                     f"{_num(s.false_per_hour_band, '{:.1f}')} ({s.false_reps_band} in {s.hours_band:.2f} h)",
-                     f"{_num(s.false_per_hour_unknown, '{:.1f}')} ({s.false_reps_unknown} in {s.hours_unknown:.2f} h)",
-                     f"{_pct(s.type_accuracy)} of {s.reps_typed}"))
+        rows.append(
+            (
+                name,
+                str(s.sets),
+                _pct(s.exact),
+                _pct(s.within_1),
+                _num(s.mae),
+                f"{_num(s.false_per_hour_band, '{:.1f}')} ({s.false_reps_band} in "
+                f"{s.hours_band:.2f} h)",
+                f"{_num(s.false_per_hour_unknown, '{:.1f}')} ({s.false_reps_unknown} in "
+                f"{s.hours_unknown:.2f} h)",
+                f"{_pct(s.type_accuracy)} of {s.reps_typed}",
+            )
+        )
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
     line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
     out = [line(head), line(tuple("-" * w for w in widths)), *map(line, rows)]
     wrong = [x for t in report.traces for x in t.sets if x.error]
     if wrong:
         out += ["", "sets not counted exactly:"]
-        out += [f"  {x.trace}  {x.exercise} {x.start_ms}-{x.end_ms} ms: true {x.true}, counted {x.counted}"
-                for x in wrong]
+        out += [
+            f"  {x.trace}  {x.exercise} {x.start_ms}-{x.end_ms} ms: true {x.true}, counted "
+            f"{x.counted}"
+            for x in wrong
+        ]
     noisy = sorted((t for t in report.traces if t.false_reps), key=lambda t: -len(t.false_reps))
     if noisy:
         out += ["", "false reps (axes band first):"]
         noisy.sort(key=lambda t: (t.axes != "band", -len(t.false_reps)))
         for t in noisy[:15]:
             times = ", ".join(f"{r['t_ms'] / 1000:.1f}s" for r in t.false_reps[:6])
-            out.append(f"  {t.trace} [{t.axes}]: {len(t.false_reps)} ({times}{', ...' if len(t.false_reps) > 6 else ''})")
+            out.append(
+                f"  {t.trace} [{t.axes}]: {len(t.false_reps)} "
+                f"({times}{', ...' if len(t.false_reps) > 6 else ''})"
+            )
         if len(noisy) > 15:
             out.append(f"  ... and {len(noisy) - 15} more traces")
     return "\n".join(out)
@@ -302,7 +318,8 @@ def format_cv(per: dict[str, Summary]) -> str:
 
 
 def sweep(seeds: int = 4, factors: list[str] | None = None, progress: bool = False) -> list[dict]:
-    """Synthetic stress sweeps, one factor at a time (host_tools.traces.synth.SWEEPS), scored as eval."""
+    """Synthetic stress sweeps, one factor at a time (host_tools.traces.synth.SWEEPS), scored as
+    eval."""
     from host_tools.traces import synth
     from host_tools.traces.replay import replay_trace
 
@@ -369,7 +386,9 @@ def run(args: argparse.Namespace) -> int:
         synthetic = form_synthetic(list(range(FORM_SEED, FORM_SEED + args.seeds)))
         paths = [p for p in traceio.find_traces(args.paths)
                  if traceio.labels_path_for(p).exists()] if args.paths else []
-        rows = form_by_set(replay_traces(paths, args.exercise, args.runtime), paths) if paths else []
+        rows = (
+            form_by_set(replay_traces(paths, args.exercise, args.runtime), paths) if paths else []
+        )
         print(json.dumps({"synthetic": synthetic, "sets": rows}, indent=1) if args.json
               else format_form(synthetic, rows))
         return 0
@@ -427,10 +446,9 @@ def form_synthetic(seeds: list[int], scenarios: tuple[str, ...] = ("leg_lift", "
     matched reps that have it which were flagged (found) and of those without it (false)."""
     from statistics import median
 
+    from host_tools import firmware
     from host_tools.traces import synth
     from host_tools.traces.replay import replay_trace
-
-    from host_tools import firmware
 
     errors: dict[str, dict[str, list[float]]] = {}
     truths: dict[str, int] = {}
@@ -469,9 +487,15 @@ def form_by_set(results: list[dict], paths: list[Path]) -> list[dict]:
             reps = [r for r in result["reps"]
                     if s.start_ms - MARGIN_MS <= r["t_ms"] <= s.end_ms + MARGIN_MS]
             if reps:
-                rows.append({"trace": Path(result["trace"]).stem, "set": k + 1, "reps": len(reps),
-                             **{f: median(r[f] for r in reps) for f in FORM_FIELDS},
-                             "too_small": sum("too_small" in r["faults"] for r in reps) / len(reps)})
+                rows.append(
+                    {
+                        "trace": Path(result["trace"]).stem,
+                        "set": k + 1,
+                        "reps": len(reps),
+                        **{f: median(r[f] for r in reps) for f in FORM_FIELDS},
+                        "too_small": sum("too_small" in r["faults"] for r in reps) / len(reps),
+                    }
+                )
     return rows
 
 
@@ -489,8 +513,12 @@ def format_form(synthetic: dict[str, dict], by_set: list[dict]) -> str:
             out.append(f"{sc:<10} {k:<10} found {found} of {v['reps_with']}, "
                        f"false {false} of {v['reps_without']}")
     if by_set:
-        out += ["", "per set (medians of its reps):",
-                "trace                          set  reps  rom_deg  up_ms  hold_ms  down_ms  too_small"]
+        out += [
+            "",
+            "per set (medians of its reps):",
+            "trace                          set  reps  rom_deg  up_ms  hold_ms  down_ms  "
+            "too_small",
+        ]
         for r in by_set:
             out.append(f"{r['trace']:<30} {r['set']:>3}  {r['reps']:>4}  {r['rom_deg']:>7.1f}  "
                        f"{r['up_ms']:>5.0f}  {r['hold_ms']:>7.0f}  {r['down_ms']:>7.0f}  "

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,14 +42,6 @@ class ProposedSet:
         )
 
 
-def trace_samples(trace: Any) -> Iterator[tuple[int, int, int, int, int, int, int]]:
-    """The trace's samples in the counter's integer units (mg, 0.1 deg/s; 0 without gyro)."""
-    from host_tools.traces import traceio
-
-    columns = [c.tolist() for c in traceio.counter_ints(trace)]
-    yield from zip(*columns, strict=True)
-
-
 def detect_sets(trace: Any) -> list[ProposedSet]:
     """Run the band's counter over the trace; one proposal per set it closed."""
     from host_tools.firmware import load
@@ -59,7 +51,6 @@ def detect_sets(trace: Any) -> list[ProposedSet]:
     c = counter_mod.Counter(round(float(trace.sample_rate_hz)), axes_known=axes_known)
     sets: list[ProposedSet] = []
     reps: list[tuple[int, int]] = []  # (time of the top, duration) of the open set's reps
-    last_t = 0
 
     def take(ev: int) -> None:
         if ev & counter_mod.EV_REP:
@@ -83,14 +74,11 @@ def detect_sets(trace: Any) -> list[ProposedSet]:
             )
             reps.clear()
 
-    for s in trace_samples(trace):
-        last_t = s[0]
-        take(c.feed(*s))
-    while True:
-        ev = c.finish(last_t)
-        if not ev:
-            break
-        take(ev)
+    from host_tools.sim.mp import drive
+    from host_tools.traces import traceio
+
+    t, ax, ay, az, gx, gy, gz = (col.tolist() for col in traceio.counter_ints(trace))
+    drive.feed_all(c, t, ax, ay, az, gx, gy, gz, take)
     return sets
 
 
@@ -228,7 +216,8 @@ def label_trace(
         unknown = [s for s in proposals if s.exercise not in LABEL_EXERCISES]
         if unknown:
             raise RepbandError(
-                f"{trace_path}: the trace's axes are unknown, so the counter cannot tell clamshells "
+                f"{trace_path}: the trace's axes are unknown, so the counter cannot tell "
+                "clamshells "
                 "from leg lifts; label it interactively (without --yes) or pass --exercise"
             )
         final = proposals
@@ -266,13 +255,9 @@ def write_plot(trace: Any, sets: list[ProposedSet], path: Path) -> None:
     ax.set_xlabel("time (s)")
     ax.set_ylabel("acceleration (g)")
     ax.legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
-    try:
-        fig.savefig(path, dpi=100)
-    except OSError as exc:
-        raise RepbandError(f"{path}: cannot write the plot ({exc.strerror})") from None
-    finally:
-        plt.close(fig)
+    from host_tools.traces.plot import save_figure
+
+    save_figure(fig, path, dpi=100)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

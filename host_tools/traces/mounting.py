@@ -103,6 +103,7 @@ def led_in_and_turned(trace: traceio.Trace, labels: traceio.Labels, seed: int,
     a = np.concatenate([lead.accel_g, trace.accel_g])
     g = None
     if trace.gyro_dps is not None:
+        assert lead.gyro_dps is not None  # (lead_in has a gyro)
         g = np.concatenate([lead.gyro_dps, trace.gyro_dps])
     m = mounting(rng)
     out = traceio.Trace(trace.path, dict(trace.meta, axes="unknown"), rate, "unknown", t,
@@ -152,7 +153,9 @@ def sweep(seeds: range = range(9000, 9030), rates: tuple[int, ...] = (20, 50, 10
                 rows.setdefault((rate, band), []).append(
                     None if not got["sure"] else got["sure_after_s"] - 5)
     table = []
-    for (rate, band), v in sorted(rows.items(), key=lambda kv: (kv[0][0], int(kv[0][1].split("-")[0]))):
+    for (rate, band), v in sorted(
+        rows.items(), key=lambda kv: (kv[0][0], int(kv[0][1].split("-")[0]))
+    ):
         done = [x for x in v if x is not None]
         table.append({"rate_hz": rate, "turn_deg": band, "learned": len(done), "of": len(v),
                       "median_s": round(float(np.median(done)), 1) if done else None,

@@ -9,6 +9,7 @@ import numpy as np
 
 from host_tools import firmware
 from host_tools.errors import RepbandError
+from host_tools.sim.mp import drive
 from host_tools.traces import traceio
 from host_tools.traces.replay import MODES, mode_number
 
@@ -22,15 +23,16 @@ def counter_signal(trace: traceio.Trace, mode: str = "auto") -> tuple[np.ndarray
     t, ax, ay, az, gx, gy, gz = (a.tolist() for a in traceio.counter_ints(trace))
     signal = np.empty(len(t))
     reps = []
-    for i in range(len(t)):
-        if c.feed(t[i], ax[i], ay[i], az[i], gx[i], gy[i], gz[i]) == counter.EV_REP:
-            reps.append({"t_ms": c.rep_t_ms, "exercise": counter.EXERCISE_NAMES[c.rep_exercise],
-                         "rom_deg": c.rep_rom_cdeg / 100})
-        signal[i] = c.signal_mg
-    while (ev := c.finish(t[-1])):
+
+    def on_event(ev: int) -> None:
         if ev == counter.EV_REP:
             reps.append({"t_ms": c.rep_t_ms, "exercise": counter.EXERCISE_NAMES[c.rep_exercise],
                          "rom_deg": c.rep_rom_cdeg / 100})
+
+    def after(i: int) -> None:
+        signal[i] = c.signal_mg
+
+    drive.feed_all(c, t, ax, ay, az, gx, gy, gz, on_event, after)
     return signal, reps
 
 
@@ -68,8 +70,14 @@ def plot_trace(path: str | Path, out: str | Path | None = None, mode: str = "aut
             colour = "tab:green" if s.is_target else "tab:red"
             for ax in (a1, a2):
                 ax.axvspan(s.start_ms / 1000, s.end_ms / 1000, color=colour, alpha=0.12)
-            a2.text(s.start_ms / 1000, a2.get_ylim()[1], f" {s.exercise} {s.reps if s.reps is not None else '?'}",
-                    va="top", fontsize=8, color=colour)
+            a2.text(
+                s.start_ms / 1000,
+                a2.get_ylim()[1],
+                f" {s.exercise} {s.reps if s.reps is not None else '?'}",
+                va="top",
+                fontsize=8,
+                color=colour,
+            )
             if s.is_target:
                 true += s.reps or 0
     a2.legend(loc="lower right", fontsize=8)
@@ -77,14 +85,21 @@ def plot_trace(path: str | Path, out: str | Path | None = None, mode: str = "aut
     if true is not None:
         title += f", {true} labelled in target sets"
     fig.suptitle(title + f"  ({trace.sample_rate_hz:g} Hz, axes {trace.axes})")
+    save_figure(fig, out, dpi=90)
+    return out
+
+
+def save_figure(fig, path: str | Path, dpi: int) -> None:
+    """Lay out `fig`, write it to `path` (a one-line error if it cannot be) and close it."""
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     try:
-        fig.savefig(out, dpi=90)
+        fig.savefig(path, dpi=dpi)
     except OSError as exc:
-        raise RepbandError(f"{out}: cannot write the plot ({exc.strerror})") from None
+        raise RepbandError(f"{path}: cannot write the plot ({exc.strerror})") from None
     finally:
         plt.close(fig)
-    return out
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

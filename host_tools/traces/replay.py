@@ -15,8 +15,8 @@ from pathlib import Path
 
 from host_tools import firmware
 from host_tools.errors import RepbandError
-from host_tools.traces import traceio
 from host_tools.sim.mp import drive as drive_mod
+from host_tools.traces import traceio
 
 MODES = ("auto", "clamshell", "leg_lift")
 RUNTIMES = ("cpython", "micropython")
@@ -62,11 +62,12 @@ def replay_trace(trace: traceio.Trace, mode: str = "auto", learn_mount: bool = F
     """Replay one trace on CPython. `learn_mount` (axes unknown): the band learns its mounting
     (firmware/mount.py) and counts in the learned band frame once it is sure."""
     counter = firmware.load("counter")
-    cols = [a.tolist() for a in traceio.counter_ints(trace)]
+    t, ax, ay, az, gx, gy, gz = (a.tolist() for a in traceio.counter_ints(trace))
     reps: list[int] = []
     sets: list[int] = []
     drive_mod.drive(counter, round(trace.sample_rate_hz), trace.axes == "band", mode_number(mode),
-                    *cols, reps, sets, firmware.load("mount") if learn_mount else None)
+                    t, ax, ay, az, gx, gy, gz, reps, sets,
+                    firmware.load("mount") if learn_mount else None)
     return result_dict(trace.path, reps, sets)
 
 

@@ -19,7 +19,14 @@ from pathlib import Path
 import numpy as np
 
 from host_tools.errors import RepbandError
-from host_tools.traces.traceio import Labels, LabelSet, Trace, labels_path_for, write_labels, write_trace
+from host_tools.traces.traceio import (
+    Labels,
+    LabelSet,
+    Trace,
+    labels_path_for,
+    write_labels,
+    write_trace,
+)
 
 SIDE = np.array([0.0, 0.0, 1.0])  # band on the top leg, lying on the side
 SUPINE = np.array([0.0, 1.0, 0.0])
@@ -35,14 +42,17 @@ SCENARIOS = ("mixed", "leg_lift", "clamshell", "distractors")
 class _Timeline:
     rate_hz: float
     rng: np.random.Generator
-    t_s: list  # segments of time (s), up vectors (n,3), angular rate (n,3) rad/s, linear acc (n,3) g
+    # segments of time (s), up vectors (n,3), angular rate (n,3) rad/s, linear acc (n,3) g
+    t_s: list
     up: list
     omega: list
     lin: list
     sets: list
     now: float = 0.0
 
-    def segment(self, up: np.ndarray, omega: np.ndarray | None = None, lin: np.ndarray | None = None):
+    def segment(
+        self, up: np.ndarray, omega: np.ndarray | None = None, lin: np.ndarray | None = None
+    ):
         n = len(up)
         self.t_s.append(self.now + np.arange(n) / self.internal_hz)
         self.up.append(up)
@@ -68,7 +78,9 @@ def _rotate(base: np.ndarray, axis: np.ndarray, angle: np.ndarray) -> np.ndarray
     return base * c + cross * s + np.outer(1 - c[:, 0], axis) * float(axis @ base)
 
 
-def _rep_profile(tl: _Timeline, amp_rad: float, rise: float, hold: float, lower: float) -> np.ndarray:
+def _rep_profile(
+    tl: _Timeline, amp_rad: float, rise: float, hold: float, lower: float
+) -> np.ndarray:
     up = 0.5 * (1 - np.cos(np.linspace(0, math.pi, tl.n(rise))))
     down = 0.5 * (1 + np.cos(np.linspace(0, math.pi, tl.n(lower))))
     wobble = 1 + 0.02 * tl.rng.standard_normal(tl.n(hold)).cumsum() / max(1, tl.n(hold)) ** 0.5
@@ -208,7 +220,9 @@ def _distractors(tl: _Timeline, which: list[str]):
             _exercise_set(tl, "raise", PRONE, int(rng.integers(6, 11)), rng.uniform(10, 20), 1.0,
                           "other", "prone straight-leg raise")
         elif d == "bridge":
-            base = _normalise(np.array([math.sin(math.radians(45)), math.cos(math.radians(45)), 0]))
+            base = _normalise(
+                np.array([math.sin(math.radians(45)), math.cos(math.radians(45)), 0])
+            )
             _exercise_set(tl, "raise", base, int(rng.integers(6, 11)), -rng.uniform(20, 35), 1.0,
                           "other", "bridge")
         else:
@@ -228,7 +242,12 @@ def _sensor(tl: _Timeline, rate_hz: float, gyro: bool, mounting: np.ndarray | No
     accel = _normalise(up) + np.concatenate(tl.lin)
     # sample times: nominal rate, jitter, a few drops
     step = 1.0 / rate_hz
-    ts = np.arange(0, t[-1], step) + rng.normal(0, jitter * step, int(math.ceil(t[-1] / step)))[: len(np.arange(0, t[-1], step))]
+    ts = (
+        np.arange(0, t[-1], step)
+        + rng.normal(0, jitter * step, int(math.ceil(t[-1] / step)))[
+            : len(np.arange(0, t[-1], step))
+        ]
+    )
     ts = np.clip(ts, 0, t[-1])
     keep = rng.random(len(ts)) > drop
     ts = np.sort(ts[keep])
@@ -272,8 +291,15 @@ def make_session(seed: int, scenario: str = "mixed", rate_hz: float | None = Non
         low = low_amplitude if low_amplitude is not None else rng.random() < 0.25
         amp = rng.uniform(7, 12) if low else rng.uniform(15, 45)
         _turn(tl, STANDING, SIDE, 2)
-        _exercise_set(tl, kind, SIDE, int(rng.integers(5, 16)), amp, person_tempo * rng.uniform(0.8, 1.3),
-                      kind)
+        _exercise_set(
+            tl,
+            kind,
+            SIDE,
+            int(rng.integers(5, 16)),
+            amp,
+            person_tempo * rng.uniform(0.8, 1.3),
+            kind,
+        )
         _still(tl, SIDE, rng.uniform(3, 6))
         _turn(tl, SIDE, STANDING, 2)
 
@@ -292,12 +318,19 @@ def make_session(seed: int, scenario: str = "mixed", rate_hz: float | None = Non
                 _distractors(tl, [item])
             _still(tl, STANDING, rng.uniform(1, 3))
     mounting = random_rotation(rng) if axes == "unknown" else None
-    meta = {"format": "repband-trace/1", "sample_rate_hz": f"{rate:g}",
-            "placement": "thigh_right_lateral" if axes == "band" else "thigh_unknown",
-            "axes": axes, "source": f"synthetic (host_tools.traces.synth, seed {seed}, scenario {scenario})"}
+    meta = {
+        "format": "repband-trace/1",
+        "sample_rate_hz": f"{rate:g}",
+        "placement": "thigh_right_lateral" if axes == "band" else "thigh_unknown",
+        "axes": axes,
+        "source": f"synthetic (host_tools.traces.synth, seed {seed}, scenario {scenario})",
+    }
     trace = _sensor(tl, rate, gyro, mounting, meta)
-    return trace, Labels(Path("synthetic.labels.json"), tl.sets,
-                         f"synthetic session, seed {seed}, scenario {scenario}; counts are by construction")
+    return trace, Labels(
+        Path("synthetic.labels.json"),
+        tl.sets,
+        f"synthetic session, seed {seed}, scenario {scenario}; counts are by construction",
+    )
 
 
 def make_day(seed: int, sets_per_exercise: int = 4, rate_hz: float = 50) -> tuple[Trace, Labels]:
@@ -341,7 +374,9 @@ def write_session(out: str | Path, trace: Trace, labels: Labels) -> tuple[Path, 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=1,
                         help="everything random comes from it (default: 1)")
-    parser.add_argument("-o", "--out", required=True, help="trace file to write (labels beside it)")
+    parser.add_argument(
+        "-o", "--out", required=True, help="trace file to write (labels beside it)"
+    )
     parser.add_argument("--scenario", choices=(*SCENARIOS, "day"), default="mixed",
                         help="'day': make_day, several sets of each exercise between other "
                              "activities (default: mixed)")
@@ -357,7 +392,9 @@ def run(args: argparse.Namespace) -> int:
     if args.scenario == "day":
         trace, labels = make_day(args.seed, rate_hz=args.rate or 50)
     else:
-        trace, labels = make_session(args.seed, args.scenario, args.rate, not args.no_gyro, args.axes)
+        trace, labels = make_session(
+            args.seed, args.scenario, args.rate, not args.no_gyro, args.axes
+        )
     t, lp = write_session(args.out, trace, labels)
     n = sum(s.reps or 0 for s in labels.sets if s.is_target)
     print(f"wrote {t} ({trace.duration_ms / 1000:.0f} s at {trace.sample_rate_hz:g} Hz) and {lp} "
@@ -448,7 +485,9 @@ def make_sweep_session(factor: str, value, seed: int) -> tuple[Trace, Labels]:
         hold = float(f["hold_s"])
         for k in range(reps + len(halves)):
             half = k in halves
-            amp = math.radians(float(f["range_deg"]) * rng.uniform(0.9, 1.1) * (0.3 if half else 1))
+            amp = math.radians(
+                float(f["range_deg"]) * rng.uniform(0.9, 1.1) * (0.3 if half else 1)
+            )
             move = max(0.25, (tempo - min(hold, 0.3 * tempo)) * 0.4)
             up = 0.5 * (1 - np.cos(np.linspace(0, math.pi, tl.n(move))))
             down = up[::-1]

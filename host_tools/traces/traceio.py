@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,7 +107,9 @@ def read_trace(path: str | Path) -> Trace:
     while i < len(lines) and lines[i].startswith("#"):
         body = lines[i][1:]
         if ":" not in body:
-            raise _fail(path, i + 1, f"metadata line {lines[i]!r} has no ':'", "write '# key: value'")
+            raise _fail(
+                path, i + 1, f"metadata line {lines[i]!r} has no ':'", "write '# key: value'"
+            )
         key, value = body.split(":", 1)
         meta[key.strip()] = value.strip()
         i += 1
@@ -166,13 +169,19 @@ def read_trace(path: str | Path) -> Trace:
     back = np.nonzero(np.diff(t) < 0)[0]
     if len(back):
         k = int(back[0]) + 1
-        raise _fail(path, header_line + 1 + k, f"time goes backwards ({int(t[k - 1])} -> {int(t[k])} ms)",
-                    "t_ms must not decrease")
+        raise _fail(
+            path,
+            header_line + 1 + k,
+            f"time goes backwards ({int(t[k - 1])} -> {int(t[k])} ms)",
+            "t_ms must not decrease",
+        )
     t_ms = t.astype(np.int64)
     rate = _sample_rate(path, meta, t_ms)
     axes = meta.get("axes", "unknown")
     if axes not in ("band", "unknown"):
-        raise _fail(path, None, f"axes: {axes!r} is neither 'band' nor 'unknown'", "fix the metadata")
+        raise _fail(
+            path, None, f"axes: {axes!r} is neither 'band' nor 'unknown'", "fix the metadata"
+        )
     meta.setdefault("placement", "thigh_unknown")
     accel = values[:, [col[c] for c in ACCEL_COLUMNS]]
     gyro = values[:, [col[c] for c in GYRO_COLUMNS]] if gyro_present else None
@@ -194,8 +203,12 @@ def _sample_rate(path: Path, meta: dict[str, str], t_ms: np.ndarray) -> float:
                         "add '# sample_rate_hz: N'")
         rate = 1000.0 / float(np.median(steps))
     if not (MIN_RATE_HZ <= rate <= MAX_RATE_HZ) or not math.isfinite(rate):
-        raise _fail(path, None, f"sample rate {rate:g} Hz is outside {MIN_RATE_HZ}-{MAX_RATE_HZ} Hz",
-                    "resample the trace")
+        raise _fail(
+            path,
+            None,
+            f"sample rate {rate:g} Hz is outside {MIN_RATE_HZ}-{MAX_RATE_HZ} Hz",
+            "resample the trace",
+        )
     return rate
 
 
@@ -230,7 +243,9 @@ def write_trace(path: str | Path, trace: Trace) -> None:
 
 def labels_path_for(trace_path: str | Path) -> Path:
     p = Path(trace_path)
-    return p.with_name(p.name[: -len(p.suffix)] + ".labels.json" if p.suffix else p.name + ".labels.json")
+    return p.with_name(
+        p.name[: -len(p.suffix)] + ".labels.json" if p.suffix else p.name + ".labels.json"
+    )
 
 
 def read_labels(path: str | Path) -> Labels:
@@ -323,7 +338,7 @@ def write_labels(path: str | Path, labels: Labels) -> None:
     _write_text(Path(path), json.dumps(doc, indent=2) + "\n")
 
 
-def find_traces(paths: list[str | Path]) -> list[Path]:
+def find_traces(paths: Sequence[str | Path]) -> list[Path]:
     """Trace files named or found (recursively, sorted) under the named directories."""
     found: list[Path] = []
     for p in map(Path, paths):
@@ -343,7 +358,7 @@ def counter_ints(trace: Trace) -> tuple[np.ndarray, ...]:
     """
     t = np.asarray(trace.t_ms, dtype=np.int64)
     a = np.rint(trace.accel_g * 1000.0).astype(np.int64)
-    if trace.has_gyro:
+    if trace.gyro_dps is not None:  # (trace.has_gyro)
         g = np.rint(trace.gyro_dps * 10.0).astype(np.int64)
     else:
         g = np.zeros_like(a)

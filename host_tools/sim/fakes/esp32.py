@@ -3,7 +3,7 @@
 try:
     from host_tools.sim.fakes import machine
 except ImportError:  # inside MicroPython, where the fake is installed as `machine`
-    import machine
+    machine = __import__("machine")  # (not `import machine`: type checkers would read the stubs)
 
 WAKEUP_ALL_LOW = False
 WAKEUP_ANY_HIGH = True

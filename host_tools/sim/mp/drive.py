@@ -40,6 +40,30 @@ def drive(counter_mod, rate_hz, axes_known, mode, t, ax, ay, az, gx, gy, gz, rep
     return c
 
 
+def feed_all(c, t, ax, ay, az, gx, gy, gz, on_event, after=None):
+    """Every sample through counter `c`, then its finish until it is quiet: `on_event(ev)` for
+    each event, `after(i)` after sample i (what the host's plot and label read as they go)."""
+    n = len(t)
+    for i in range(n):
+        ev = c.feed(t[i], ax[i], ay[i], az[i], gx[i], gy[i], gz[i])
+        if ev:
+            on_event(ev)
+        if after is not None:
+            after(i)
+    if n:
+        drain(c, t[n - 1], on_event)
+
+
+def drain(c, t_ms, on_event):
+    """The counter's finish at `t_ms` until it has nothing more to say (an open rep, the open
+    set): `on_event(ev)` for each."""
+    while True:
+        ev = c.finish(t_ms)
+        if not ev:
+            return
+        on_event(ev)
+
+
 def _collect(counter_mod, c, ev, reps, sets):
     if ev == counter_mod.EV_REP:
         reps.append(c.rep_t_ms)
@@ -60,7 +84,8 @@ def _collect(counter_mod, c, ev, reps, sets):
 
 
 def load(path):
-    # A trace packed by host_tools.traces.replay.pack: int32 header (n, rate, axes_known, mode), then
+    # A trace packed by host_tools.traces.replay.pack: int32 header (n, rate, axes_known, mode),
+    # then
     # the 7 columns t, ax, ay, az, gx, gy, gz, n int32 each (little endian).
     from array import array
 

@@ -25,10 +25,10 @@ import tty
 from pathlib import Path
 
 from host_tools import BOARDS_DIR, firmware
-from host_tools.errors import RepbandError, VirtualBandError
-from host_tools.traces import traceio
 from host_tools.band.flash import firmware_sources
+from host_tools.errors import VirtualBandError
 from host_tools.sim.mpy_runtime import check_runtime
+from host_tools.traces import traceio
 
 HERE = Path(__file__).resolve().parent
 FAKES = HERE.parent / "fakes"
@@ -268,8 +268,8 @@ class VirtualBand:
     def _from_band(self) -> None:
         assert self.proc and self.proc.stdout
         while True:
-            data = self.proc.stdout.read1(4096) if hasattr(self.proc.stdout, "read1") else \
-                self.proc.stdout.read(1)
+            read1 = getattr(self.proc.stdout, "read1", None)
+            data = read1(4096) if read1 is not None else self.proc.stdout.read(1)
             if not data:
                 return
             self.output.extend(data)

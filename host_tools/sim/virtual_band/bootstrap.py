@@ -1,17 +1,18 @@
 # Runs in each fresh MicroPython instance of the virtual band before boot.py: fakes in, the
 # band's flash mounted at / (with standard errno values), virtual time, the IMU model on I2C.
-import sys
-import os
-import vfs
 import json
+import os
+import sys
+
+import vfs
 
 sys.path.insert(0, "/lib")
+import drive  # noqa: E402 (host_tools/sim/mp/drive.py)
+import esp32  # noqa: E402 (the fake: /lib/esp32.py, wake sources)
+import imu_models  # noqa: E402
+import machine  # noqa: E402 (the fake: /lib/machine.py)
 import vband_js  # noqa: E402 (the Node side)
 import vclock  # noqa: E402
-import imu_models  # noqa: E402
-import drive  # noqa: E402 (host_tools/sim/mp/drive.py)
-import machine  # noqa: E402 (the fake: /lib/machine.py)
-import esp32  # noqa: E402 (the fake: /lib/esp32.py, wake sources)
 
 # Emscripten errno values -> the standard ones a band (and mpremote) uses
 _ERRNO = {44: 2, 20: 17, 54: 20, 31: 21, 28: 22, 55: 39, 2: 13, 63: 1, 8: 9, 51: 28, 29: 5}

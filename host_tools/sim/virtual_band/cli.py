@@ -60,7 +60,9 @@ def run(args: argparse.Namespace) -> int:
     uid = parse_uid(args.uid) if args.uid else None
     with VirtualBand(args.board, args.trace, args.flash, args.speed, install=True, uid=uid,
                      start_epoch_s=start) as vb:
-        print(f"virtual {args.board} on {vb.pty_path}   (try: mpremote connect {vb.pty_path} fs ls)")
+        print(
+            f"virtual {args.board} on {vb.pty_path}   (try: mpremote connect {vb.pty_path} fs ls)"
+        )
         print(f"flash in {vb.flash_dir}; Ctrl-C here stops the band", flush=True)
         stop = []
         signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
