@@ -384,13 +384,17 @@ def test_host_stopped_at_random_points_then_a_rerun_loses_nothing(
         for _ in range(4):
             base = vb.link.bytes_to_host
             cut = rng.randint(600, 30_000)
+            vb.link.hold(cut)  # the band stops there: the host is mid-sync when stopped
             proc = subprocess.Popen([sys.executable, "-m", "host_tools.cli", "sync", "--port",
                                      vb.pty_path, "--db", str(db)],
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             while proc.poll() is None and vb.link.bytes_to_host - base < cut:
                 time.sleep(0.001)
+            if proc.poll() is None:
+                time.sleep(0.05)  # (the host takes in what came before the hold)
             proc.send_signal(sig)
             _, err = proc.communicate(timeout=60)
+            vb.link.release()
             if proc.returncode != 0:
                 stopped += 1
                 if sig == signal.SIGINT:

@@ -68,6 +68,7 @@ class UsbLink:
         self._mark: bytes | None = None  # the cut counts from the end of this, once it is sent
         self._tail = b""  # what was sent last, as long as the mark less one byte
         self._after = 0
+        self.held_at: int | None = None  # the band's output stops here until released
         self._on_hang_up = None
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._to_band, args=(to_band,), daemon=True)
@@ -94,8 +95,19 @@ class UsbLink:
             with self._lock:
                 self._arm(bytes(data))
         while view and self.plugged:
+            held = self.held_at
+            if held is not None and self.bytes_to_host >= held:
+                time.sleep(0.005)  # held: the band's output waits (a test acts meanwhile)
+                continue
             with self._lock:
                 cut = self._cut_at
+                if held is not None and (cut is None or held < cut):
+                    cut = held  # (only as far as the hold: not a hang-up there)
+                    n = self._write(view[:cut - self.bytes_to_host])
+                    view = view[n:]
+                    if not n:
+                        time.sleep(0.005)
+                    continue
                 n = self._write(view if cut is None else view[:cut - self.bytes_to_host])
                 if cut is not None and self.bytes_to_host >= cut:
                     self._hang_up()  # exactly `after_bytes` went through
@@ -111,6 +123,14 @@ class UsbLink:
             return 0
         self.bytes_to_host += n
         return n
+
+    def hold(self, after_bytes: int) -> None:
+        """Stop the band's output once `after_bytes` more have gone to the host, until
+        release(): the host is then surely waiting for the band, mid-reply."""
+        self.held_at = self.bytes_to_host + after_bytes
+
+    def release(self) -> None:
+        self.held_at = None
 
     def _arm(self, data: bytes) -> None:
         # (under self._lock) the cut waits for the mark; once `data` holds its end, it is set
