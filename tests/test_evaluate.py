@@ -126,3 +126,22 @@ def test_form_on_the_uci_sets(shared_traces, capsys):
     assert main(["eval", "--form", "--seeds", "1", *map(str, paths)]) == 0
     out = capsys.readouterr().out
     assert "median absolute error" in out and paths[0].stem in out
+
+
+def test_drift_forward_counts_only_forward_once_the_side_is_known():
+    """Forward is -y on the right thigh (the band's y points forward there): the generator's
+    forward drift (right thigh) is found with forward_y=-1 as with the side unknown, never with
+    the left thigh's +1."""
+    from host_tools.traces.replay import replay_trace
+    from host_tools.traces.synth import make_form_session
+
+    found = {0: 0, -1: 0, 1: 0}
+    drifted = 0
+    for seed in range(9200, 9204):
+        trace, labels = make_form_session(seed, "leg_lift")
+        for fy in found:
+            pairs = form_pairs(replay_trace(trace, params={"forward_y": fy}), labels)
+            has = [r for d, r in pairs if "drift_forward" in d.get("faults", {})]
+            drifted += len(has) if fy == 0 else 0
+            found[fy] += sum("drift_forward" in r["faults"] for r in has)
+    assert drifted >= 3 and found[0] == found[-1] >= 0.9 * drifted and found[1] == 0, found
