@@ -4,6 +4,7 @@
 # on the band, on the virtual band and in tests.
 import counter
 import replog
+import settings
 
 MODE_NUMBERS = {"auto": 0, "clamshell": 1, "leg_lift": 2}
 MODE_CYCLE = ("auto", "clamshell", "leg_lift")
@@ -93,7 +94,10 @@ class App:
             self.mount = mount.Mount(self.rate)
             self.mount.load(MOUNT_PATH)
         self._mount_saved = self._mount_state()
-        self.counter = counter.Counter(self.rate, self._frame_known(), MODE_NUMBERS[self.mode])
+        # the prescription the counter judges form against (tempo, hold, range, forward)
+        self.params = settings.prescribe(counter.Params(), cfg)
+        self.counter = counter.Counter(self.rate, self._frame_known(), MODE_NUMBERS[self.mode],
+                                       self.params)
         # bound methods made once: `f = obj.method` allocates one each time it runs
         self._cfeed = self.counter.feed
         self._ticks_add = clock.ticks_add
@@ -261,7 +265,7 @@ class App:
     def _learned(self):
         # the mounting is sure: from here on the counter counts in the learned band frame
         self.drain()
-        self.counter = counter.Counter(self.rate, True, MODE_NUMBERS[self.mode])
+        self.counter = counter.Counter(self.rate, True, MODE_NUMBERS[self.mode], self.params)
         self._cfeed = self.counter.feed
 
     def _after_batch(self):
@@ -296,7 +300,7 @@ class App:
             if self.day[ex] == self.goal:
                 self.fb.goal()
             else:
-                self.fb.rep()
+                self.fb.rep(c.rep_faults)  # a form fault's cue, rate-limited (feedback.py)
             if ex:
                 self.shown_ex = ex
             if SHOW_EVERY_REP or c.set_reps <= 1 or self.day[ex] == self.goal:
@@ -326,7 +330,8 @@ class App:
         self.drain()  # the open set ends in the mode it was counted in
         self.mode = MODE_CYCLE[(MODE_CYCLE.index(self.mode) + 1) % 3]
         self._log_daily()  # from here on, reps are counted in the new mode
-        self.counter = counter.Counter(self.rate, self._frame_known(), MODE_NUMBERS[self.mode])
+        self.counter = counter.Counter(self.rate, self._frame_known(), MODE_NUMBERS[self.mode],
+                                       self.params)
         self._cfeed = self.counter.feed
         if MODE_NUMBERS[self.mode]:
             self.shown_ex = MODE_NUMBERS[self.mode]

@@ -31,7 +31,9 @@
 #    still tick at the top, hold until the last still tick there (wavering between included),
 #    down to the first still tick after the return, a landing, or the next rep's onset. A rep's
 #    event waits until its down phase is over (at most down_max_ms). rom: see _clinical_cdeg.
-#    Faults (rep_faults bits): too small against the set's own reps (in _add).
+#    Faults (rep_faults bits, FAULT_NAMES): too small against the set's own reps (in _add), the
+#    others in _faults: too fast and no hold against the prescription (Params.rx_*; a down is
+#    judged when it ends), drift forward (leg lift) and pelvis roll (clamshell) in the band frame.
 try:
     from micropython import const  # type: ignore
 except ImportError:  # CPython
@@ -50,7 +52,11 @@ EV_SET = const(2)
 
 # form faults of a rep: bits of rep_faults, named in this order
 FAULT_TOO_SMALL = const(1)  # range well below the set's own
-FAULT_NAMES = ("too_small",)
+FAULT_TOO_FAST = const(2)  # up or down much faster than the prescription's tempo
+FAULT_NO_HOLD = const(4)  # no stop at the top when the prescription asks for a hold
+FAULT_DRIFT_FORWARD = const(8)  # leg lift: the plane of the lift tilted (hip flexion)
+FAULT_PELVIS_ROLL = const(16)  # clamshell: the rest rolled back from the set's first rest
+FAULT_NAMES = ("too_small", "too_fast", "no_hold", "drift_forward", "pelvis_roll")
 
 _TICK_MS = const(100)  # internal rate: 10 Hz, whatever the sample rate
 _QUEUE = const(8)  # reps waiting to be read, one per feed() call
@@ -82,7 +88,10 @@ _F_C_DUR = const(21)
 _F_C_ROM = const(22)
 _F_DONE = const(23)  # a finished set waiting to be reported: start, end, exercise, reps
 _F_Q = const(27)  # the queue's up, hold, down (+ faults << 16): 3 per slot
-_F_OLD = const(51)  # (_F_Q + 3 * _QUEUE) the still run's older anchor: x, y, z
+_F_H_R = const(51)  # the held rep's rest (x, y, z mg), and the set's first rep's (pelvis roll)
+_F_SET_R = const(54)
+_F_OLD = const(57)  # the still run's older anchor: x, y, z
+_F_LEN = const(60)
 # asin in centidegrees at 0, 0.05, ..., 1.0 (linear between: < 0.4 deg off below 72 deg)
 _ASIN = (0, 287, 574, 863, 1154, 1448, 1746, 2049, 2358, 2674, 3000, 3337, 3687, 4054, 4443,
          4859, 5313, 5821, 6416, 7181, 9000)
@@ -170,6 +179,39 @@ class Params:
         # reps; for a set's first rep, the second's): a quarter of the range missing is what a
         # physiotherapist corrects, and reps of one set vary by about 15 %
         self.small_pct = 75
+        # --- the other form faults, judged once per counted rep -------------------------------
+        # the prescription (the app sets it from the band's settings, firmware/settings.py):
+        # each phase's time (ms), "two up, hold two, two down"; a hold of 0 asks for none
+        self.rx_up_ms = 2000
+        self.rx_hold_ms = 2000
+        self.rx_down_ms = 2000
+        # the prescription's minimum range (the clinical angle, rom, in cdeg): a rep below it is
+        # too small whatever the set's own reps do (a whole set done small); 0: none given
+        self.rx_rom_cdeg = 0
+        # too fast: an up or a down, or the whole rep (up, hold and down), in under this share
+        # of the prescribed time (a 2 s lift in under 1 s swings on momentum; a set's reps vary
+        # by ~30 %, the phases are measured to ~150 ms, their sum better: its ends are the
+        # rep's onset and stop)
+        self.fast_pct = 50
+        # no hold: stopped at the top for under this share of the hold asked for (of a 2 s
+        # hold, under 0.8 s: a touch and go measures up to ~600 ms, as a slow move's stop is
+        # found before the leg is quite still; a held rep falls short of the prescription by
+        # ~20 % at most)
+        self.no_hold_pct = 40
+        # drift forward (leg lift, band frame): gravity's move along y at the top over its move
+        # along x above this (per mille: tan 12 deg). Lying on the side, a thigh lifted from a
+        # hip flexed by b turns about an axis b off the band's y, so dy/dx = tan b; a band turned
+        # a few degrees on the skin reads the same, so the bar is above that (the README's
+        # limit of the mounting is ~10 deg)
+        self.drift_pm = 213
+        # the sign of y's change when the knee drifts forward: y points forward on the right
+        # thigh, so -1 there, +1 on the left; 0 (side unknown): either way counts
+        self.forward_y = 0
+        # pelvis roll (clamshell): the rest a rep starts from has turned from the set's first
+        # rest, along the rep's own direction, by more than this (mg of chord, ~10 deg). The
+        # pelvis rolls about the trunk's long axis, the clamshell's own axis, so within a rep it
+        # only adds range; what the band sees is the thigh lying rolled back between reps
+        self.roll_mg = 175
 
 
 def _isqrt(n, guess):
@@ -322,7 +364,7 @@ class Counter:
         self._set_done = False
         self._reps_after = False
         # last: the hot attributes above keep the first choice of slots in the instance dict
-        self._f = [0] * (_F_OLD + 3)
+        self._f = [0] * _F_LEN
         self._f[_F_HOLD_ON] = -1
 
     # --- front end (per sample: keep it small) -------------------------------------------------
@@ -677,7 +719,10 @@ class Counter:
         w = f[_F_WHERE]
         if w == 1:
             j = _F_Q + 3 * f[_F_SLOT] + 2
-            f[j] = (f[j] >> 16 << 16) + d  # (the rep's faults sit above bit 16)
+            b = f[j] >> 16  # (the rep's faults sit above bit 16)
+            if self._fast(f[j - 2], f[j - 1], d):
+                b |= FAULT_TOO_FAST
+            f[j] = (b << 16) + d
         elif w == 2:
             f[_F_H + 2] = d
         f[_F_C + 2] = d
@@ -842,6 +887,9 @@ class Counter:
         self._held_dx = dx
         self._held_dy = dy
         self._last_end_k = self._k
+        f[_F_H_R] = self._rx
+        f[_F_H_R + 1] = self._ry
+        f[_F_H_R + 2] = self._rz
         f[_F_H] = f[_F_C]
         f[_F_H + 1] = f[_F_C + 1]
         f[_F_H + 2] = f[_F_C + 2]
@@ -868,7 +916,9 @@ class Counter:
     def _add(self, ex, t, rom, dur, size, end_k, dx, dy, src):
         # judged against the set's reps so far; its first against the rep that confirms it
         ref = self._recent(self._h_size) if self._hn else self._f[_F_C_SIZE]
-        faults = FAULT_TOO_SMALL if size * 100 < ref * self.p.small_pct else 0
+        faults = FAULT_TOO_SMALL if (size * 100 < ref * self.p.small_pct
+                                     or rom < self.p.rx_rom_cdeg) else 0
+        faults |= self._faults(ex, dx, dy, src)
         self._dx = dx  # (the set's direction follows its counted reps)
         self._dy = dy
         if self.axes_known and self.mode == AUTO:
@@ -885,6 +935,51 @@ class Counter:
         self._set_end = self._tb + 50 - (self._k - end_k) * _TICK_MS
         self._set_ex = ex
         self._push(t, ex, rom, dur, src, faults)
+
+    def _faults(self, ex, dx, dy, src):
+        # The rep's other faults (once per counted rep, not per sample): its phases against the
+        # prescription, and in the band frame the leg lift's plane and the clamshell's rest.
+        p = self.p
+        f = self._f
+        b = 0
+        if f[src] * 100 < p.rx_up_ms * p.fast_pct or (
+                src == _F_H and f[_F_WHERE] != 2 and self._fast(f[src], f[src + 1], f[src + 2])):
+            b = FAULT_TOO_FAST  # (a down still going on is judged when it ends: _form_close)
+        if f[src + 1] * 100 < p.rx_hold_ms * p.no_hold_pct:
+            b |= FAULT_NO_HOLD
+        if src == _F_H:
+            rx = f[_F_H_R]
+            ry = f[_F_H_R + 1]
+            rz = f[_F_H_R + 2]
+            dz = self._dz  # (still the held rep's: _hold set it, no rep was added since)
+        else:
+            rx = self._rx
+            ry = self._ry
+            rz = self._rz
+            dz = self._tz - rz
+        if not self._set_n:  # the set's first rep: its rest is where the pelvis started
+            f[_F_SET_R] = rx
+            f[_F_SET_R + 1] = ry
+            f[_F_SET_R + 2] = rz
+        if not self.axes_known:
+            return b
+        if ex == LEG_LIFT:
+            fwd = dy * p.forward_y if p.forward_y else (dy if dy >= 0 else -dy)
+            if dx > 0 and fwd * 1000 > dx * p.drift_pm:
+                b |= FAULT_DRIFT_FORWARD
+        elif ex == CLAMSHELL:
+            # the rest's shift from the set's first, along this rep's direction (top - rest)
+            n = _isqrt(dx * dx + dy * dy + dz * dz, 500)
+            if n > 0 and ((rx - f[_F_SET_R]) * dx + (ry - f[_F_SET_R + 1]) * dy
+                          + (rz - f[_F_SET_R + 2]) * dz) // n > p.roll_mg:
+                b |= FAULT_PELVIS_ROLL
+        return b
+
+    def _fast(self, up, hold, down):
+        # Too fast: the up or the down, or the whole rep, in under fast_pct of the prescription
+        p = self.p
+        return ((up + hold + down) * 100 < (p.rx_up_ms + p.rx_hold_ms + p.rx_down_ms) * p.fast_pct
+                or up * 100 < p.rx_up_ms * p.fast_pct or down * 100 < p.rx_down_ms * p.fast_pct)
 
     def _recent(self, h):
         # median of the set's last three reps (of h: heights or durations): it follows a set

@@ -1,7 +1,21 @@
 # Feedback on the band: a short buzz per rep, two at the end of a set, a tune at the day's goal,
-# the LED alongside (the count on the LCD is display.py's). Non-blocking: a pattern is a list of
-# (on_ms, off_ms) steps that tick() plays out between FIFO batches.
+# the LED alongside (the count on the LCD is display.py's); a rep with a form fault gets a cue
+# after its buzz (setting feedback=on; feedback=counts: the buzz alone). Non-blocking: a pattern
+# is a list of (on_ms, off_ms) steps that tick() plays out between FIFO batches.
+import counter
+
 REP = ((60, 0),)
+# form cues, each the rep's buzz and then a pattern of its own, told apart by feel:
+# too fast: a quick triple (hurried); too small: one long buzz (go further); hold: two long
+CUES = {"too_fast": ((60, 250), (30, 60), (30, 60), (30, 0)),
+        "too_small": ((60, 250), (400, 0)),
+        "hold": ((60, 250), (200, 150), (200, 0))}
+# the fault each cue answers, most important first (range, then tempo, then the hold)
+CUE_FAULTS = (("too_small", counter.FAULT_TOO_SMALL), ("too_fast", counter.FAULT_TOO_FAST),
+              ("hold", counter.FAULT_NO_HOLD))
+# at most one cue in this long (ms): about three reps of a 2-2-2 s tempo, so a set done too
+# fast is told every few reps, not nagged at each
+CUE_GAP_MS = 20000
 SET_END = ((80, 120), (80, 0))
 GOAL = ((120, 80), (120, 80), (120, 80), (400, 0))
 MODE = ((30, 60), (30, 0))
@@ -13,7 +27,10 @@ class Feedback:
         self.enabled = enabled
         # how often each pattern started (for tests and the host): counts, not a list, which
         # would grow for as long as the band runs
-        self.played = {"rep": 0, "set": 0, "goal": 0, "mode": 0}
+        self.played = {"rep": 0, "set": 0, "goal": 0, "mode": 0, "too_fast": 0, "too_small": 0,
+                       "hold": 0}
+        self.cues = enabled is True  # feedback=counts: counts, no form cues
+        self._cue_at = None  # ticks_ms of the last cue
         self.last = None  # the latest pattern's name
         self._steps = ()
         self._i = 0
@@ -72,7 +89,18 @@ class Feedback:
         d = self.clock.ticks_diff(self._until, self.clock.ticks_ms())
         return max(0, d)
 
-    def rep(self):
+    def rep(self, faults=0):
+        """The buzz of a counted rep; with a form fault (counter.FAULT_* bits) its cue instead,
+        which begins with the same buzz, unless a cue played less than CUE_GAP_MS ago."""
+        if self.cues and faults:
+            now = self.clock.ticks_ms()
+            if self._cue_at is None or self.clock.ticks_diff(now, self._cue_at) >= CUE_GAP_MS:
+                for name, bit in CUE_FAULTS:
+                    if faults & bit:
+                        self._cue_at = now
+                        self.played["rep"] += 1
+                        self.play(name, CUES[name])
+                        return
         self.play("rep", REP)
 
     def set_end(self):

@@ -1,5 +1,7 @@
 # The band's settings in /config.json: daily goal (reps per exercise), exercise mode, feedback,
-# and which thigh wears the band (for the log and for traces recorded on it); utc_offset_min
+# and which thigh wears the band (for the log and for traces recorded on it); the prescription
+# (reps x sets of each exercise on this leg, seconds up and down, seconds of hold, minimum range)
+# whose form the counter judges, and which gives the daily goal unless one is set; utc_offset_min
 # (local time = the RTC's UTC + this: where the day's count starts anew). Light sleep between
 # FIFO batches is the band's own choice (on battery only, see app.App.nap), not a setting.
 import json
@@ -13,19 +15,24 @@ PATH = "/config.json"
 MODES = ("auto", "clamshell", "leg_lift")
 SIDES = ("left", "right", "unknown")
 MOUNTS = ("fixed", "learn")  # fixed: worn as the README says; learn: any way (firmware/mount.py)
-DEFAULTS = {"goal": 100, "mode": "auto", "feedback": True, "side": "unknown",
-            "utc_offset_min": 0, "mount": "fixed"}
+FEEDBACK = (True, False, "counts")  # on: counts and form cues; off; counts: no form cues
+# A common home programme for the glute medius: 3 sets of 10 a day, each rep two seconds up,
+# held two, two seconds down; no minimum range until the physiotherapist sets one. The daily goal
+# is reps x sets (per exercise) unless "goal" is set; it is not a default, so it stays derived.
+DEFAULTS = {"mode": "auto", "feedback": True, "side": "unknown", "utc_offset_min": 0,
+            "mount": "fixed", "reps": 10, "sets": 3, "tempo_s": 2, "hold_s": 2, "min_rom_deg": 0}
+LIMITS = {"goal": (1, 1000), "reps": (1, 100), "sets": (1, 20), "tempo_s": (1, 10),
+          "hold_s": (0, 30), "min_rom_deg": (0, 90), "utc_offset_min": (-720, 840)}
 
 
 def _valid(key, value):
-    if key == "goal":
-        return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 1000
+    if key in LIMITS:  # (utc_offset_min: UTC-12:00 .. UTC+14:00)
+        lo, hi = LIMITS[key]
+        return isinstance(value, int) and not isinstance(value, bool) and lo <= value <= hi
     if key == "mode":
         return value in MODES
     if key == "feedback":
-        return isinstance(value, bool)
-    if key == "utc_offset_min":  # UTC-12:00 .. UTC+14:00
-        return isinstance(value, int) and not isinstance(value, bool) and -720 <= value <= 840
+        return value in FEEDBACK
     if key == "side":
         return value in SIDES
     if key == "mount":
@@ -34,18 +41,39 @@ def _valid(key, value):
 
 
 def load(path=PATH):
-    """The settings, defaults filled in; a missing or broken file gives the defaults."""
+    """The settings, defaults filled in; a missing or broken file gives the defaults. The goal
+    is the prescription's reps x sets unless the file sets one."""
     out = dict(DEFAULTS)
+    data = _read(path)
+    for k, v in data.items():
+        if _valid(k, v):
+            out[k] = v
+    if "goal" not in out:
+        out["goal"] = out["reps"] * out["sets"]
+    return out
+
+
+def _read(path):
     try:
         with open(path) as f:
             data = json.load(f)
     except (OSError, ValueError):
-        return out
-    if isinstance(data, dict):
-        for k, v in data.items():
-            if _valid(k, v):
-                out[k] = v
-    return out
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def prescribe(params, cfg):
+    """The counter's Params (firmware/counter.py) with the prescription of the settings `cfg`:
+    the tempo and hold its form faults are judged against, the minimum range, and which way
+    forward is on this thigh (for drift_forward)."""
+    d = DEFAULTS
+    params.rx_up_ms = cfg.get("tempo_s", d["tempo_s"]) * 1000
+    params.rx_down_ms = params.rx_up_ms
+    params.rx_hold_ms = cfg.get("hold_s", d["hold_s"]) * 1000
+    params.rx_rom_cdeg = cfg.get("min_rom_deg", d["min_rom_deg"]) * 100
+    side = cfg.get("side")
+    params.forward_y = -1 if side == "right" else (1 if side == "left" else 0)
+    return params
 
 
 def placement(side):
@@ -54,14 +82,17 @@ def placement(side):
 
 
 def update(changes, path=PATH):
-    """Checks and stores `changes` (a dict); returns the settings now in force."""
+    """Checks and stores `changes` (a dict; goal None: derive it from the prescription again);
+    returns the settings now in force. Only what was set is stored, so defaults stay defaults."""
     for k, v in changes.items():
-        if not _valid(k, v):
+        if not (_valid(k, v) or (k == "goal" and v is None)):
             raise ValueError("bad setting %s=%r" % (k, v))
-    now = load(path)
+    now = _read(path)
     now.update(changes)
+    if now.get("goal", 0) is None:
+        del now["goal"]
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
         json.dump(now, f)
     os.rename(tmp, path)  # a power cut leaves the old file or the new one, never half
-    return now
+    return load(path)

@@ -141,7 +141,8 @@ def test_feedback_counts_patterns_without_growing(tmp_path):
     trace, _ = make_session(1, "mixed", rate_hz=50)
     app, log, _ = wear(trace, tmp_path, cfg={"goal": 5})
     played = app.fb.played
-    assert set(played) == {"rep", "set", "goal", "mode"}  # one counter a pattern, not a list
+    # one counter a pattern (the form cues' too), not a list
+    assert set(played) == {"rep", "set", "goal", "mode", "too_fast", "too_small", "hold"}
     assert played["rep"] + played["goal"] == app.reps and played["set"] == app.sets
     assert played["goal"] == 2  # leg lifts and clamshells each reach 5 once
 
@@ -440,3 +441,44 @@ def test_a_band_worn_any_way_learns_its_mounting_and_keeps_it(tmp_path, monkeypa
     again, log2, _ = wear(led, tmp_path, cfg={"mount": "learn"}, log_dir="log2")
     assert again.mount.sure and again.counter.axes_known
     assert len(logged_reps(log2)) >= len(replayed)
+
+
+def test_form_cues_are_distinct_rate_limited_and_off_with_counts():
+    """A rep with a form fault gets its own cue after the rep's buzz (too small before too fast
+    before the hold), at most one cue per CUE_GAP_MS; feedback=counts keeps the buzz alone."""
+    b = board_mod.load("m5stickc_plus2", str(BOARDS_DIR))
+    clock = VirtualClock(0)
+    fb = feedback_mod.Feedback(b, clock, None, True)
+    cues = feedback_mod.CUES
+    assert len({cues[k] for k in ("too_fast", "too_small", "hold")}) == 3
+    assert all(c[0][0] == feedback_mod.REP[0][0] for c in cues.values())  # the buzz first
+    fb.rep(counter.FAULT_TOO_FAST)
+    assert fb.last == "too_fast"
+    fb.rep(counter.FAULT_TOO_SMALL)  # too soon after the last cue: the buzz alone
+    assert fb.last == "rep"
+    clock.sleep_ms(feedback_mod.CUE_GAP_MS)
+    fb.rep(counter.FAULT_TOO_SMALL | counter.FAULT_TOO_FAST)
+    assert fb.last == "too_small"
+    clock.sleep_ms(feedback_mod.CUE_GAP_MS)
+    fb.rep(counter.FAULT_NO_HOLD | counter.FAULT_DRIFT_FORWARD)
+    assert fb.last == "hold"
+    fb.rep(0)
+    assert fb.played["rep"] == 5 and fb.last == "rep"
+    quiet = feedback_mod.Feedback(b, clock, None, "counts")
+    clock.sleep_ms(feedback_mod.CUE_GAP_MS)
+    quiet.rep(counter.FAULT_TOO_FAST)
+    assert quiet.last == "rep" and quiet.played["too_fast"] == 0
+
+
+def test_app_cues_the_faults_of_a_set_done_badly(tmp_path):
+    """Worn through sets with faults at a visible size (synth.make_form_session), the band cues
+    some of them, never two cues within CUE_GAP_MS, and buzzes every rep all the same."""
+    from host_tools.traces.synth import make_form_session
+
+    trace, _ = make_form_session(3, "leg_lift", rate_hz=50)
+    app, log, clock = wear(trace, tmp_path)
+    played = app.fb.played
+    n_cues = played["too_fast"] + played["too_small"] + played["hold"]
+    assert n_cues >= 2, played
+    assert n_cues <= clock.ms // feedback_mod.CUE_GAP_MS + 1
+    assert played["rep"] + played["goal"] == app.reps == len(replay_trace(trace)["reps"])

@@ -20,6 +20,12 @@ from host_tools.errors import RepbandError
         ("feedback=off", "feedback", False),
         ("feedback=ON", "feedback", True),
         ("side=Right", "side", "right"),
+        ("feedback=counts", "feedback", "counts"),
+        ("goal=auto", "goal", None),
+        ("reps=15", "reps", 15),
+        ("hold_s=0", "hold_s", 0),
+        ("tempo_s=3", "tempo_s", 3),
+        ("min_rom_deg=30", "min_rom_deg", 30),
     ],
 )
 def test_valid_assignments(text: str, key: str, value: object) -> None:
@@ -35,8 +41,11 @@ def test_valid_assignments(text: str, key: str, value: object) -> None:
         ("goal=0", "between 1 and 1000"),
         ("goal=5000", "between 1 and 1000"),
         ("mode=squats", "one of auto, clamshell, leg_lift"),
-        ("feedback=maybe", "on or off"),
+        ("feedback=maybe", "on, off or counts"),
         ("side=middle", "one of left, right, unknown"),
+        ("sets=0", "between 1 and 20"),
+        ("tempo_s=fast", "must be a whole number"),
+        ("min_rom_deg=120", "between 0 and 90"),
     ],
 )
 def test_invalid_assignments_are_one_clear_line(text: str, needle: str) -> None:
@@ -113,3 +122,24 @@ def test_the_laptops_own_settings_need_no_band_and_get_takes_a_key(tmp_path, cap
     assert capsys.readouterr().out == "Ada Lovelace\n"
     assert cli.main(["config", "get", "patiant", "--db", db]) != 0
     assert "did you mean patient?" in capsys.readouterr().err
+
+
+def test_the_prescription_gives_the_goal_and_the_counters_tempo(tmp_path) -> None:
+    """Band side (firmware/settings.py): 3 x 10 with a 2 s hold by default, the goal reps x sets
+    unless set (goal=auto derives it again), and the counter's Params from it."""
+    from host_tools import firmware
+
+    settings, counter = firmware.load("settings"), firmware.load("counter")
+    path = str(tmp_path / "config.json")
+    cfg = settings.load(path)
+    assert (cfg["reps"], cfg["sets"], cfg["hold_s"], cfg["goal"]) == (10, 3, 2, 30)
+    assert settings.update({"reps": 15}, path)["goal"] == 45
+    assert settings.update({"goal": 100}, path)["goal"] == 100
+    assert settings.update({"sets": 2}, path)["goal"] == 100  # a goal set stays
+    assert settings.update({"goal": None}, path)["goal"] == 30
+    cfg = settings.update({"tempo_s": 3, "hold_s": 0, "min_rom_deg": 25, "side": "left"}, path)
+    p = settings.prescribe(counter.Params(), cfg)
+    assert (p.rx_up_ms, p.rx_down_ms, p.rx_hold_ms, p.rx_rom_cdeg, p.forward_y) == (
+        3000, 3000, 0, 2500, 1)
+    with pytest.raises(ValueError):
+        settings.update({"feedback": "loud"}, path)

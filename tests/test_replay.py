@@ -17,7 +17,8 @@ def test_micropython_gives_identical_output_on_every_shared_trace(shared_traces)
     reps = [x for r in on_cpython for x in r["reps"]]
     for field in ("up_ms", "hold_ms", "down_ms", "rom_deg"):  # the form fields vary: compared
         assert len({x[field] for x in reps}) > 10, field
-    assert {f for x in reps for f in x["faults"]} == {"too_small"}
+    seen = {f for x in reps for f in x["faults"]}  # (UCI's fast and low-amplitude sets)
+    assert {"too_small", "too_fast", "no_hold"} <= seen, seen
     for a, b in zip(on_cpython, on_micropython):
         assert a == b, a["trace"]
 

@@ -2,9 +2,10 @@
 and the laptop's own (patient, prescription: kept in the database, printed on the report).
 
 Settings: the daily goal (reps per exercise), the exercise mode (auto, clamshell, leg_lift),
-feedback (buzz/LED per rep) on or off, and the side (which thigh wears the band). Values are
-checked here, on the host, before anything is sent; the band stores them with its own
-firmware/settings.py, which the app reads at start.
+feedback (buzz/LED per rep, and form cues) on, off or counts, the side (which thigh wears the
+band), and the prescription the band judges form against (reps x sets, tempo, hold, minimum
+range; the goal is reps x sets unless set). Values are checked here, on the host, before anything is
+sent; the band stores them with its own firmware/settings.py, which the app reads at start.
 """
 
 from __future__ import annotations
@@ -38,13 +39,23 @@ class Setting:
 SETTINGS = {
     s.key: s
     for s in (
-        Setting("goal", f"daily goal, reps per exercise (1..{GOAL_MAX})", "goal=100"),
+        Setting("goal", f"daily goal, reps per exercise (1..{GOAL_MAX}); auto: reps x sets",
+                "goal=100"),
         Setting("mode", "exercise mode: " + ", ".join(MODES), "mode=auto"),
-        Setting("feedback", "buzz/LED on each rep: on or off", "feedback=on"),
+        Setting("feedback", "on: a buzz/LED per rep and a cue for a rep too fast, too small or "
+                "not held; counts: the buzz per rep only; off", "feedback=on"),
         Setting("side", "thigh that wears the band: left, right or unknown (with mount=learn "
                 "an override: unknown lets the band learn it)", "side=right"),
         Setting("mount", "fixed (worn as the manual says: x toward the knee) or learn (worn any "
                 "way: the band learns it from standing and walking)", "mount=learn"),
+        Setting("reps", "prescription: reps a set (1..100)", "reps=10"),
+        Setting("sets", "prescription: sets a day of each exercise on this leg (1..20)", "sets=3"),
+        Setting("tempo_s", "prescription: seconds up, and again down, per rep (1..10)",
+                "tempo_s=2"),
+        Setting("hold_s", "prescription: seconds held at the top (0..30; 0: no hold)",
+                "hold_s=2"),
+        Setting("min_rom_deg", "prescription: minimum range in degrees (0..90; 0: none)",
+                "min_rom_deg=30"),
     )
 }
 # Kept on the laptop, in the database beside the bands' data (for the report), not on a band.
@@ -82,6 +93,18 @@ def check_key(key: str) -> str:
 
 def parse_value(key: str, raw: str) -> Any:
     low = raw.lower()
+    if key == "goal" and low == "auto":
+        return None  # reps x sets again
+    if key in _band.LIMITS and key != "goal":
+        lo, hi = _band.LIMITS[key]
+        try:
+            value = int(raw)
+        except ValueError:
+            raise RepbandError(f"{key}={raw!r}: must be a whole number, e.g. "
+                               f"{SETTINGS[key].example}") from None
+        if not lo <= value <= hi:
+            raise RepbandError(f"{key}={value}: must be between {lo} and {hi}")
+        return value
     if key == "goal":
         try:
             value = int(raw)
@@ -103,7 +126,9 @@ def parse_value(key: str, raw: str) -> Any:
             return True
         if low in FALSE_WORDS:
             return False
-        raise RepbandError(f"feedback={raw!r}: must be on or off")
+        if low == "counts":
+            return "counts"
+        raise RepbandError(f"feedback={raw!r}: must be on, off or counts")
     if key == "side":
         if low not in SIDES:
             raise RepbandError(f"side={raw!r}: must be one of {', '.join(SIDES)}")
@@ -117,7 +142,9 @@ def parse_value(key: str, raw: str) -> Any:
 
 def show_value(key: str, value: Any) -> str:
     if key == "feedback":
-        return "on" if value else "off"
+        return value if isinstance(value, str) else ("on" if value else "off")
+    if key == "goal" and value is None:
+        return "auto"
     return str(value)
 
 
@@ -154,7 +181,7 @@ def format_settings(values: dict[str, Any], only: list[str] | None = None) -> st
         if only is not None and key not in only:
             continue
         shown = show_value(key, values[key]) if key in values else "(not set)"
-        lines.append(f"{key:<9} {shown:<10} {setting.help}")
+        lines.append(f"{key:<11} {shown:<10} {setting.help}")
     return "\n".join(lines)
 
 

@@ -386,9 +386,7 @@ def run(args: argparse.Namespace) -> int:
         synthetic = form_synthetic(list(range(FORM_SEED, FORM_SEED + args.seeds)))
         paths = [p for p in traceio.find_traces(args.paths)
                  if traceio.labels_path_for(p).exists()] if args.paths else []
-        rows = (
-            form_by_set(replay_traces(paths, args.exercise, args.runtime), paths) if paths else []
-        )
+        rows = form_by_set(form_replays(paths, args.exercise), paths) if paths else []
         print(json.dumps({"synthetic": synthetic, "sets": rows}, indent=1) if args.json
               else format_form(synthetic, rows))
         return 0
@@ -443,7 +441,9 @@ def form_synthetic(seeds: list[int], scenarios: tuple[str, ...] = ("leg_lift", "
                    ) -> dict[str, dict]:
     """Median absolute error of each form field per exercise over synthetic sessions (band
     frame), how many true reps were matched to a counted rep, and per fault the share of the
-    matched reps that have it which were flagged (found) and of those without it (false)."""
+    matched reps that have it which were flagged (found) and of those without it (false): the
+    faults on synth.make_form_session (sets done to the default prescription, faults at a
+    clinically visible size), the same seeds."""
     from statistics import median
 
     from host_tools import firmware
@@ -462,7 +462,13 @@ def form_synthetic(seeds: list[int], scenarios: tuple[str, ...] = ("leg_lift", "
                 e = errors.setdefault(scenario, {f: [] for f in FORM_FIELDS})
                 for f in FORM_FIELDS:
                     e[f].append(abs(r[f] - d[f]))
+            trace, labels = synth.make_form_session(seed, scenario)
+            for d, r in form_pairs(replay_trace(trace), labels):
                 for fault in firmware.load("counter").FAULT_NAMES:
+                    if fault not in synth.FORM_FAULTS[scenario]:
+                        if fault in r["faults"]:  # (not one this exercise can show)
+                            flags.setdefault(scenario, {}).setdefault(fault, [0, 0, 0, 0])
+                        continue
                     n = flags.setdefault(scenario, {}).setdefault(fault, [0, 0, 0, 0])
                     has = fault in d.get("faults", {})
                     n[0 if has else 2] += 1
@@ -475,11 +481,50 @@ def form_synthetic(seeds: list[int], scenarios: tuple[str, ...] = ("leg_lift", "
             for sc, e in errors.items()}
 
 
+def taught_prescription(result: dict, labels: traceio.Labels) -> dict[str, int] | None:
+    """The prescription a recording's first labelled set shows (on UCI: the correct set, as the
+    subject was taught it): its median up, hold and down (to 100 ms), and as the minimum range
+    the share of its median range the counter calls too small within a set (Params.small_pct)."""
+    from statistics import median
+
+    from host_tools import firmware
+
+    first = next((s for s in labels.sets if s.is_target), None)
+    reps = [r for r in result["reps"] if first is not None
+            and first.start_ms - MARGIN_MS <= r["t_ms"] <= first.end_ms + MARGIN_MS]
+    if not reps:
+        return None
+    pct = firmware.load("counter").Params().small_pct
+    return {"rx_up_ms": int(round(median(r["up_ms"] for r in reps), -2)),
+            "rx_hold_ms": int(round(median(r["hold_ms"] for r in reps), -2)),
+            "rx_down_ms": int(round(median(r["down_ms"] for r in reps), -2)),
+            "rx_rom_cdeg": round(median(r["rom_deg"] for r in reps) * pct)}
+
+
+def form_replays(paths: list[Path], mode: str = "auto") -> list[dict]:
+    """Each trace replayed with the prescription its first set shows (taught_prescription),
+    which the result carries as "prescription" (None: no first set; defaults used)."""
+    from host_tools.traces.replay import replay_trace
+
+    out = []
+    for p in paths:
+        trace = traceio.read_trace(p)
+        first = replay_trace(trace, mode)
+        rx = taught_prescription(first, traceio.read_labels(traceio.labels_path_for(p)))
+        result = replay_trace(trace, mode, params=rx) if rx else first
+        result["prescription"] = rx
+        out.append(result)
+    return out
+
+
 def form_by_set(results: list[dict], paths: list[Path]) -> list[dict]:
     """Median phases and range of the reps in each labelled target set, in label order (on the
     UCI e4 test recordings: correct, fast, low amplitude)."""
     from statistics import median
 
+    from host_tools import firmware
+
+    faults = firmware.load("counter").FAULT_NAMES
     rows = []
     for result, p in zip(results, paths):
         labels = traceio.read_labels(traceio.labels_path_for(p))
@@ -487,15 +532,10 @@ def form_by_set(results: list[dict], paths: list[Path]) -> list[dict]:
             reps = [r for r in result["reps"]
                     if s.start_ms - MARGIN_MS <= r["t_ms"] <= s.end_ms + MARGIN_MS]
             if reps:
-                rows.append(
-                    {
-                        "trace": Path(result["trace"]).stem,
-                        "set": k + 1,
-                        "reps": len(reps),
-                        **{f: median(r[f] for r in reps) for f in FORM_FIELDS},
-                        "too_small": sum("too_small" in r["faults"] for r in reps) / len(reps),
-                    }
-                )
+                rows.append({"trace": Path(result["trace"]).stem, "set": k + 1, "reps": len(reps),
+                             **{f: median(r[f] for r in reps) for f in FORM_FIELDS},
+                             **{k: sum(k in r["faults"] for r in reps) / len(reps)
+                                for k in faults}})
     return rows
 
 
@@ -505,22 +545,22 @@ def format_form(synthetic: dict[str, dict], by_set: list[dict]) -> str:
     for sc, r in synthetic.items():
         out.append(f"{sc:<10} {r['matched']:>4}/{r['reps']:<4}   {r['mae_rom_deg']:>6.1f}  "
                    f"{r['mae_up_ms']:>5.0f}  {r['mae_hold_ms']:>7.0f}  {r['mae_down_ms']:>7.0f}")
-    out += ["", "faults: share of the reps with it flagged (found), of those without (false):"]
+    out += ["", "faults on synthetic sets done to the default prescription, faults at a visible "
+            "size: share of the reps with it flagged (found), of those without (false):",
+            "exercise   fault           found          false"]
     for sc, r in synthetic.items():
         for k, v in r["faults"].items():
             found = "-" if v["found"] is None else f"{100 * v['found']:.0f}%"
             false = "-" if v["false"] is None else f"{100 * v['false']:.1f}%"
-            out.append(f"{sc:<10} {k:<10} found {found} of {v['reps_with']}, "
-                       f"false {false} of {v['reps_without']}")
+            out.append(f"{sc:<10} {k:<14} {found:>5} of {v['reps_with']:<4}  "
+                       f"{false:>6} of {v['reps_without']}")
     if by_set:
-        out += [
-            "",
-            "per set (medians of its reps):",
-            "trace                          set  reps  rom_deg  up_ms  hold_ms  down_ms  "
-            "too_small",
-        ]
+        names = [k for k in by_set[0] if k not in ("trace", "set", "reps", *FORM_FIELDS)]
+        out += ["", "per set (medians of its reps; faults: share of its reps flagged):",
+                "trace                          set  reps  rom_deg  up_ms  hold_ms  down_ms  "
+                + "  ".join(names)]
         for r in by_set:
             out.append(f"{r['trace']:<30} {r['set']:>3}  {r['reps']:>4}  {r['rom_deg']:>7.1f}  "
                        f"{r['up_ms']:>5.0f}  {r['hold_ms']:>7.0f}  {r['down_ms']:>7.0f}  "
-                       f"{100 * r['too_small']:>8.0f}%")
+                       + "  ".join(f"{100 * r[k]:>{len(k) - 1}.0f}%" for k in names))
     return "\n".join(out)

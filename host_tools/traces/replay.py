@@ -58,16 +58,25 @@ def result_dict(path: Path | str, reps: list[int], sets: list[int]) -> dict:
     }
 
 
-def replay_trace(trace: traceio.Trace, mode: str = "auto", learn_mount: bool = False) -> dict:
+def replay_trace(trace: traceio.Trace, mode: str = "auto", learn_mount: bool = False,
+                 params: dict[str, int] | None = None) -> dict:
     """Replay one trace on CPython. `learn_mount` (axes unknown): the band learns its mounting
-    (firmware/mount.py) and counts in the learned band frame once it is sure."""
+    (firmware/mount.py) and counts in the learned band frame once it is sure. `params`: counter
+    Params to change from their defaults (a prescription: rx_up_ms, ...)."""
     counter = firmware.load("counter")
     t, ax, ay, az, gx, gy, gz = (a.tolist() for a in traceio.counter_ints(trace))
     reps: list[int] = []
     sets: list[int] = []
+    p = None
+    if params:
+        p = counter.Params()
+        for k, v in params.items():
+            if not hasattr(p, k):
+                raise RepbandError(f"the counter has no parameter {k!r}")
+            setattr(p, k, int(v))
     drive_mod.drive(counter, round(trace.sample_rate_hz), trace.axes == "band", mode_number(mode),
                     t, ax, ay, az, gx, gy, gz, reps, sets,
-                    firmware.load("mount") if learn_mount else None)
+                    firmware.load("mount") if learn_mount else None, p)
     return result_dict(trace.path, reps, sets)
 
 

@@ -161,6 +161,151 @@ def _truth(start_s: float, rise: float, hold: float, lower: float, rom_deg: floa
             "rom_deg": round(rom_deg, 2)}
 
 
+# --- form faults at a clinically visible size (repband eval --form) -----------------------------
+
+# the faults each exercise can show, as firmware/counter.py's FAULT_NAMES names them
+FORM_FAULTS = {"leg_lift": ("too_small", "too_fast", "no_hold", "drift_forward"),
+               "clamshell": ("too_small", "too_fast", "no_hold", "pelvis_roll")}
+RX_S = (2.0, 2.0, 2.0)  # the prescription's up, hold, down (s): the counter's default Params
+
+
+def _form_set(tl: _Timeline, kind: str, reps: int, amp_deg: float, rx: tuple[float, float, float],
+              fault_share: float) -> LabelSet:
+    """One set done to the prescription `rx` (up, hold, down s), some reps with one fault at a
+    size a physiotherapist sees at once, the rest within the tolerance of a careful patient:
+    - too_small: 40-50 % of the range left out (correct reps vary by +-10 %);
+    - too_fast: the up, the down or both in 20-35 % of the prescribed time (correct: 80-130 %);
+    - no_hold: 0-0.2 s at the top (correct: 80-130 % of the hold);
+    - drift_forward (leg lift): the hip flexed 20-28 deg, so the lift turns about an axis that
+      far off the band's y (correct: within 3 deg, plus the band turned up to 3 deg on the skin);
+    - pelvis_roll (clamshell): the pelvis rolls back 15-25 deg as the knee opens and stays
+      there for 2-3 reps, then rolls forward again on a lowering; the reps that start rolled
+      have the fault (truth: their size in degrees).
+    The truth of every rep goes into rep_detail, faults with their size."""
+    rng = tl.rng
+    up_s, hold_s, down_s = rx
+    if kind == "leg_lift":
+        turn = math.radians(rng.uniform(-3, 3))  # the band's own turn on the skin
+
+        def axis_for(drift_rad: float) -> np.ndarray:
+            # lying on the side, y forward (right thigh): a lift from a hip flexed by b turns
+            # about the pelvis's front-back axis, seen from the band b off its y
+            b = turn + drift_rad
+            return np.array([math.sin(b), math.cos(b), 0.0])
+    else:
+        flexion = math.radians(rng.uniform(35, 55))
+        side = rng.choice([-1.0, 1.0])
+        clam = np.array([math.cos(flexion), side * math.sin(flexion), 0.0])
+        if _rotate(SIDE, clam, np.array([0.1]))[0][0] < SIDE[0]:
+            clam = -clam
+
+        def axis_for(drift_rad: float) -> np.ndarray:
+            return clam
+    start = tl.now
+    _still(tl, SIDE, rng.uniform(1.5, 2.5))
+    tops, detail = [], []
+    roll = 0.0  # the pelvis rolled back (rad), about the clamshell's own axis
+    roll_left = 0  # reps until it rolls forward again
+    after_small = False
+    for k in range(reps):
+        fault = None
+        if (roll_left == 0 and k >= 2 and k < reps - 1 and not after_small
+                and rng.random() < fault_share):
+            fault = str(rng.choice(FORM_FAULTS[kind]))
+        after_small = fault == "too_small"  # (two in a row: the set got smaller, not a fault)
+        amp = math.radians(amp_deg * rng.uniform(0.9, 1.1))
+        rise = up_s * rng.uniform(0.8, 1.3)
+        hold = hold_s * rng.uniform(0.8, 1.3)
+        lower = down_s * rng.uniform(0.8, 1.3)
+        drift = math.radians(rng.normal(0, 1.5))
+        faults: dict[str, float] = {}
+        roll_to = roll
+        if fault == "too_small":
+            full = amp
+            amp *= rng.uniform(0.5, 0.6)
+        elif fault == "too_fast":
+            which = rng.choice(["up", "down", "both"])
+            if which in ("up", "both"):
+                rise = up_s * rng.uniform(0.2, 0.35)
+            if which in ("down", "both"):
+                lower = down_s * rng.uniform(0.2, 0.35)
+            faults["too_fast"] = round(min(rise / up_s, lower / down_s), 2)  # share of the time
+        elif fault == "no_hold":
+            hold = rng.uniform(0.0, 0.2)
+            faults["no_hold"] = round(hold_s - hold, 2)  # seconds of the hold left out
+        elif fault == "drift_forward":
+            drift = math.radians(rng.uniform(20, 28))
+            faults["drift_forward"] = round(math.degrees(drift), 2)
+        elif fault == "pelvis_roll":
+            roll_to = math.radians(rng.uniform(15, 25))
+            roll_left = int(rng.integers(2, 4)) + 1
+        if roll > 0:
+            faults["pelvis_roll"] = round(math.degrees(roll), 2)
+        if roll_left:
+            roll_left -= 1
+            if roll_left == 0:
+                roll_to = 0.0  # rolls forward again as the knee closes
+        axis = axis_for(drift)
+        if _rotate(SIDE, axis, np.array([0.1]))[0][0] < SIDE[0]:
+            axis = -axis
+        n_up, n_hold, n_down = tl.n(rise), tl.n(hold), tl.n(lower)
+        angle = _rep_profile(tl, amp, rise, hold, lower)
+        # the pelvis: rolling back as the knee opens, forward as it closes (the same axis)
+        pelvis = np.full(n_up + n_hold + n_down, roll)
+        if roll_to > roll:
+            pelvis[:n_up] += (roll_to - roll) * 0.5 * (1 - np.cos(np.linspace(0, math.pi, n_up)))
+            pelvis[n_up:] = roll_to
+        elif roll_to < roll:
+            pelvis[n_up + n_hold:] = roll_to + (roll - roll_to) * 0.5 * (
+                1 + np.cos(np.linspace(0, math.pi, n_down)))
+        tops.append(tl.now + rise + hold / 2)
+        d = _truth(tl.now, rise, hold, lower, _clinical_deg(kind, SIDE, axis, amp))
+        if fault == "too_small":
+            faults["too_small"] = round(_clinical_deg(kind, SIDE, axis, full) - d["rom_deg"], 2)
+        if faults:
+            d["faults"] = faults
+        detail.append(d)
+        if kind == "clamshell":
+            total = angle + pelvis
+            tl.segment(_rotate(SIDE, axis, total), np.outer(np.gradient(total) * tl.internal_hz, axis))
+            rest = _rotate(SIDE, axis, np.array([roll_to]))[0]
+        else:
+            tl.segment(_rotate(SIDE, axis, angle), np.outer(np.gradient(angle) * tl.internal_hz, axis))
+            rest = SIDE
+        roll = roll_to
+        _still(tl, rest, rng.uniform(0.8, 2.0))
+    end = tl.now
+    _still(tl, SIDE, rng.uniform(1.0, 2.0))
+    return LabelSet(kind, int(start * 1000), int(end * 1000), reps,
+                    [int(t * 1000) for t in tops], None, detail)
+
+
+def make_form_session(seed: int, kind: str, rate_hz: float | None = None,
+                      rx: tuple[float, float, float] = RX_S, fault_share: float = 0.45
+                      ) -> tuple[Trace, Labels]:
+    """Two sets of `kind` done to the prescription `rx`, with form faults at a visible size in
+    about `fault_share` of the reps (see _form_set), in the band frame, right thigh."""
+    if kind not in FORM_FAULTS:
+        raise RepbandError(f"unknown exercise {kind!r}: choose one of {', '.join(FORM_FAULTS)}")
+    rng = np.random.default_rng(seed)
+    rate = float(rate_hz or rng.choice([20, 25, 50, 52, 100, 104, 200]))
+    tl = _Timeline(rate, rng, [], [], [], [], [])
+    _still(tl, STANDING, 2)
+    for _ in range(2):
+        _turn(tl, STANDING, SIDE, 2)
+        tl.sets.append(_form_set(tl, kind, int(rng.integers(8, 13)), rng.uniform(20, 40), rx,
+                                 fault_share))
+        _still(tl, SIDE, rng.uniform(3, 6))
+        _turn(tl, SIDE, STANDING, 2)
+        _still(tl, STANDING, rng.uniform(25, 40))  # the rest between sets
+    meta = {"format": "repband-trace/1", "sample_rate_hz": f"{rate:g}",
+            "placement": "thigh_right_lateral", "axes": "band",
+            "source": f"synthetic form session (host_tools.traces.synth, seed {seed}, {kind})"}
+    return _sensor(tl, rate, True, None, meta), Labels(
+        Path("form.labels.json"), tl.sets, f"synthetic form session, seed {seed}, {kind}; "
+        "faults by construction")
+
+
 def _walk(tl: _Timeline, seconds: float):
     n = tl.n(seconds)
     t = np.arange(n) / tl.internal_hz

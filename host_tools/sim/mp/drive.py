@@ -6,10 +6,11 @@ SET_FIELDS = 4  # start_ms, end_ms, reps, exercise
 
 
 def drive(counter_mod, rate_hz, axes_known, mode, t, ax, ay, az, gx, gy, gz, reps, sets,
-          mount_mod=None):
+          mount_mod=None, params=None):
     """`mount_mod` (axes unknown): the band learns its mounting as it goes (firmware/mount.py);
-    once it is sure, and no set is open, counting goes on in the learned band frame."""
-    c = counter_mod.Counter(rate_hz, axes_known, mode)
+    once it is sure, and no set is open, counting goes on in the learned band frame. `params`:
+    the counter's Params (a prescription), else its defaults."""
+    c = counter_mod.Counter(rate_hz, axes_known, mode, params)
     m = mount_mod.Mount(rate_hz) if mount_mod is not None and not axes_known else None
     learned = False
     n = len(t)
@@ -23,7 +24,7 @@ def drive(counter_mod, rate_hz, axes_known, mode, t, ax, ay, az, gx, gy, gz, rep
                 if not learned and m.sure and not (c._in_set or c._held):
                     while _collect(counter_mod, c, c.finish(t[i]), reps, sets):
                         pass
-                    c = counter_mod.Counter(rate_hz, True, mode)  # the learned frame from here
+                    c = counter_mod.Counter(rate_hz, True, mode, params)  # the learned frame
                     learned = True
                 if learned:
                     o = m.apply(u, v, w)
