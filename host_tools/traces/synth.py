@@ -267,10 +267,12 @@ def _form_set(tl: _Timeline, kind: str, reps: int, amp_deg: float, rx: tuple[flo
         detail.append(d)
         if kind == "clamshell":
             total = angle + pelvis
-            tl.segment(_rotate(SIDE, axis, total), np.outer(np.gradient(total) * tl.internal_hz, axis))
+            tl.segment(_rotate(SIDE, axis, total),
+                       np.outer(np.gradient(total) * tl.internal_hz, axis))
             rest = _rotate(SIDE, axis, np.array([roll_to]))[0]
         else:
-            tl.segment(_rotate(SIDE, axis, angle), np.outer(np.gradient(angle) * tl.internal_hz, axis))
+            tl.segment(_rotate(SIDE, axis, angle),
+                       np.outer(np.gradient(angle) * tl.internal_hz, axis))
             rest = SIDE
         roll = roll_to
         _still(tl, rest, rng.uniform(0.8, 2.0))
