@@ -1,11 +1,12 @@
-"""`repband config [get [KEY ...] | set KEY=VALUE ...]`: read and change the band's settings, and the
-laptop's own (patient, prescription: kept in the database, printed on the report).
+"""`repband config [get [KEY ...] | set KEY=VALUE ...]`: read and change the band's settings, and
+the laptop's own (patient, prescription: kept in the database, printed on the report).
 
 Settings: the daily goal (reps per exercise), the exercise mode (auto, clamshell, leg_lift),
 feedback (buzz/LED per rep, and form cues) on, off or counts, the side (which thigh wears the
-band), and the prescription the band judges form against (reps x sets, tempo, hold, minimum range;
-the goal is reps x sets unless set). Values are checked here, on the host, before anything is sent;
-the band stores them with its own firmware/settings.py, which the app reads at start.
+band), and the prescription the band judges form against (reps x sets, tempo, hold, minimum
+range; the goal is reps x sets unless set). Values are checked here, on the host, before
+anything is sent; the band stores them with its own firmware/settings.py, which the app reads at
+start.
 """
 
 from __future__ import annotations
