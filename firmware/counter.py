@@ -62,10 +62,11 @@ _TICK_MS = const(100)  # internal rate: 10 Hz, whatever the sample rate
 _QUEUE = const(8)  # reps waiting to be read, one per feed() call
 _HIST = const(8)  # reps of the set whose heights and periods make its medians
 
-# Form state lives in one preallocated list (self._f), not in attributes: the instance dict
-# has 97 slots (94 used), growing it would cost 240 bytes, and the fuller it is the longer a
-# method lookup (a miss in it) probes. (No properties either: a class with one makes every
-# attribute store look in the class first, a third slower.)
+# Form state and the event queue live in one preallocated list (self._f), not in attributes or
+# lists of their own: a full instance dict would grow (240 bytes more), the fuller it is the
+# longer a method lookup (a miss in it) probes, and each list costs a header and rounding.
+# (No properties either: a class with one makes every attribute store look in the class
+# first, a third slower.)
 _F_ON = const(0)  # last still tick at the rest (or the bottom): a rep's onset
 _F_START = const(1)  # onset of the rep in progress
 _F_HOLD_ON = const(2)  # first still tick at the top (-1: none yet)
@@ -87,11 +88,12 @@ _F_C_SIZE = const(20)  # the candidate rep being judged (set by _rep_end): heigh
 _F_C_DUR = const(21)
 _F_C_ROM = const(22)
 _F_DONE = const(23)  # a finished set waiting to be reported: start, end, exercise, reps
-_F_Q = const(27)  # the queue's up, hold, down (+ faults << 16): 3 per slot
-_F_H_R = const(51)  # the held rep's rest (x, y, z mg), and the set's first rep's (pelvis roll)
-_F_SET_R = const(54)
-_F_OLD = const(57)  # the still run's older anchor: x, y, z
-_F_LEN = const(60)
+_F_Q = const(27)  # the queue: up, hold, down (+ faults << 16), top t, exercise, rom, duration
+_Q_SLOT = const(7)  # (per queued rep; one list, not seven: a list costs its header and rounding)
+_F_H_R = const(83)  # (_F_Q + _Q_SLOT * _QUEUE) the held rep's rest (x, y, z mg), and the set's
+_F_SET_R = const(86)  # first rep's (pelvis roll)
+_F_OLD = const(89)  # the still run's older anchor: x, y, z
+_F_LEN = const(92)
 # asin in centidegrees at 0, 0.05, ..., 1.0 (linear between: < 0.4 deg off below 72 deg)
 _ASIN = (0, 287, 574, 863, 1154, 1448, 1746, 2049, 2358, 2674, 3000, 3337, 3687, 4054, 4443,
          4859, 5313, 5821, 6416, 7181, 9000)
@@ -265,10 +267,6 @@ class Counter:
         self.axes_known = axes_known
         self.mode = mode
         self.p = params if params is not None else Params()
-        self._q_t = [0] * _QUEUE
-        self._q_ex = [0] * _QUEUE
-        self._q_rom = [0] * _QUEUE
-        self._q_dur = [0] * _QUEUE
         self._h_size = [0] * _HIST
         self._h_period = [0] * _HIST
         self._h_dur = [0] * _HIST
@@ -718,7 +716,7 @@ class Counter:
             d = 0
         w = f[_F_WHERE]
         if w == 1:
-            j = _F_Q + 3 * f[_F_SLOT] + 2
+            j = _F_Q + _Q_SLOT * f[_F_SLOT] + 2
             b = f[j] >> 16  # (the rep's faults sit above bit 16)
             if self._fast(f[j - 2], f[j - 1], d):
                 b |= FAULT_TOO_FAST
@@ -1038,15 +1036,15 @@ class Counter:
             self._q_len -= 1
             self.reps_dropped += 1
         i = (self._q_head + self._q_len) % _QUEUE
-        self._q_t[i] = t
-        self._q_ex[i] = ex
-        self._q_rom[i] = rom
-        self._q_dur[i] = dur
         f = self._f
-        j = _F_Q + 3 * i
+        j = _F_Q + _Q_SLOT * i
         f[j] = f[src]
         f[j + 1] = f[src + 1]
         f[j + 2] = f[src + 2] + (faults << 16)  # (a down phase is < 65.5 s)
+        f[j + 3] = t
+        f[j + 4] = ex
+        f[j + 5] = rom
+        f[j + 6] = dur
         self._q_len += 1
         self._set_n += 1
 
@@ -1067,15 +1065,15 @@ class Counter:
             f = self._f
             if f[_F_WHERE] == 1 and f[_F_SLOT] == i:
                 return 0  # its down phase is not over yet
-            j = _F_Q + 3 * i
+            j = _F_Q + _Q_SLOT * i
             self.rep_up_ms = f[j]
             self.rep_hold_ms = f[j + 1]
             self.rep_down_ms = f[j + 2] & 0xFFFF
             self.rep_faults = f[j + 2] >> 16
-            self.rep_t_ms = self._q_t[i]
-            self.rep_exercise = self._q_ex[i]
-            self.rep_rom_cdeg = self._q_rom[i]
-            self.rep_duration_ms = self._q_dur[i]
+            self.rep_t_ms = f[j + 3]
+            self.rep_exercise = f[j + 4]
+            self.rep_rom_cdeg = f[j + 5]
+            self.rep_duration_ms = f[j + 6]
             self._q_head = (i + 1) % _QUEUE
             self._q_len -= 1
             if self._reps_after:  # first rep after a reported set
