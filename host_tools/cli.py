@@ -36,6 +36,8 @@ COMMANDS = {
     "demo": ("host_tools.sim.demo", "wear a trace on the virtual band, sync, show progress"),
     "status": ("host_tools.band.status", "the band now: firmware, side, clock, battery, log space, "
                                     "records to sync, last sync"),
+    "correct": ("host_tools.data.correct", "correct a wrong day by hand (a count, or a day "
+                                          "moved), beside the band's records; --undo takes it back"),
     "sessions": ("host_tools.data.sessions", "each set of a day: start time, exercise, side, reps, "
                                         "angle, tempo"),
 }

@@ -61,6 +61,13 @@ class Progress:
     bands: list[str] = field(default_factory=list)
     swing_median_deg: dict[Key, list[float | None]] = field(default_factory=dict)  # as measured
     window_days: int = 0  # the window asked for (days may start later: the band began then)
+    # corrected by hand (`repband correct`): (key, day index) -> the band's own count, and
+    # day index -> the days whose records were moved to it (the band's clock was wrong)
+    corrected: dict[tuple[Key, int], int] = field(default_factory=dict)
+    moved: dict[int, list[date]] = field(default_factory=dict)
+
+    def is_corrected(self, key: Key, i: int) -> bool:
+        return (key, i) in self.corrected or i in self.moved
 
     def series_keys(self) -> list[Key]:
         def order(k: Key) -> tuple[int, str, str]:
@@ -146,6 +153,7 @@ def compute(
     bands: list[str] | None = None,
     day_goals: dict[tuple[date, str], int] | None = None,
     first_day: date | None = None,
+    corrections: list[dict] | None = None,
 ) -> Progress:
     """Gather per-day counts and ROM samples into the window of `days` days ending `today`,
     begun no earlier than the first day with data (or `first_day`, when the band began).
@@ -154,7 +162,7 @@ def compute(
     whatever the side), each day has the goal in force then, today the band's setting now
     (`goals`, per exercise, as the last sync saw it; else what the band logged today), and a
     day with none recorded has None. Without it, every day has `goals` (DEFAULT_GOAL where
-    missing)."""
+    missing). `corrections`: those in force on the days (Store.corrected_days), to mark."""
     if days < 1:
         raise RepbandError(f"--days must be at least 1 (got {days})")
     counts, roms = list(counts), list(roms)
@@ -192,6 +200,19 @@ def compute(
         lists = rom_lists.get(k, [[]] * n)
         return [statistics.median(angle(k[0], x) for x in v) if v else None for v in lists]
 
+    corrected: dict[tuple[Key, int], int] = {}
+    moved: dict[int, list[date]] = {}
+    for c in corrections or []:
+        if c.get("to_day"):
+            i = index.get(date.fromisoformat(c["to_day"]))
+            if i is not None:
+                moved.setdefault(i, []).append(date.fromisoformat(c["day"]))
+            continue
+        i = index.get(date.fromisoformat(c["day"]))
+        if i is not None:
+            key = (c["exercise"], c["side"])
+            corrected[(key, i)] = corrected.get((key, i), 0) + c["band_reps"]
+            per_key[key]  # a day set by hand to reps on a side the band never counted
     return Progress(
         today=today,
         days=window,
@@ -201,6 +222,8 @@ def compute(
         bands=bands or [],
         swing_median_deg={k: medians(k, lambda ex, x: x) for k in per_key},
         window_days=days,
+        corrected=corrected,
+        moved=moved,
     )
 
 
@@ -253,8 +276,9 @@ def load(db: Path | None, *, days: int = 30, today: date | None = None,
         day_goals = st.day_goals(since, today, uid)
         first = st.first_day(uid)
         bands = [uid] if uid else st.band_ids()
+        corrections = st.corrected_days(since, today, uid)
     return compute(counts, roms, today=today, days=days, goals=goals, bands=bands,
-                   day_goals=day_goals, first_day=first)
+                   day_goals=day_goals, first_day=first, corrections=corrections)
 
 
 # ---------------------------------------------------------------- rendering
@@ -318,6 +342,8 @@ def render(prog: Progress, width: int | None = None) -> str:
             w(f"  {label(k):<{name_w}}  {n:4d}   (no goal known yet: sync the band)\n")
             continue
         done = "  goal reached!" if n >= goal else f"  {goal - n} to go"
+        if prog.is_corrected(k, len(prog.days) - 1):
+            done += "  (corrected*)"
         w(f"  {label(k):<{name_w}}  {n:4d} / {goal:<4d} {bar(n, goal)}{done}\n")
     w("\nStreaks (days in a row at the goal)\n")
     for k in keys:
@@ -350,8 +376,14 @@ def render(prog: Progress, width: int | None = None) -> str:
             for k, c in part:
                 n, g = prog.counts[k][i], prog.goals[k][i]
                 mark = "?" if g is None else ("✓" if n >= g else " ")
-                cells += f"{n:>{c - 1}}{mark}  "
+                star = "*" if prog.is_corrected(k, i) else ""
+                cells += f"{str(n) + star:>{c - 1}}{mark}  "
             w(f"  {d.isoformat()}  {cells}\n")
+    notes = correction_notes(prog)
+    if notes:
+        w("\n* corrected by hand (repband correct --list; --undo ID takes one back)\n")
+        for note in notes:
+            w(f"  {note}\n")
     sides = {ex: v for ex, v in prog.sides().items() if len(v) == 2}
     if sides:
         w("\nLeft vs right (the whole period: reps, median angle)\n")
@@ -388,14 +420,31 @@ def render(prog: Progress, width: int | None = None) -> str:
     return out.getvalue()
 
 
+def correction_notes(prog: Progress) -> list[str]:
+    """One line per corrected day: what the band said, what it is now."""
+    out = []
+    for i, d in enumerate(prog.days):
+        for src in prog.moved.get(i, []):
+            out.append(f"{d.isoformat()}: the band's reps of {src.isoformat()} (its clock was "
+                       "wrong)")
+        for k in prog.series_keys():
+            if (k, i) in prog.corrected:
+                out.append(f"{d.isoformat()}: {label(k)} {prog.counts[k][i]} reps (the band "
+                           f"counted {prog.corrected[(k, i)]})")
+    return out
+
+
 def write_csv(prog: Progress, path: Path) -> None:
     """One row per day and (exercise, side), from the first day with data: the reps, the goal
-    in force that day (empty: not recorded), the median angle."""
+    in force that day (empty: not recorded), the median angle; `corrected` 1 where the day
+    was corrected by hand, `band_reps` what the band counted (its records' day moved: the
+    reps moved with it)."""
     try:
         with open(path, "w", newline="") as f:
             wr = csv.writer(f)
             wr.writerow(["date", "exercise", "side", "reps", "goal", "goal_reached",
-                         "rom_median_deg", "angle", "angle_median_deg"])
+                         "rom_median_deg", "angle", "angle_median_deg", "corrected",
+                         "band_reps"])
             for k in prog.series_keys():
                 for i, d in enumerate(prog.days):
                     swing = prog.swing_median_deg[k][i]
@@ -408,6 +457,8 @@ def write_csv(prog: Progress, path: Path) -> None:
                         "" if swing is None else f"{swing:.1f}",
                         angle_name(k[0]),
                         "" if ang is None else f"{ang:.1f}",
+                        int(prog.is_corrected(k, i)),
+                        prog.corrected.get((k, i), prog.counts[k][i]),
                     ])
     except OSError as exc:
         raise RepbandError(f"{path}: cannot write the CSV ({exc.strerror})") from None
