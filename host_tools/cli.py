@@ -43,6 +43,11 @@ COMMANDS = {
 }
 
 
+EXIT_CODES = """exit codes: 0 done, 1 an error (a file, the database), 2 a usage error (arguments, a
+broken trace or labels file), 3 a band or link problem, 130 interrupted (Ctrl-C).
+--debug (anywhere on the line) shows the traceback of an error."""
+
+
 def version() -> str:
     from importlib.metadata import PackageNotFoundError
     from importlib.metadata import version as dist_version
@@ -60,7 +65,8 @@ def _chosen(argv: list[str]) -> str | None:
 def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     """Only the chosen command's module is imported (so `repband --help` and each command start
     fast). Every command is listed; one whose module does not import says so when chosen."""
-    parser = _Parser(prog="repband", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="repband", description=__doc__.splitlines()[0], epilog=EXIT_CODES,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", help="print repband's version and exit",
                         version=f"repband {version()} (band firmware {_firmware_version()})")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -115,8 +121,10 @@ def main(argv: list[str] | None = None) -> int:
     """Exit codes: 0 done, 1 an error (a file, the database), 2 a usage error (arguments, a
     broken trace or labels file), 3 a band or link problem; 130 interrupted."""
     argv = sys.argv[1:] if argv is None else argv
-    command = _chosen(argv) or "repband"
     debug = "--debug" in argv
+    if debug:  # anywhere on the line, as git's and esptool's global options are not
+        argv = ["--debug"] + [a for a in argv if a != "--debug"]
+    command = _chosen(argv) or "repband"
     try:
         parser = build_parser(argv)  # (imports the command's module: Ctrl-C may come here)
         args = parser.parse_args(argv)
