@@ -62,14 +62,21 @@ def logged_reps(log):
 
 @pytest.mark.parametrize("seed", [1, 4])
 def test_app_logs_the_reps_replay_counts(tmp_path, seed):
-    trace, _ = make_session(seed, "mixed", rate_hz=50)
+    trace, labels = make_session(seed, "mixed", rate_hz=50)
     app, log, clock = wear(trace, tmp_path)
     replayed = replay_trace(trace)["reps"]
     got = logged_reps(log)
     assert len(replayed) > 10
     assert len(got) == len(replayed)
+    spans = [(d["start_ms"], d["end_ms"]) for s in labels.sets for d in s.rep_detail or []]
     for (t_ms, ex, rom, dur), r in zip(got, replayed):
-        assert abs(t_ms - r["t_ms"]) <= 1500  # same rep (its top may move within a hold)
+        # the same rep: its top may move within a hold (the app's sample clock is nominal, the
+        # trace's times jitter), so both lie in the same labelled rep, or close together
+        span = next(((a, b) for a, b in spans if a - 300 <= r["t_ms"] <= b + 300), None)
+        if span is not None and abs(t_ms - r["t_ms"]) > 1500:
+            assert span[0] - 300 <= t_ms <= span[1] + 300
+        else:
+            assert abs(t_ms - r["t_ms"]) <= 1500
         assert counter.EXERCISE_NAMES[ex] == r["exercise"]
         assert abs(rom / 100 - r["rom_deg"]) < 1.0
     sets = [r[2] for r in log.records() if r[1] == replog.SET]
