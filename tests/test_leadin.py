@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from host_tools.traces import mounting, synth, traceio
+from host_tools.traces import mounting, traceio
 from host_tools.traces.replay import replay_trace
 
 
