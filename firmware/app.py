@@ -245,6 +245,7 @@ class App:
                     mount.save(MOUNT_PATH)
                 except OSError:
                     pass  # flash full: learned again after the next boot
+                self._show()  # the LCD says it has learned (and the thigh)
 
     def _feed_mounted(self, t, b, j):
         # One sample through the mounting estimator and the counter: with the axes unknown
@@ -324,7 +325,18 @@ class App:
 
     def _show(self):
         if self.display is not None:
-            self.display.show(MODE_NUMBERS[self.mode], self.day, self.shown_ex, self.goal)
+            self.display.show(MODE_NUMBERS[self.mode], self.day, self.shown_ex, self.goal,
+                              self._mount_shown())
+
+    def _mount_shown(self):
+        # for the LCD: -1 mount=fixed, 0 learning, then the thigh (the setting wins), 3 unknown
+        m = self.mount
+        if m is None:
+            return -1
+        if not m.sure:
+            return 0
+        side = replog.SIDES.index(self.side) if self.side in replog.SIDES else 0
+        return side or m.side or 3
 
     def cycle_mode(self):
         self.drain()  # the open set ends in the mode it was counted in

@@ -29,6 +29,10 @@ _SMALL = const(2)  # mode, goal and the two exercises' counts: 16 px
 SPI_HZ = 20000000  # well inside what the ESP32 gives pins routed through its GPIO matrix
 LIT_MS = 8000  # backlight on this long after an event (it draws more than the rest of the band)
 MODE_LABELS = ("AUTO", "CLAM", "LIFT")
+# how the band is worn (setting mount=learn, firmware/mount.py): show()'s `mount`, -1 for
+# mount=fixed (nothing shown), 0 still learning, 1 left, 2 right, 3 learned but not the thigh
+MOUNT_LABELS = ("LEARNING", "LEFT LEG", "RIGHT LEG", "SIDE ?")
+MOUNT_MARKS = ("", " L", " R", "")
 
 
 def _rgb(r, g, b):
@@ -87,9 +91,13 @@ class Display:
         self._small_mv = mv[:w * 8 * _SMALL * 2]
         self._glyph_buf = bytearray(8)
         self._glyph = framebuf.FrameBuffer(self._glyph_buf, 8, 8, framebuf.MONO_HLSB)
+        # a tall panel (the Plus2's 240) has a row under the counts for the learned mounting; a
+        # short one (the AtomS3's 128) says it in the mode row
         top = (self.height - 120) // 2
-        self.rows = (top, top + 24, top + 64, top + 96)  # mode, count, goal, both counts
-        self._shown = [-1, -1, -1, -1, -1]  # what the rows show: skip rows that did not change
+        # mode, count, goal, both counts, mounting (tall panels)
+        self.rows = (top, top + 24, top + 64, top + 96, top + 128)
+        self.tall = top + 128 + 8 * _SMALL <= self.height
+        self._shown = [-1, -1, -1, -1, -1, -2]  # what the rows show: skip rows that did not change
         self.pushes = 0  # bytes of pixels sent (for tests and the power estimate)
         self.lit = False
         self._off_at = 0
@@ -160,7 +168,7 @@ class Display:
             self._push(y, rows, self._big_mv[:self.width * rows * 2])
             y += rows
         for i in range(len(self._shown)):
-            self._shown[i] = -1
+            self._shown[i] = -2
 
     def _light(self, on):
         if self.bl is not None:
@@ -207,16 +215,29 @@ class Display:
             x += step
         self._push(y, len(mv) // (2 * self.width), mv)
 
-    def show(self, mode, counts, exercise, goal):
+    def show(self, mode, counts, exercise, goal, mount=-1):
         """The day's count of `exercise` (1 clamshell, 2 leg lift) against the goal, the mode,
-        and both exercises' counts; rows that did not change are not sent again."""
+        both exercises' counts and how the band is worn (`mount`, see MOUNT_LABELS); rows that
+        did not change are not sent again."""
         self._wake()
         n = counts[exercise]
         done = n >= goal
         s = self._shown
-        if s[0] != mode:
-            s[0] = mode
-            self._row(self._small, self._small_mv, _SMALL, self.rows[0], MODE_LABELS[mode], GREY)
+        if self.tall:
+            if s[0] != mode:
+                s[0] = mode
+                self._row(self._small, self._small_mv, _SMALL, self.rows[0], MODE_LABELS[mode],
+                          GREY)
+            if s[5] != mount:
+                s[5] = mount
+                if mount >= 0:  # (mount=fixed: the row stays blank)
+                    self._row(self._small, self._small_mv, _SMALL, self.rows[4],
+                              MOUNT_LABELS[mount], GREY if mount == 0 else ORANGE)
+        elif s[0] != mode * 8 + mount + 1:
+            s[0] = mode * 8 + mount + 1
+            text = MOUNT_LABELS[0] if mount == 0 else \
+                MODE_LABELS[mode] + (MOUNT_MARKS[mount] if mount > 0 else "")
+            self._row(self._small, self._small_mv, _SMALL, self.rows[0], text, GREY)
         if s[1] != n or s[2] != done:
             s[1] = n
             s[2] = done

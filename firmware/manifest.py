@@ -27,6 +27,7 @@ module("mpu6886.py")
 module("lsm6ds.py")
 module("display.py")
 module("feedback.py")
+module("battery.py")
 
 # the app, recordings, and what the host runs over the REPL
 module("app.py")

@@ -153,7 +153,7 @@ def _epoch_offset():
 def status():
     """'RB-STATUS {json}': the band's clock (Unix s, null while unset), its log on flash (bytes
     in segments, free bytes, records not yet acknowledged) and the battery (mV, null where the
-    board file names no battery ADC)."""
+    board file names no battery ADC: firmware/battery.py)."""
     import os
     import time
 
@@ -191,18 +191,14 @@ def _mount():
 
 
 def _battery_mv():
-    # A board file may name its battery sense pin: "battery_adc": {"pin": N, "divider": k}
-    # (battery voltage = k x the pin's); none of ours does yet (not checked on a schematic).
+    # where the board file names its battery sense pin (firmware/battery.py); else None
     try:
-        name = _board()
-        with open("/boards/%s.json" % name) as f:
-            adc = json.load(f).get("battery_adc")
-        if not adc:
-            return None
+        import battery
         import machine  # type: ignore
 
-        a = machine.ADC(machine.Pin(adc["pin"]))
-        a.atten(machine.ADC.ATTN_11DB)
-        return a.read_uv() * adc.get("divider", 2) // 1000
-    except Exception:
+        name = _board()
+        with open("/boards/%s.json" % name) as f:
+            b = battery.open(json.load(f), machine)
+        return None if b is None else b.mv()
+    except Exception:  # no machine (the host), no board file, no ADC on that pin
         return None

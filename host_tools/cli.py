@@ -54,7 +54,17 @@ COMMANDS = {
         "host_tools.data.sessions",
         "each set of a day: start time, exercise, side, reps, angle, tempo",
     ),
+    "correct": (
+        "host_tools.data.correct",
+        "correct a wrong day by hand (a count, or a day moved), beside the band's records; "
+        "--undo takes it back",
+    ),
 }
+
+
+EXIT_CODES = """exit codes: 0 done, 1 an error (a file, the database), 2 a usage error (arguments,
+a broken trace or labels file), 3 a band or link problem, 130 interrupted (Ctrl-C).
+--debug (anywhere on the line) shows the traceback of an error."""
 
 
 def version() -> str:
@@ -74,17 +84,28 @@ def _chosen(argv: list[str]) -> str | None:
 def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     """Only the chosen command's module is imported (so `repband --help` and each command start
     fast). Every command is listed; one whose module does not import says so when chosen."""
-    parser = _Parser(prog="repband", description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--version", action="version", help="print repband's version and exit",
-                        version=f"repband {version()} (band firmware {_firmware_version()})")
+    parser = _Parser(
+        prog="repband",
+        description=(__doc__ or "").splitlines()[0],
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--version",
+        action="version",
+        help="print repband's version and exit",
+        version=f"repband {version()} (band firmware {_firmware_version()})",
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     chosen = _chosen(argv)
     if chosen is not None and chosen not in COMMANDS:
         from host_tools.errors import did_you_mean
 
-        parser.error(f"unknown command {chosen!r}{did_you_mean(chosen, list(COMMANDS))} "
-                     f"(commands: {', '.join(COMMANDS)})")
+        parser.error(
+            f"unknown command {chosen!r}{did_you_mean(chosen, list(COMMANDS))} "
+            f"(commands: {', '.join(COMMANDS)})"
+        )
     for name, (module_name, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         if name == chosen:
@@ -101,9 +122,11 @@ def _import_command(name: str, module_name: str):
         if _from_interrupt(exc):  # (numpy's; main() reports it as an interrupt)
             raise
         # a broken install or a missing dependency, not the user's input: one line, what to do
-        raise RepbandError(f"cannot load the {name} command ({module_name}: {exc}); reinstall "
-                           "repband (pip install repband, or ./dev in a checkout); --debug "
-                           "shows the traceback") from exc
+        raise RepbandError(
+            f"cannot load the {name} command ({module_name}: {exc}); reinstall "
+            "repband (pip install repband, or ./dev in a checkout); --debug "
+            "shows the traceback"
+        ) from exc
 
 
 def _firmware_version() -> str:
@@ -129,8 +152,10 @@ def main(argv: list[str] | None = None) -> int:
     """Exit codes: 0 done, 1 an error (a file, the database), 2 a usage error (arguments, a
     broken trace or labels file), 3 a band or link problem; 130 interrupted."""
     argv = sys.argv[1:] if argv is None else argv
-    command = _chosen(argv) or "repband"
     debug = "--debug" in argv
+    if debug:  # anywhere on the line, as git's and esptool's global options are not
+        argv = ["--debug"] + [a for a in argv if a != "--debug"]
+    command = _chosen(argv) or "repband"
     try:
         parser = build_parser(argv)  # (imports the command's module: Ctrl-C may come here)
         args = parser.parse_args(argv)

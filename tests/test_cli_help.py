@@ -8,6 +8,7 @@ import re
 import pytest
 
 from host_tools import cli
+from host_tools.errors import RepbandError
 
 # Modules other engineers are rebuilding now (their help is theirs to write): not checked yet.
 NOT_YET: set[str] = set()
@@ -67,3 +68,19 @@ def test_a_short_port_option_reaches_the_port(capsys, tmp_path) -> None:
     assert capsys.readouterr().err.startswith(
         "repband sync: /dev/no-such-band: no such serial port"
     )
+
+
+def test_debug_anywhere_and_the_exit_codes_in_the_help(capsys, tmp_path) -> None:
+    missing = str(tmp_path / "none.db")
+    assert cli.main(["progress", "--db", missing]) == 1
+    assert capsys.readouterr().err.count("\n") == 1
+    for argv in (
+        ["--debug", "progress", "--db", missing],
+        ["progress", "--db", missing, "--debug"],
+    ):
+        with pytest.raises(RepbandError):  # the traceback, wherever --debug stands
+            cli.main(argv)
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    out = capsys.readouterr().out
+    assert "exit codes: 0 done, 1 an error" in out and "3 a band or link problem" in out

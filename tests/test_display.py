@@ -199,3 +199,38 @@ def test_the_atoms3_panel_gets_its_own_window():
             y0, y1 = (int.from_bytes(cmds[k - 1][1][i:i + 2], "big") for i in (0, 2))
             assert 0 <= x0 <= x1 <= 127 and 32 <= y0 <= y1 <= 32 + 127  # 128x128 seen of 128x160
             assert data[0] == (x1 - x0 + 1) * (y1 - y0 + 1) * 2
+
+
+MOUNT_SCRIPT = """
+import board, display, machine, vclock
+clock = vclock.VirtualClock(0)
+d = display.open(board.load('%(board)s', '/lib'), machine, clock)
+rows = []
+d._push = lambda y, n, mv: rows.append((y, bytes(mv)))
+texts = []
+d._row = lambda fb, mv, scale, y, text, color: texts.append((y, text))
+for m in (%(states)s):
+    texts.clear()
+    d.show(0, [0, 5, 0], 1, 100, m)
+    print('T', m, repr(texts))
+"""
+
+
+def shown_texts(board: str, states: str) -> list[list]:
+    """What each show() drew, in order: (y, text) per row drawn."""
+    out = run_micropython(MOUNT_SCRIPT % {"board": board, "states": states}, files())
+    return [ast.literal_eval(ln.split(None, 2)[2]) for ln in out.splitlines()
+            if ln.startswith("T ")]
+
+
+def test_the_lcd_says_learning_until_the_band_knows_how_it_is_worn_then_the_thigh():
+    got = shown_texts("m5stickc_plus2", "-1, 0, 0, 1, 3")
+    assert not [t for _, t in got[0] if "LEARN" in t or "LEG" in t]  # mount=fixed: nothing
+    assert [t for _, t in got[1]] == ["LEARNING"]  # (drawn once: rows that did not change stay)
+    assert got[1][0][0] > max(y for y, _ in got[0])  # its own row, under the counts
+    assert got[2] == [] and [t for _, t in got[3]] == ["LEFT LEG"]
+    assert [t for _, t in got[4]] == ["SIDE ?"]
+    # the AtomS3's short panel says it in the mode row
+    got = shown_texts("m5stack_atoms3", "-1, 0, 2")
+    assert ("AUTO" in [t for _, t in got[0]] and [t for _, t in got[1]] == ["LEARNING"]
+            and [t for _, t in got[2]] == ["AUTO R"])

@@ -34,3 +34,25 @@ def test_piped_nothing_is_written() -> None:
     with working("counting", piped):
         time.sleep(0.6)
     assert piped.getvalue() == ""
+
+
+def test_bench_power_shows_a_line_on_a_terminal_and_nothing_piped(monkeypatch, capsys) -> None:
+    import sys
+
+    from host_tools import cli
+    from host_tools.sim import power
+
+    def slow(ref_us, as_json=False):
+        time.sleep(1.2)
+        return "figures"
+
+    monkeypatch.setattr(power, "run_power", slow)
+    term = Terminal()
+    monkeypatch.setattr(sys, "stderr", term)
+    assert cli.main(["bench", "--power"]) == 0
+    assert "bench --power" in term.getvalue() and term.getvalue().endswith("\r\033[K")
+    assert capsys.readouterr().out == "figures\n"
+    piped = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", piped)
+    assert cli.main(["bench", "--power"]) == 0
+    assert piped.getvalue() == ""

@@ -164,3 +164,16 @@ def test_writing_into_a_folder_that_is_not_there_is_one_line(tmp_path):
     with pytest.raises(RepbandError) as err:
         write_trace(tmp_path / "nodir" / "x.csv", trace)
     assert str(err.value).startswith(f"{tmp_path / 'nodir' / 'x.csv'}: cannot write")
+
+
+def test_a_folder_is_searched_without_its_hidden_folders_and_installed_packages(tmp_path):
+    from host_tools.traces.traceio import find_traces
+
+    for rel in ("a/t1.csv", "a/b/t2.csv", ".venv/lib/x.csv", "a/.git/y.csv",
+                "node_modules/pkg/z.csv"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("t_ms,ax,ay,az\n")
+    assert [p.relative_to(tmp_path).as_posix() for p in find_traces([tmp_path])] == \
+        ["a/b/t2.csv", "a/t1.csv"]
+    hidden = tmp_path / ".venv" / "lib" / "x.csv"
+    assert find_traces([hidden]) == [hidden]  # named, it is read

@@ -61,14 +61,20 @@ def format_status(info: dict, st: dict, last_sync_ms: int | None, held: int | No
         ("side", side_text),
         ("goal", f"{info.get('goal')} reps per exercise a day"),
         ("clock", clock_text),
-        ("battery", "not readable on this board" if st.get("battery_mv") is None
-         else f"{st['battery_mv'] / 1000:.2f} V"),
+        ("battery", "unknown (this board cannot read it)" if st.get("battery_mv") is None
+         else f"{st['battery_mv'] / 1000:.2f} V (about {_percent(st['battery_mv'])} % full)"),
         ("log", f"{st.get('log_bytes', 0) / 1024:.1f} KB in {st.get('segments', 0)} segments"
                 + ("" if free is None else f", {free / 1024:.0f} KB free")),
         ("to sync", f"{max(0, waiting)} records" if last >= 0 else "unknown (log unreadable)"),
         ("last sync", when(last_sync_ms / 1000 if last_sync_ms else None)),
     ]
     return "\n".join(f"{k:<10} {v}" for k, v in rows)
+
+
+def _percent(mv: int) -> int:
+    from host_tools import firmware
+
+    return firmware.load("battery").percent(int(mv))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -53,6 +53,13 @@ class Progress:
     bands: list[str] = field(default_factory=list)
     swing_median_deg: dict[Key, list[float | None]] = field(default_factory=dict)  # as measured
     window_days: int = 0  # the window asked for (days may start later: the band began then)
+    # corrected by hand (`repband correct`): (key, day index) -> the band's own count, and
+    # day index -> the days whose records were moved to it (the band's clock was wrong)
+    corrected: dict[tuple[Key, int], int] = field(default_factory=dict)
+    moved: dict[int, list[date]] = field(default_factory=dict)
+
+    def is_corrected(self, key: Key, i: int) -> bool:
+        return (key, i) in self.corrected or i in self.moved
 
     def series_keys(self) -> list[Key]:
         def order(k: Key) -> tuple[int, str, int]:
@@ -138,6 +145,7 @@ def compute(
     bands: list[str] | None = None,
     day_goals: dict[tuple[date, str], int] | None = None,
     first_day: date | None = None,
+    corrections: list[dict] | None = None,
 ) -> Progress:
     """Gather per-day counts and ROM samples into the window of `days` days ending `today`,
     begun no earlier than the first day with data (or `first_day`, when the band began).
@@ -146,7 +154,7 @@ def compute(
     whatever the side), each day has the goal in force then, today the band's setting now
     (`goals`, per exercise, as the last sync saw it; else what the band logged today), and a
     day with none recorded has None. Without it, every day has `goals` (DEFAULT_GOAL where
-    missing)."""
+    missing). `corrections`: those in force on the days (Store.corrected_days), to mark."""
     if days < 1:
         raise RepbandError(f"--days must be at least 1 (got {days})")
     counts, roms = list(counts), list(roms)
@@ -184,6 +192,20 @@ def compute(
         lists = rom_lists.get(k, [[]] * n)
         return [statistics.median(angle(k[0], x) for x in v) if v else None for v in lists]
 
+    corrected: dict[tuple[Key, int], int] = {}
+    moved: dict[int, list[date]] = {}
+    for c in corrections or []:
+        if c.get("to_day"):
+            i = index.get(date.fromisoformat(c["to_day"]))
+            if i is not None:
+                moved.setdefault(i, []).append(date.fromisoformat(c["day"]))
+            continue
+        i = index.get(date.fromisoformat(c["day"]))
+        if i is not None:
+            key = (c["exercise"], c["side"])
+            corrected[(key, i)] = corrected.get((key, i), 0) + c["band_reps"]
+            per_key[key]  # a day set by hand to reps on a side the band never counted
+
     return Progress(
         today=today,
         days=window,
@@ -193,4 +215,6 @@ def compute(
         bands=bands or [],
         swing_median_deg={k: medians(k, lambda ex, x: x) for k in per_key},
         window_days=days,
+        corrected=corrected,
+        moved=moved,
     )

@@ -56,9 +56,10 @@ def load(db: Path | None, *, days: int = 30, today: date | None = None,
         goals = st.goals(uid)
         day_goals = st.day_goals(since, today, uid)
         first = st.first_day(uid)
+        corrections = st.corrected_days(since, today, uid)
         bands = [uid] if uid else st.band_ids()
     return compute(counts, roms, today=today, days=days, goals=goals, bands=bands,
-                   day_goals=day_goals, first_day=first)
+                   day_goals=day_goals, first_day=first, corrections=corrections)
 
 
 def rep_rows(db: Path | None, *, days: int = 30, today: date | None = None,

@@ -70,6 +70,8 @@ def render(prog: Progress, width: int | None = None) -> str:
             w(f"  {label(k):<{name_w}}  {n:4d}   (no goal known yet: sync the band)\n")
             continue
         done = "  goal reached!" if n >= goal else f"  {goal - n} to go"
+        if prog.is_corrected(k, len(prog.days) - 1):
+            done += "  (corrected*)"
         w(f"  {label(k):<{name_w}}  {n:4d} / {goal:<4d} {bar(n, goal)}{done}\n")
     w("\nStreaks (days in a row at the goal)\n")
     for k in keys:
@@ -102,8 +104,14 @@ def render(prog: Progress, width: int | None = None) -> str:
             for k, c in part:
                 n, g = prog.counts[k][i], prog.goals[k][i]
                 mark = "?" if g is None else ("✓" if n >= g else " ")
-                cells += f"{n:>{c - 1}}{mark}  "
+                star = "*" if prog.is_corrected(k, i) else ""
+                cells += f"{str(n) + star:>{c - 1}}{mark}  "
             w(f"  {d.isoformat()}  {cells}\n")
+    notes = correction_notes(prog)
+    if notes:
+        w("\n* corrected by hand (repband correct --list; --undo ID takes one back)\n")
+        for note in notes:
+            w(f"  {note}\n")
     sides = {ex: v for ex, v in prog.sides().items() if len(v) == 2}
     if sides:
         w("\nLeft vs right (the whole period: reps, median angle)\n")
@@ -140,14 +148,31 @@ def render(prog: Progress, width: int | None = None) -> str:
     return out.getvalue()
 
 
+def correction_notes(prog: Progress) -> list[str]:
+    """One line per corrected day: what the band said, what it is now."""
+    out = []
+    for i, d in enumerate(prog.days):
+        for src in prog.moved.get(i, []):
+            out.append(f"{d.isoformat()}: the band's reps of {src.isoformat()} (its clock was "
+                       "wrong)")
+        for k in prog.series_keys():
+            if (k, i) in prog.corrected:
+                out.append(f"{d.isoformat()}: {label(k)} {prog.counts[k][i]} reps (the band "
+                           f"counted {prog.corrected[(k, i)]})")
+    return out
+
+
 def write_csv(prog: Progress, path: Path) -> None:
     """One row per day and (exercise, side), from the first day with data: the reps, the goal
-    in force that day (empty: not recorded), the median angle."""
+    in force that day (empty: not recorded), the median angle; `corrected` 1 where the day
+    was corrected by hand, `band_reps` what the band counted (its records' day moved: the
+    reps moved with it)."""
     try:
         with open(path, "w", newline="") as f:
             wr = csv.writer(f)
             wr.writerow(["date", "exercise", "side", "reps", "goal", "goal_reached",
-                         "rom_median_deg", "angle", "angle_median_deg"])
+                         "rom_median_deg", "angle", "angle_median_deg", "corrected",
+                         "band_reps"])
             for k in prog.series_keys():
                 for i, d in enumerate(prog.days):
                     swing = prog.swing_median_deg[k][i]
@@ -160,6 +185,8 @@ def write_csv(prog: Progress, path: Path) -> None:
                         "" if swing is None else f"{swing:.1f}",
                         angle_name(k[0]),
                         "" if ang is None else f"{ang:.1f}",
+                        int(prog.is_corrected(k, i)),
+                        prog.corrected.get((k, i), prog.counts[k][i]),
                     ])
     except OSError as exc:
         raise RepbandError(f"{path}: cannot write the CSV ({exc.strerror})") from None

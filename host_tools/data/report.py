@@ -20,7 +20,7 @@ from pathlib import Path
 
 from host_tools.data.model import EXERCISE_LABEL, Progress
 from host_tools.data.query import load
-from host_tools.data.render import angle_name, label, plot_png
+from host_tools.data.render import angle_name, correction_notes, label, plot_png
 from host_tools.errors import RepbandError
 
 ANGLE_SHORT = {"clamshell": "hip ER", "leg_lift": "hip abd."}
@@ -111,7 +111,8 @@ def render_html(prog: Progress, *, patient: str | None = None, prescription: str
         f'<img alt="reps per day against the daily goal, and the median angle per day" '
         f'src="data:image/png;base64,{png}">'
     )
-    rows = [i for i in range(n_days) if any(prog.counts[k][i] for k in keys)]
+    rows = [i for i in range(n_days)
+            if any(prog.counts[k][i] or prog.is_corrected(k, i) for k in keys)]
     parts.append(f"<h2>Days with exercise ({len(rows)} of {days_text})</h2>"
                  f'<div class="{"days" if len(rows) > 12 else ""}"><table><tr><th>date</th>')
     parts.extend(f"<th>{e(_short(k))}</th>" for k in keys)
@@ -123,11 +124,16 @@ def render_html(prog: Progress, *, patient: str | None = None, prescription: str
             n, g = prog.counts[k][i], prog.goals[k][i]
             cls = "" if g is None or not n else (' class="met"' if n >= g else ' class="short"')
             ang = prog.rom_median_deg[k][i]
-            cell = (f"{n}" + (f" &middot; {ang:.0f}&deg;" if ang is not None and with_angle
-                              else "")) if n else ""
+            star = "*" if prog.is_corrected(k, i) else ""
+            cell = (f"{n}{star}" + (f" &middot; {ang:.0f}&deg;" if ang is not None and with_angle
+                                    else "")) if n or star else ""
             parts.append(f"<td{cls}>{cell}</td>")
         parts.append("</tr>")
     parts.append("</table></div>")
+    notes = correction_notes(prog)
+    if notes:
+        parts.append('<p class="note">* Corrected by hand: ' + "; ".join(e(n) for n in notes)
+                     + ".</p>")
     names = sorted({angle_name(k[0]) for k in keys})
     parts.append(
         '<p class="note">Each cell: reps' + (" &middot; median angle" if with_angle else "")

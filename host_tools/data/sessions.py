@@ -17,11 +17,37 @@ from host_tools.errors import RepbandError
 SESSION_GAP_MIN = 30  # sets further apart than this are separate sessions
 
 
-def render(rows: list[tuple], since: date, until: date) -> str:
+def correction_lines(corrections: list[dict]) -> list[str]:
+    """What was corrected by hand on the days (Store.corrected_days), one line each."""
+    out = []
+    for c in corrections:
+        if c["to_day"]:
+            out.append(f"  #{c['id']} {c['to_day']}: the band's sets of {c['day']} moved here "
+                       "(its clock was wrong)")
+        else:
+            out.append(
+                f"  #{c['id']} {c['day']}: {EXERCISE_LABEL.get(c['exercise'], c['exercise'])}"
+                f" ({c['side']}) {c['reps']} reps a day (the band counted "
+                f"{c['band_reps']})"
+            )
+    return out
+
+
+def render(
+    rows: list[tuple], since: date, until: date, corrections: list[dict] | None = None
+) -> str:
+    notes = correction_lines(corrections or [])
+    tail = (
+        ["corrected by hand (repband correct --list; --undo ID takes one back):"] + notes
+        if notes
+        else []
+    )
     if not rows:
-        span = since.isoformat() if since == until else \
-            f"{since.isoformat()} to {until.isoformat()}"
-        return f"no sets on {span}\n"
+        span = (
+            since.isoformat() if since == until else f"{since.isoformat()} to {until.isoformat()}"
+        )
+        return "\n".join([f"no sets on {span}"] + tail) + "\n"
+    corrected_days = {c["to_day"] or c["day"] for c in corrections or []}
     out = []
     day = None
     last_end = None
@@ -30,8 +56,11 @@ def render(rows: list[tuple], since: date, until: date) -> str:
         start = datetime.fromtimestamp(epoch_ms / 1000)
         if start.date() != day:
             day = start.date()
-            out.append(f"{day.strftime('%a %Y-%m-%d')}\n  {'start':8} {'exercise':10} {'side':7} "
-                       f"{'reps':>4}  {'angle':<22} {'tempo':>9}")
+            mark = "  (corrected by hand, see below)" if day.isoformat() in corrected_days else ""
+            out.append(
+                f"{day.strftime('%a %Y-%m-%d')}{mark}\n  {'start':8} {'exercise':10} {'side':7} "
+                f"{'reps':>4}  {'angle':<22} {'tempo':>9}"
+            )
             last_end = None
         if last_end is None or (start - last_end) > timedelta(minutes=SESSION_GAP_MIN):
             session += 1
@@ -41,22 +70,34 @@ def render(rows: list[tuple], since: date, until: date) -> str:
         ang = f"{clinical_angle_deg(ex, rom):3.0f}° {what}" if rom is not None else "—"
         tempo = f"{dur / 1000 / reps:5.1f} s/rep" if reps else ""
         when = start.strftime("%H:%M:%S") if placed else "~" + start.strftime("%H:%M")
-        out.append(f"  {when:8} {EXERCISE_LABEL.get(ex, ex):10} {side:7} {reps:4d}  {ang:<22} "
-                   f"{tempo:>9}")
-    out.append("(angle: median of the set's reps, hip abduction for leg lifts, hip external\n"
-               " rotation for clamshells; ~: time from the sync, the band's clock was unset)")
-    return "\n".join(out) + "\n"
+        out.append(
+            f"  {when:8} {EXERCISE_LABEL.get(ex, ex):10} {side:7} {reps:4d}  {ang:<22} {tempo:>9}"
+        )
+    out.append(
+        "(angle: median of the set's reps, hip abduction for leg lifts, hip external\n"
+        " rotation for clamshells; ~: time from the sync, the band's clock was unset)"
+    )
+    return "\n".join(out + tail) + "\n"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", type=Path,
-                        help="database file (default: the one repband sync uses)")
-    parser.add_argument("--day", type=date.fromisoformat, metavar="YYYY-MM-DD",
-                        help="the day to show (default: today)")
-    parser.add_argument("--days", type=int, default=1,
-                        help="this many days, ending --day (default: 1)")
-    parser.add_argument("--band", metavar="CHIP_ID",
-                        help="only this band (its chip id or its start; default: all bands)")
+    parser.add_argument(
+        "--db", type=Path, help="database file (default: the one repband sync uses)"
+    )
+    parser.add_argument(
+        "--day",
+        type=date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="the day to show (default: today)",
+    )
+    parser.add_argument(
+        "--days", type=int, default=1, help="this many days, ending --day (default: 1)"
+    )
+    parser.add_argument(
+        "--band",
+        metavar="CHIP_ID",
+        help="only this band (its chip id or its start; default: all bands)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,6 +108,8 @@ def run(args: argparse.Namespace) -> int:
     until = args.day or date.today()
     since = until - timedelta(days=args.days - 1)
     with store.open_store(db_path(args.db)) as st:
-        rows = st.set_rows(since, until, choose_band(st, args.band))
-    sys.stdout.write(render(rows, since, until))
+        uid = choose_band(st, args.band)
+        rows = st.set_rows(since, until, uid)
+        corrections = st.corrected_days(since, until, uid)
+    sys.stdout.write(render(rows, since, until, corrections))
     return 0

@@ -104,6 +104,14 @@ MIGRATIONS = [
            EXISTS (SELECT 1 FROM clocks c WHERE c.uid = s.uid AND c.boot_no = s.boot_no) AS placed
     FROM sets s JOIN records rec ON rec.uid = s.uid AND rec.seq = s.seq;
     """,
+    # v6: corrections made by hand (`repband correct`), kept beside what the band said, which
+    # they never rewrite: a day's count of one exercise and side set to `reps`, or every record
+    # of a band's day moved to `to_day` (its clock was wrong). Undone ones stay, with the time.
+    """
+    CREATE TABLE corrections (id INTEGER PRIMARY KEY AUTOINCREMENT, made_ms INTEGER,
+                              uid TEXT, day TEXT, exercise TEXT, side TEXT, reps INTEGER,
+                              to_day TEXT, undone_ms INTEGER);
+    """,
 ]
 
 
@@ -117,7 +125,9 @@ def default_path() -> Path:
 
 
 LOCK_TIMEOUT_S = 5.0  # how long to wait for another program's write (a sync) to finish
-TABLES = ("bands", "records", "reps", "sets", "boots", "clocks", "faults", "rep_times")
+TABLES = ("bands", "records", "reps", "sets", "boots", "clocks", "faults", "rep_times",
+          "corrections")
+DAY_MS = 86_400_000
 
 
 def problem(path: Path, exc: sqlite3.Error) -> str:
@@ -330,25 +340,39 @@ class Store:
         return (row[0], row[1]) if row else (None, None)
 
     # -- queries ---------------------------------------------------------------------------------
-    def daily_counts(self, since: date, until: date,
-                     uid: str | None = None) -> list[tuple[date, str, str, int]]:
+    def daily_counts(self, since: date, until: date, uid: str | None = None,
+                     corrected: bool = True) -> list[tuple[date, str, str, int]]:
         """Reps per (local day, exercise, side) as the band counted them, with the side each rep
         was counted with: every rep with detail, and for a set whose per-rep detail the band
         dropped (flash low) the reps its SET record counts beyond the detail left (dated by the
-        set's start)."""
+        set's start). `corrected`: with the corrections made by hand (`repband correct`)."""
+        per_band = self._band_day_counts(uid)
+        if corrected:
+            for c in self.corrections(uid):
+                if c["reps"] is not None:
+                    per_band[(date.fromisoformat(c["day"]), c["exercise"], c["side"],
+                              c["uid"])] = c["reps"]
         out: dict[tuple[date, str, str], int] = {}
-
-        def add(epoch_ms: int, ex: str, side: str, n: int) -> None:
-            d = _local_day(epoch_ms)
+        for (d, ex, side, _u), n in per_band.items():
             if since <= d <= until:
                 out[(d, ex, side)] = out.get((d, ex, side), 0) + n
+        return [(d, ex, side, n) for (d, ex, side), n in sorted(out.items())]
+
+    def _band_day_counts(self, uid: str | None) -> dict[tuple[date, str, str, str], int]:
+        # (day, exercise, side, band) -> reps as the band counted them, days moved by hand
+        out: dict[tuple[date, str, str, str], int] = {}
+        moves = self._moves(uid)
+
+        def add(epoch_ms: int, ex: str, side: str, u: str, n: int) -> None:
+            d = _local_day(self._moved(moves, u, epoch_ms))
+            out[(d, ex, side, u)] = out.get((d, ex, side, u), 0) + n
 
         reps: dict[tuple[str, int], list[int]] = {}  # (band, boot) -> t_ms of its reps
         for epoch_ms, ex, side, u, boot, t in self.db.execute(
                 "SELECT rt.epoch_ms, rt.exercise, rt.side, r.uid, r.boot_no, r.t_ms "
                 "FROM rep_times rt JOIN reps r ON r.uid = rt.uid AND r.seq = rt.seq"
                 + _band_filter(uid).replace("uid", "rt.uid"), _args(uid)):
-            add(epoch_ms, ex, side, 1)
+            add(epoch_ms, ex, side, u, 1)
             reps.setdefault((u, boot), []).append(t)
         for boot_reps in reps.values():
             boot_reps.sort()
@@ -364,8 +388,90 @@ class Store:
             ts = reps.get((u, boot), [])
             held = bisect.bisect_right(ts, end + margin) - bisect.bisect_left(ts, start - margin)
             if n > held:
-                add(epoch_ms, ex, side, n - held)
-        return [(d, ex, side, n) for (d, ex, side), n in sorted(out.items())]
+                add(epoch_ms, ex, side, u, n - held)
+        return out
+
+    # -- corrections by hand (`repband correct`): beside the band's records, never over them ----
+    def corrections(self, uid: str | None = None, undone: bool = False) -> list[dict]:
+        """The corrections in force (with `undone`, all of them), oldest first: a day's count
+        (`reps`) or a day moved (`to_day`). Of two counts for the same band, day, exercise and
+        side, and of two moves of the same band's day, the later one is in force."""
+        rows = self.db.execute(
+            "SELECT id, made_ms, uid, day, exercise, side, reps, to_day, undone_ms FROM "
+            "corrections" + _band_filter(uid) + " ORDER BY id", _args(uid)).fetchall()
+        out = [dict(zip(("id", "made_ms", "uid", "day", "exercise", "side", "reps", "to_day",
+                         "undone_ms"), r)) for r in rows]
+        if undone:
+            return out
+        live: dict[tuple, dict] = {}
+        for c in out:
+            if c["undone_ms"] is None:
+                what = ("move",) if c["to_day"] else ("reps", c["exercise"], c["side"])
+                live[(c["uid"], c["day"]) + what] = c
+        return sorted(live.values(), key=lambda c: c["id"])
+
+    def add_correction(self, uid: str, day: date, *, exercise: str | None = None,
+                       side: str | None = None, reps: int | None = None,
+                       to_day: date | None = None) -> tuple[int, bool]:
+        """A day's count set by hand (exercise, side, reps), or a band's day moved (to_day).
+        Returns (its id, True), or (the id of the same correction already in force, False)."""
+        if (reps is None) == (to_day is None):
+            raise StoreError("a correction is either a day's count or a day moved")
+        for c in self.corrections(uid):
+            if c["day"] == day.isoformat() and (
+                    (to_day is not None and c["to_day"] == to_day.isoformat()) or
+                    (reps is not None and (c["exercise"], c["side"], c["reps"]) ==
+                     (exercise, side, reps))):
+                return c["id"], False
+        with self.db:
+            cur = self.db.execute(
+                "INSERT INTO corrections (made_ms, uid, day, exercise, side, reps, to_day) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (int(datetime.now().timestamp() * 1000), uid, day.isoformat(), exercise, side,
+                 reps, to_day.isoformat() if to_day else None))
+        return int(cur.lastrowid or 0), True
+
+    def undo_correction(self, correction_id: int) -> dict:
+        """Undo a correction (kept, marked undone); what it was. StoreError if there is none."""
+        row = [c for c in self.corrections(undone=True) if c["id"] == correction_id]
+        if not row:
+            raise StoreError(f"no correction #{correction_id} (see repband correct --list)")
+        if row[0]["undone_ms"] is None:
+            with self.db:
+                self.db.execute("UPDATE corrections SET undone_ms = ? WHERE id = ?",
+                                (int(datetime.now().timestamp() * 1000), correction_id))
+        return row[0]
+
+    def corrected_days(self, since: date, until: date,
+                       uid: str | None = None) -> list[dict]:
+        """The corrections in force that touch the days: each count with the band's own count
+        of that day (`band_reps`), each move with the day it came from (`day`) and went to."""
+        counts = None
+        out = []
+        for c in self.corrections(uid):
+            if c["to_day"]:
+                if since <= date.fromisoformat(c["to_day"]) <= until:
+                    out.append(c)
+                continue
+            d = date.fromisoformat(c["day"])
+            if not since <= d <= until:
+                continue
+            if counts is None:
+                counts = self._band_day_counts(uid)
+            out.append(dict(c, band_reps=counts.get((d, c["exercise"], c["side"], c["uid"]), 0)))
+        return out
+
+    def _moves(self, uid: str | None) -> dict[tuple[str, date], int]:
+        # (band, the day its records say) -> days to add
+        return {(c["uid"], date.fromisoformat(c["day"])):
+                (date.fromisoformat(c["to_day"]) - date.fromisoformat(c["day"])).days
+                for c in self.corrections(uid) if c["to_day"]}
+
+    @staticmethod
+    def _moved(moves: dict[tuple[str, date], int], u: str, epoch_ms: int) -> int:
+        if not moves:
+            return epoch_ms
+        return epoch_ms + moves.get((u, _local_day(epoch_ms)), 0) * DAY_MS
 
     def rep_roms(self, since: date, until: date,
                  uid: str | None = None) -> list[tuple[date, str, str, float]]:
@@ -374,19 +480,23 @@ class Store:
     def rep_rows(self, since: date, until: date, uid: str | None = None) -> list[tuple]:
         """Every rep in the days, oldest first: (epoch_ms, uid, exercise, side, mode, rom_deg,
         duration_ms, placed)."""
-        rows = self.db.execute(
+        moves = self._moves(uid)
+        rows = [(self._moved(moves, r[1], r[0]),) + r[1:] for r in self.db.execute(
             "SELECT epoch_ms, uid, exercise, side, mode, rom_deg, duration_ms, placed "
-            "FROM rep_times" + _band_filter(uid) + " ORDER BY epoch_ms, uid, seq", _args(uid))
-        return [r for r in rows if since <= _local_day(r[0]) <= until]
+            "FROM rep_times" + _band_filter(uid) + " ORDER BY epoch_ms, uid, seq", _args(uid))]
+        return sorted((r for r in rows if since <= _local_day(r[0]) <= until),
+                      key=lambda r: (r[0], r[1]))
 
     def set_rows(self, since: date, until: date, uid: str | None = None) -> list[tuple]:
         """Every set in the days, oldest first: (epoch_ms, uid, exercise, side, mode, reps,
         duration_ms, median rep ROM (None without rep detail), placed)."""
         out = []
+        moves = self._moves(uid)
         for epoch_ms, u, seq, ex, n, side, mode, dur, placed in self.db.execute(
                 "SELECT epoch_ms, uid, seq, exercise, reps, side, mode, duration_ms, placed "
                 "FROM set_times" + _band_filter(uid) + " ORDER BY epoch_ms, uid, seq",
                 _args(uid)).fetchall():
+            epoch_ms = self._moved(moves, u, epoch_ms)
             if not since <= _local_day(epoch_ms) <= until:
                 continue
             # the set's reps: logged before it in its boot, within its span
@@ -396,7 +506,7 @@ class Store:
                 "AND r.t_ms BETWEEN s.start_ms AND s.end_ms", (seq, u))]
             out.append((epoch_ms, u, ex, side, mode, n, dur,
                         statistics.median(roms) if roms else None, placed))
-        return out
+        return sorted(out, key=lambda r: (r[0], r[1])) if moves else out
 
     def day_goals(self, since: date, until: date,
                   uid: str | None = None) -> dict[tuple[date, str], int]:
@@ -404,11 +514,15 @@ class Store:
         record of the day counted on that side ('' for the day's last whatever the side). With
         several bands, the highest. Days with no such record are left out (unknown)."""
         per_band: dict[str, dict[tuple[date, str], int]] = {}
+        moves = self._moves(uid)
         for u, day, side, goal in self.db.execute(
                 "SELECT uid, day, COALESCE(side, 'unknown'), goal FROM dailies WHERE goal IS NOT "
-                "NULL AND day BETWEEN ? AND ?" + _band_filter(uid, "AND") + " ORDER BY uid, seq",
-                (since.isoformat(), until.isoformat(), *_args(uid))):
+                "NULL AND day IS NOT NULL" + _band_filter(uid, "AND") + " ORDER BY uid, seq",
+                _args(uid)):
             d = date.fromisoformat(day)
+            d += timedelta(days=moves.get((u, d), 0))  # a day moved by hand: its goal with it
+            if not since <= d <= until:
+                continue
             for key in ((d, side), (d, "")):
                 per_band.setdefault(u, {})[key] = goal  # the band's later records win
         out: dict[tuple[date, str], int] = {}
@@ -419,15 +533,19 @@ class Store:
 
     def first_day(self, uid: str | None = None) -> date | None:
         """The first local day with a rep or a dated DAILY record: when the band began."""
+        moves = self._moves(uid)
         days = []
-        row = self.db.execute("SELECT MIN(epoch_ms) FROM rep_times" + _band_filter(uid),
-                              _args(uid)).fetchone()
-        if row[0] is not None:
-            days.append(_local_day(row[0]))
-        row = self.db.execute("SELECT MIN(day) FROM dailies WHERE day IS NOT NULL"
-                              + _band_filter(uid, "AND"), _args(uid)).fetchone()
-        if row[0] is not None:
-            days.append(date.fromisoformat(row[0]))
+        # with days moved by hand every rep counts (the first one may have moved later)
+        first = "" if moves else "MIN"
+        group = "" if moves else " GROUP BY uid"
+        for u, t in self.db.execute(f"SELECT uid, {first}(epoch_ms) FROM rep_times"
+                                    + _band_filter(uid) + group, _args(uid)):
+            if t is not None:
+                days.append(_local_day(self._moved(moves, u, t)))
+        for u, day in self.db.execute(f"SELECT uid, {first}(day) FROM dailies WHERE day IS NOT "
+                                      "NULL" + _band_filter(uid, "AND") + group, _args(uid)):
+            d = date.fromisoformat(day)
+            days.append(d + timedelta(days=moves.get((u, d), 0)))
         return min(days) if days else None
 
     def goals(self, uid: str | None = None) -> dict[str, int]:

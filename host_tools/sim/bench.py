@@ -169,13 +169,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from host_tools.status_line import working
+
     if getattr(args, "power", False):
         from host_tools.sim.power import run_power
 
-        print(run_power(args.ref_us, as_json=args.json))
+        with working("running the app's loop in MicroPython over a recording (bench --power)"):
+            text = run_power(args.ref_us, as_json=args.json)
+        print(text)
         return 0
     paths = args.paths or ([SHARED_TRACES] if SHARED_TRACES.is_dir() else [])
     files = traceio.find_traces(paths) if paths else []
+    with working("measuring the counter and the mounting estimator in MicroPython and CPython"):
+        figures = _figures(files)
+    print(json.dumps(figures, indent=1))
+    return 0
+
+
+def _figures(files: list) -> dict:
     figures = {"micropython": micropython_figures()}
     # the axes-unknown path (learns the swing axis) is a different code path: measure it too
     unknown = SHARED_TRACES / "mex-clam" / "s01-04_act_2.csv"
@@ -185,5 +196,4 @@ def run(args: argparse.Namespace) -> int:
     figures["micropython_axes_unknown"] = micropython_figures(trace)
     figures["micropython_mount"] = mount_figures()
     figures["cpython"] = cpython_speed(files)
-    print(json.dumps(figures, indent=1))
-    return 0
+    return figures

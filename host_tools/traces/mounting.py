@@ -17,7 +17,7 @@ import numpy as np
 from host_tools import firmware
 from host_tools.traces import synth, traceio
 
-LEAD_IN_S = 30.0  # 5 s standing, 20 s walking, 5 s standing
+LEAD_IN_S = 30.0  # 5 s standing, 20 s walking, 5 s standing (WALK)
 SIDES = ("left", "right")
 
 
@@ -38,47 +38,35 @@ def mounting(rng: np.random.Generator) -> np.ndarray:
     return (tilt @ turn @ slide).T  # rows: the sensor's axes in band coordinates
 
 
-def _gait(tl, seconds: float) -> None:
-    """Walking as a thigh band feels it: synth's swing (18-26 deg about a few deg of flexion,
-    a stride of 1.0-1.2 s) plus the thigh's sagittal linear acceleration, a heel strike of
-    ~1.5 g ringing at ~15 Hz in the soft tissue just after the forward peak (and the other
-    foot's, weaker, half a stride later), and tissue noise.
-    Calibrated to HuGaDB's thigh walking (../shared/traces/hugadb-daily, 12 subjects): a median
-    sample-to-sample change of ~700-1500 mg (L1, 59 Hz; synth's own walk has ~160), and 100 ms
-    means swinging ~450-700 mg rms along forward, ~110-140 across; the counter's bout jerk (the
-    change of the 100 ms mean's magnitude) 300-450 mg, which the body's bounce makes."""
-    n = tl.n(seconds)
-    hz = tl.internal_hz
-    t = np.arange(n) / hz
-    stride = tl.rng.uniform(1.0, 1.2)
-    w = 2 * math.pi / stride
-    amp = math.radians(tl.rng.uniform(18, 26))
-    phi = amp * np.sin(w * t) + math.radians(tl.rng.uniform(3, 8))
-    up = np.stack([-np.cos(phi), np.sin(phi), np.zeros(n)], 1)
-    omega = np.outer(amp * w * np.cos(w * t), [0, 0, 1.0])
-    sagittal = tl.rng.uniform(0.2, 0.5) * np.sin(w * t)  # g, along the thigh's forward axis
-    since = (t - 0.3 * stride) % stride  # heel strike just after the thigh's forward peak
-    ring = 1.5 * np.exp(-since / 0.12) * np.cos(2 * math.pi * 15 * since)
-    other = (since - 0.5 * stride) % stride  # the other foot's heel strike, through the pelvis
-    ring += 0.9 * np.exp(-other / 0.1) * np.cos(2 * math.pi * 15 * other)
-    # the body rises and falls once a step (twice a stride), ~0.3-0.45 g along the thigh; it
-    # sways sideways once a stride
-    bounce = tl.rng.uniform(0.3, 0.45) * np.sin(2 * w * t + tl.rng.uniform(0, 2 * math.pi))
-    sway = 0.1 * np.sin(w * t + tl.rng.uniform(0, 2 * math.pi))
-    lin = np.stack([bounce - ring, sagittal + 0.3 * ring, sway + 0.1 * ring], 1)
-    lin += 0.04 * tl.rng.standard_normal((n, 3))
-    tl.segment(up, omega, lin)
+WALK = (("stand", 5.0), ("walk", 20.0), ("stand", 5.0))  # the lead-in `eval --mount learn` uses
+# a way to the mat through a house: stairs, a chair, walking again
+DAILY = (("stand", 5.0), ("walk", 8.0), ("stairs", 8.0), ("walk", 6.0), ("sit", 8.0),
+         ("stand", 3.0), ("walk", 8.0), ("stand", 3.0))
+ACTIVITIES = ("stand", "walk", "stairs", "sit")
 
 
 def lead_in(rate_hz: float, side: str, seed: int, walk_s: float = 20.0,
-            stand_s: float = 5.0) -> traceio.Trace:
-    """Standing, walking, standing: the band frame of a band on the `side` thigh (on the left
-    thigh y = z x x points backward, so the swing's forward half reads -y)."""
+            stand_s: float = 5.0,
+            activities: tuple[tuple[str, float], ...] | None = None) -> traceio.Trace:
+    """What a wearer does before the mat, in the band frame of a band on the `side` thigh (on
+    the left thigh y = z x x points backward, so the swing's forward half reads -y): by default
+    standing, walking, standing (`stand_s`, `walk_s`, `stand_s`); or `activities`, (kind,
+    seconds) in order, kind one of ACTIVITIES (synth's calibrated gait for walking and stairs;
+    sitting down on a chair, seated, standing up again)."""
     rng = np.random.default_rng(seed)
     tl = synth._Timeline(float(rate_hz), rng, [], [], [], [], [])
-    synth._still(tl, synth.STANDING, stand_s)
-    _gait(tl, walk_s)
-    synth._still(tl, synth.STANDING, stand_s)
+    plan = activities or (("stand", stand_s), ("walk", walk_s), ("stand", stand_s))
+    for kind, seconds in plan:
+        if kind == "stand":
+            synth._still(tl, synth.STANDING, seconds)
+        elif kind == "walk":
+            synth._gait(tl, seconds)
+        elif kind == "stairs":
+            synth._stairs(tl, seconds)
+        elif kind == "sit":
+            synth._sit_down(tl, seconds)
+        else:
+            raise ValueError(f"lead-in activity {kind!r}: one of {', '.join(ACTIVITIES)}")
     if side == "left":
         for k in range(len(tl.up)):
             tl.up[k] = tl.up[k] * [1, -1, 1]
@@ -89,29 +77,88 @@ def lead_in(rate_hz: float, side: str, seed: int, walk_s: float = 20.0,
     return synth._sensor(tl, rate_hz, True, None, meta)
 
 
+def _restrap_fidget(rate_hz: float, rng: np.random.Generator, seconds: float = 4.0
+                    ) -> traceio.Trace:
+    """The band off the thigh and back on: turned about by hand (no frame holds)."""
+    tl = synth._Timeline(float(rate_hz), rng, [], [], [], [], [])
+    up = synth.STANDING
+    for _ in range(4):
+        nxt = synth._normalise(rng.standard_normal(3))
+        synth._turn(tl, up, nxt, seconds / 4)
+        up = nxt
+    synth._turn(tl, up, synth.STANDING, 0.5)
+    meta = {"format": "repband-trace/1", "sample_rate_hz": f"{rate_hz:g}", "axes": "band"}
+    return synth._sensor(tl, rate_hz, True, None, meta)
+
+
 def led_in_and_turned(trace: traceio.Trace, labels: traceio.Labels, seed: int,
-                      side: str | None = None) -> tuple[traceio.Trace, traceio.Labels, str]:
-    """`trace` (band frame) after a lead-in of standing and walking, all of it turned by one
-    mounting; the labels moved with it. Returns the new trace, labels and the thigh."""
+                      side: str | None = None,
+                      activities: tuple[tuple[str, float], ...] | None = None,
+                      restrap: bool = False) -> tuple[traceio.Trace, traceio.Labels, str]:
+    """`trace` (band frame) after a lead-in (`activities`, default standing and walking), all
+    of it turned by one mounting; the labels moved with it. With `restrap`, half way through
+    (between two labelled sets) the band is taken off and strapped on again in another mounting,
+    and a second lead-in of standing and walking follows before the rest. Returns the new
+    trace, labels and the thigh."""
     rng = np.random.default_rng(seed)
     side = side or str(rng.choice(SIDES))
     rate = trace.sample_rate_hz
-    lead = lead_in(rate, side, seed)
     step = 1000.0 / rate
-    shift = int(lead.t_ms[-1] + step) - int(trace.t_ms[0])
-    t = np.concatenate([lead.t_ms, trace.t_ms + shift])
-    a = np.concatenate([lead.accel_g, trace.accel_g])
+    m = mounting(rng)
+    parts = [(lead_in(rate, side, seed, activities=activities), m)]
+    cut = None
+    if restrap:
+        ends = sorted(s.end_ms for s in labels.sets)
+        starts = sorted(s.start_ms for s in labels.sets)
+        mid = trace.t_ms[0] + (trace.t_ms[-1] - trace.t_ms[0]) / 2
+        gaps = [(e + next((b for b in starts if b > e), trace.t_ms[-1])) / 2 for e in ends]
+        cut = min(gaps, key=lambda g: abs(g - mid)) if gaps else mid
+    body = [trace] if cut is None else [_slice(trace, None, cut), _slice(trace, cut, None)]
+    shifts = []
+    t_end = -step
+    chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]] = []
+
+    def put(tr: traceio.Trace, rot: np.ndarray, keep_time: bool) -> float:
+        nonlocal t_end
+        shift = int(t_end + step) - int(tr.t_ms[0])
+        g = tr.gyro_dps if tr.gyro_dps is not None else np.zeros_like(tr.accel_g)
+        chunks.append((tr.t_ms + shift, tr.accel_g, g, rot))
+        t_end = float(tr.t_ms[-1] + shift)
+        return shift if keep_time else 0
+
+    put(parts[0][0], m, False)
+    shifts.append((None, put(body[0], m, True)))
+    if cut is not None:
+        m2 = mounting(rng)
+        put(_restrap_fidget(rate, rng), np.eye(3), False)
+        put(lead_in(rate, side, seed + 1), m2, False)
+        shifts.append((cut, put(body[1], m2, True)))
+    t = np.concatenate([c[0] for c in chunks])
+    a = np.concatenate([c[1] @ c[3].T for c in chunks])
     g = None
     if trace.gyro_dps is not None:
-        assert lead.gyro_dps is not None  # (lead_in has a gyro)
-        g = np.concatenate([lead.gyro_dps, trace.gyro_dps])
-    m = mounting(rng)
-    out = traceio.Trace(trace.path, dict(trace.meta, axes="unknown"), rate, "unknown", t,
-                        a @ m.T, None if g is None else g @ m.T)
-    sets = [replace(s, start_ms=s.start_ms + shift, end_ms=s.end_ms + shift,
-                    rep_ms=None if s.rep_ms is None else [r + shift for r in s.rep_ms])
+        g = np.concatenate([c[2] @ c[3].T for c in chunks])
+    out = traceio.Trace(trace.path, dict(trace.meta, axes="unknown"), rate, "unknown", t, a, g)
+
+    def moved(ms: int) -> int:
+        shift = shifts[0][1] if cut is None or ms < cut else shifts[1][1]
+        return int(ms + shift)
+
+    sets = [replace(s, start_ms=moved(s.start_ms), end_ms=moved(s.end_ms),
+                    rep_ms=None if s.rep_ms is None else [moved(r) for r in s.rep_ms])
             for s in labels.sets]
     return out, traceio.Labels(labels.path, sets, labels.notes), side
+
+
+def _slice(trace: traceio.Trace, after: float | None, before: float | None) -> traceio.Trace:
+    keep = np.ones(len(trace.t_ms), bool)
+    if after is not None:
+        keep &= trace.t_ms >= after
+    if before is not None:
+        keep &= trace.t_ms < before
+    return traceio.Trace(trace.path, trace.meta, trace.sample_rate_hz, trace.axes,
+                         trace.t_ms[keep], trace.accel_g[keep],
+                         None if trace.gyro_dps is None else trace.gyro_dps[keep])
 
 
 def learn(trace: traceio.Trace, need_standing: bool = True) -> dict:

@@ -308,16 +308,58 @@ def make_form_session(seed: int, kind: str, rate_hz: float | None = None,
         "faults by construction")
 
 
-def _walk(tl: _Timeline, seconds: float):
+# the gait's tissue noise (g rms an axis) and how fast a heel strike's ringing dies away (s):
+# with these the sample-to-sample change and the strides' peaks match HuGaDB's (see _gait)
+GAIT_NOISE_G = 0.065
+HEEL_RING_S = 0.2
+
+
+def _gait(tl: _Timeline, seconds: float, *, stride_s: tuple[float, float] = (0.85, 1.05),
+          amp_deg: tuple[float, float] = (18, 26), flex_deg: tuple[float, float] = (3, 8),
+          impact_g: float = 1.8) -> None:
+    """Walking (or climbing stairs, with other figures) as a thigh band feels it: the thigh
+    swings about the hip's flexion axis, stride by stride, each stride its own length and
+    swing (~4 % and ~5 % from the walk's, as HuGaDB's strides vary), plus the thigh's sagittal
+    acceleration, a heel strike ringing at ~15 Hz in the soft tissue just after the forward
+    peak, each its own strength (~9 %; the other foot's, weaker, half a stride later), the
+    body's bounce once a step and sway once a stride, and tissue noise.
+    Calibrated to HuGaDB's thigh walking (../shared/traces/hugadb-daily, the 23 recordings with
+    a gyro; medians [p10, p90]): stride 0.90 s [0.86, 1.03], stride-to-stride CV 4 % [2, 9],
+    swing CV 5 % [3, 10], the stride's peak |a| 2.5 g [2.3, 2.7] (CV 9 %), median
+    sample-to-sample change 470 mg [400, 520] (L1, 59 Hz). This gait at 59 Hz, 20 seeds:
+    stride 0.92 s, CV 3.7 %, swing CV 5.4 %, peak |a| 2.6 g (CV 10 %), change 470 mg."""
+    rng = tl.rng
     n = tl.n(seconds)
-    t = np.arange(n) / tl.internal_hz
-    stride = tl.rng.uniform(1.0, 1.2)
-    phi = np.radians(22) * np.sin(2 * math.pi * t / stride) + np.radians(5)
+    hz = tl.internal_hz
+    t = np.arange(n) / hz
+    mean_stride = rng.uniform(*stride_s)
+    k_max = int(seconds / (0.6 * mean_stride)) + 2
+    periods = mean_stride * np.clip(1 + 0.05 * rng.standard_normal(k_max), 0.85, 1.15)
+    starts = np.concatenate([[0.0], np.cumsum(periods)])
+    k = np.clip(np.searchsorted(starts, t, side="right") - 1, 0, k_max - 1)
+    frac = (t - starts[k]) / periods[k]  # 0..1 through each stride
+    amp = math.radians(rng.uniform(*amp_deg)) * np.clip(
+        1 + 0.05 * rng.standard_normal(k_max), 0.8, 1.2)
+    # a stride's own swing (it meets the next at sin = 0, so the angle stays continuous)
+    phi = amp[k] * np.sin(2 * math.pi * frac) + math.radians(rng.uniform(*flex_deg))
     up = np.stack([-np.cos(phi), np.sin(phi), np.zeros(n)], 1)
-    omega = np.outer(np.gradient(phi) * tl.internal_hz, [0, 0, 1.0])
-    heel = np.exp(-(((t % stride) - 0.05) / 0.03) ** 2) * 0.5
-    lin = np.outer(heel, [-1.0, 0.2, 0.0]) + 0.05 * tl.rng.standard_normal((n, 3))
+    omega = np.outer(np.gradient(phi) * hz, [0, 0, 1.0])
+    w = 2 * math.pi / mean_stride
+    sagittal = rng.uniform(0.2, 0.5) * np.sin(2 * math.pi * frac)  # g, along forward
+    strike = impact_g * np.clip(1 + 0.06 * rng.standard_normal(k_max), 0.7, 1.3)
+    since = (frac - 0.3) % 1.0 * periods[k]  # s since this foot's heel strike
+    ring = strike[k] * np.exp(-since / HEEL_RING_S) * np.cos(2 * math.pi * 15 * since)
+    other = (frac - 0.8) % 1.0 * periods[k]  # the other foot's, through the pelvis
+    ring += 0.6 * strike[k] * np.exp(-other / 0.1) * np.cos(2 * math.pi * 15 * other)
+    bounce = rng.uniform(0.3, 0.45) * np.sin(4 * math.pi * frac + rng.uniform(0, 2 * math.pi))
+    sway = 0.1 * np.sin(w * t + rng.uniform(0, 2 * math.pi))
+    lin = np.stack([bounce - ring, sagittal + 0.3 * ring, sway + 0.1 * ring], 1)
+    lin += GAIT_NOISE_G * rng.standard_normal((n, 3))  # the soft tissue's shiver
     tl.segment(up, omega, lin)
+
+
+def _walk(tl: _Timeline, seconds: float):
+    _gait(tl, seconds)
 
 
 def _turn(tl: _Timeline, frm: np.ndarray, to: np.ndarray, seconds: float):
@@ -573,16 +615,17 @@ SWEEPS: dict[str, list] = {
 
 
 def _stairs(tl: _Timeline, seconds: float):
-    """Stair climbing: a bigger, slower thigh swing than walking (hip flexion to ~60 deg) with
-    a push-off at every step."""
-    n = tl.n(seconds)
-    t = np.arange(n) / tl.internal_hz
-    stride = tl.rng.uniform(1.2, 1.5)
-    phi = np.radians(30) * (1 - np.cos(2 * math.pi * t / stride)) + np.radians(2)
-    up = np.stack([-np.cos(phi), np.sin(phi), np.zeros(n)], 1)
-    push = np.exp(-(((t % stride) - 0.1) / 0.05) ** 2) * 0.4
-    lin = np.outer(push, [-1.0, 0.3, 0.0]) + 0.05 * tl.rng.standard_normal((n, 3))
-    tl.segment(up, np.outer(np.gradient(phi) * tl.internal_hz, [0, 0, 1.0]), lin)
+    """Stair climbing: a bigger, slower thigh swing than walking about more flexion (the hip
+    flexes to ~60 deg), each stride its own, and a softer landing on the forefoot."""
+    _gait(tl, seconds, stride_s=(1.2, 1.5), amp_deg=(26, 32), flex_deg=(28, 34), impact_g=0.7)
+
+
+def _sit_down(tl: _Timeline, seconds: float):
+    """Sitting down on a chair (the thigh from hanging to level, forward: up is +y in the band
+    frame of either thigh's mirror image, see mounting.lead_in), seated a while, standing up."""
+    _turn(tl, STANDING, SUPINE, tl.rng.uniform(1.2, 2.0))
+    _still(tl, SUPINE, seconds, tremor_deg=1.0)
+    _turn(tl, SUPINE, STANDING, tl.rng.uniform(1.2, 2.0))
 
 
 def make_sweep_session(factor: str, value, seed: int) -> tuple[Trace, Labels]:
@@ -603,9 +646,7 @@ def make_sweep_session(factor: str, value, seed: int) -> tuple[Trace, Labels]:
         elif f["between"] == "stairs":
             _stairs(tl, rng.uniform(15, 25))
         elif f["between"] == "sitting":
-            _turn(tl, STANDING, SUPINE, 1.5)
-            _still(tl, SUPINE, rng.uniform(5, 10))
-            _turn(tl, SUPINE, STANDING, 1.5)
+            _sit_down(tl, rng.uniform(5, 10))
         if f["lead_in"] == "roll_over":
             _turn(tl, STANDING, SUPINE, 2)
             _turn(tl, SUPINE, SIDE, rng.uniform(1.0, 1.5))

@@ -338,12 +338,18 @@ def write_labels(path: str | Path, labels: Labels) -> None:
     _write_text(Path(path), json.dumps(doc, indent=2) + "\n")
 
 
+SKIP_DIRS = {"node_modules", "__pycache__", "site-packages"}
+
+
 def find_traces(paths: Sequence[str | Path]) -> list[Path]:
-    """Trace files named or found (recursively, sorted) under the named directories."""
+    """Trace files named or found (recursively, sorted) under the named directories, leaving
+    out hidden folders (.venv, .git) and installed packages (node_modules) below them."""
     found: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            found.extend(sorted(q for q in p.rglob("*.csv") if q.is_file()))
+            found.extend(sorted(q for q in p.rglob("*.csv") if q.is_file() and not any(
+                part.startswith(".") or part in SKIP_DIRS
+                for part in q.relative_to(p).parts[:-1])))
         elif p.is_file():
             found.append(p)
         else:

@@ -96,6 +96,30 @@ class SPI:
         pass
 
 
+class ADC:
+    """An ADC pin reads the voltage its host set in `levels_uv` (the virtual band: its battery
+    through the board's divider), 0 elsewhere; calibrated microvolts, as read_uv on an ESP32."""
+
+    ATTN_0DB = 0
+    ATTN_2_5DB = 1
+    ATTN_6DB = 2
+    ATTN_11DB = 3
+    levels_uv = {}
+
+    def __init__(self, pin, atten=None):
+        self.pin = pin.pin if isinstance(pin, Pin) else pin
+        self._atten = atten
+
+    def atten(self, a):
+        self._atten = a
+
+    def read_uv(self):
+        return ADC.levels_uv.get(self.pin, 0)
+
+    def read_u16(self):
+        return min(65535, ADC.levels_uv.get(self.pin, 0) * 65535 // 3300000)
+
+
 class WDT:
     def __init__(self, id=0, timeout=5000):
         self.timeout = timeout

@@ -32,6 +32,9 @@ from host_tools.traces import traceio
 
 HERE = Path(__file__).resolve().parent
 FAKES = HERE.parent / "fakes"
+# the virtual band's cell, where its board can read one (boards/*.json "battery_adc"): a LiPo
+# part used, as its fake ADC reports it through the board's divider
+BATTERY_MV = 3910
 
 
 def install_firmware(flash: Path, board: str) -> None:
@@ -232,6 +235,7 @@ class VirtualBand:
         self.trace_ms = int(trace.t_ms[-1])
         (lib / "band.json").write_text(json.dumps({
             "imu": board["imu"], "usb_sense": board.get("usb_sense"),
+            "battery_adc": board.get("battery_adc"), "battery_mv": BATTERY_MV,
             "imu_driver": firmware.load("imu").driver(board["imu"]["part"]).__name__,
             # the app's first batch comes a moment after boot; a few seconds more let the
             # last set end (the counter closes a set after 12 s without a rep)

@@ -139,6 +139,9 @@ _model = imu_models.MODELS[_cfg["imu_driver"]](clock, _source, _imu["part"], _im
 machine.bus = imu_models.FakeI2C({_imu["address"]: _model})
 machine.clock = clock
 machine.nap = _nap
+_bat = _cfg.get("battery_adc")  # the cell through the board's divider, at its ADC pin
+if _bat:
+    machine.ADC.levels_uv[_bat["pin"]] = _cfg["battery_mv"] * 1000 // _bat.get("divider", 2)
 _usb = _cfg.get("usb_sense")  # the board's USB-power pin: high while the cable is in
 if _usb is not None:
     machine.Pin._levels[_usb] = vband_js.usb_power()
