@@ -5,9 +5,9 @@
 import counter
 import replog
 import settings
+from names import MODE_NAMES as MODE_CYCLE
 
-MODE_NUMBERS = {"auto": 0, "clamshell": 1, "leg_lift": 2}
-MODE_CYCLE = ("auto", "clamshell", "leg_lift")
+MODE_NUMBERS = {name: i for i, name in enumerate(MODE_CYCLE)}
 MOUNT_PATH = "/mount.json"  # the mounting learned (setting mount=learn)
 IDLE_SLEEP_MS = 5 * 60 * 1000  # no rep for this long: deep sleep until motion or the button
 WDT_MS = 8000

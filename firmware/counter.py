@@ -40,12 +40,8 @@ except ImportError:  # CPython
     def const(x):
         return x
 
-AUTO = const(0)
-CLAMSHELL = const(1)
-LEG_LIFT = const(2)
-MODE_NAMES = ("auto", "clamshell", "leg_lift")
-# A rep's exercise; "unknown" when the axes are unknown and the caller did not fix the exercise.
-EXERCISE_NAMES = ("unknown", "clamshell", "leg_lift")
+# modes and a rep's exercise (numbers and names): one definition, shared with the host
+from names import AUTO, CLAMSHELL, EXERCISE_NAMES, LEG_LIFT, MODE_NAMES  # noqa: F401
 
 EV_REP = const(1)
 EV_SET = const(2)

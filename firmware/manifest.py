@@ -15,6 +15,7 @@ module("boot.py")
 module("main.py")
 
 # pure: no machine, the host imports them too
+module("names.py")
 module("counter.py")
 module("replog.py")
 module("mount.py")

@@ -11,8 +11,9 @@ try:
 except ImportError:  # pragma: no cover
     import uos as os  # type: ignore
 
+from names import MODE_NAMES as MODES
+
 PATH = "/config.json"
-MODES = ("auto", "clamshell", "leg_lift")
 SIDES = ("left", "right", "unknown")
 MOUNTS = ("fixed", "learn")  # fixed: worn as the README says; learn: any way (firmware/mount.py)
 FEEDBACK = (True, False, "counts")  # on: counts and form cues; off; counts: no form cues

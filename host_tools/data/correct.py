@@ -17,11 +17,12 @@ import sys
 from datetime import date, datetime
 from pathlib import Path
 
+from host_tools import firmware
 from host_tools.data.model import EXERCISE_LABEL
 from host_tools.data.query import choose_band, db_path
 from host_tools.errors import RepbandError
 
-EXERCISES = ("clamshell", "leg_lift")
+EXERCISES: tuple[str, ...] = firmware.load("names").EXERCISES  # the band's own names
 SIDES = ("left", "right", "unknown")
 
 

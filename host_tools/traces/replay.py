@@ -18,7 +18,7 @@ from host_tools.errors import RepbandError
 from host_tools.sim.mp import drive as drive_mod
 from host_tools.traces import traceio
 
-MODES = ("auto", "clamshell", "leg_lift")
+MODES: tuple[str, ...] = firmware.load("names").MODE_NAMES  # the band's own names
 RUNTIMES = ("cpython", "micropython")
 
 

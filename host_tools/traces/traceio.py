@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from host_tools import firmware
 from host_tools.errors import RepbandError, TraceFormatError
 
 TRACE_FORMAT = "repband-trace/1"
@@ -24,7 +25,8 @@ ACCEL_COLUMNS = ("ax", "ay", "az")
 GYRO_COLUMNS = ("gx", "gy", "gz")
 MIN_RATE_HZ = 20
 MAX_RATE_HZ = 200
-EXERCISES = ("clamshell", "leg_lift", "other")
+TARGET_EXERCISES: tuple[str, ...] = firmware.load("names").EXERCISES  # the band's own names
+EXERCISES = (*TARGET_EXERCISES, "other")
 # A number as a trace writes one: ASCII digits, an optional sign, point and exponent (Python's
 # float() also takes "1_000", fullwidth digits, "infinity" and surrounding spaces).
 _NUMBER = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*|\s*[+-]?(?:nan|inf)\s*",
@@ -32,7 +34,6 @@ _NUMBER = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*|\s*[+-]?(
 MAX_T_MS = 2**31 - 1  # 24.8 days from the trace's start; beyond is a broken clock
 LIMITS = {"ax": 100.0, "ay": 100.0, "az": 100.0, "gx": 1e4, "gy": 1e4, "gz": 1e4}  # g, deg/s
 MAX_LABEL_MS = 2**53  # exact in a float, and in numpy's int64
-TARGET_EXERCISES = ("clamshell", "leg_lift")
 
 
 @dataclass
