@@ -19,7 +19,7 @@ from host_tools.errors import RepbandError
 from host_tools.traces import traceio
 from host_tools.traces.replay import MODES, RUNTIMES, replay_traces
 
-MARGIN_MS = 2000
+MARGIN_MS = traceio.MARGIN_MS
 
 
 @dataclass

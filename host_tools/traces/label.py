@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from host_tools.errors import RepbandError
+from host_tools.traces.traceio import MARGIN_MS
 
 LABEL_EXERCISES = ("clamshell", "leg_lift", "other")
 
@@ -57,7 +58,7 @@ def detect_sets(trace: Any) -> list[ProposedSet]:
             reps.append((c.rep_t_ms, c.rep_duration_ms))
         if ev & counter_mod.EV_SET:
             start, end = c.set_start_ms, c.set_end_ms
-            mine = [r for r in reps if start - 2000 <= r[0] <= end + 2000][-c.set_reps :]
+            mine = [r for r in reps if start - MARGIN_MS <= r[0] <= end + MARGIN_MS][-c.set_reps :]
             if mine:
                 # Bound the set by its reps (a rep spans about its duration around its top),
                 # which is where a person labelling it would put the bounds.
@@ -156,7 +157,7 @@ def edit(asker: Asker, s: ProposedSet) -> ProposedSet:
         s.reps,
         allow_none=exercise == "other",
     )
-    keep_rep_ms = [t for t in s.rep_ms if start - 2000 <= t <= end + 2000]
+    keep_rep_ms = [t for t in s.rep_ms if start - MARGIN_MS <= t <= end + MARGIN_MS]
     if reps is None or len(keep_rep_ms) != reps:
         keep_rep_ms = []  # the counter's rep times no longer match the true count
     return ProposedSet(exercise, start, end, reps, keep_rep_ms, name)

@@ -26,6 +26,9 @@ GYRO_COLUMNS = ("gx", "gy", "gz")
 MIN_RATE_HZ = 20
 MAX_RATE_HZ = 200
 TARGET_EXERCISES: tuple[str, ...] = firmware.load("names").EXERCISES  # the band's own names
+# a counted rep belongs to the set whose [start_ms - this, end_ms + this] holds its time
+# (trace-format.md: scoring)
+MARGIN_MS = 2000
 EXERCISES = (*TARGET_EXERCISES, "other")
 # A number as a trace writes one: ASCII digits, an optional sign, point and exponent (Python's
 # float() also takes "1_000", fullwidth digits, "infinity" and surrounding spaces).
