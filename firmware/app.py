@@ -1,10 +1,12 @@
 # The band's app: FIFO batches -> counter -> log, feedback and the LCD; mode button; the day's
 # counts (kept over reboots, new at local midnight); watchdog; light sleep between batches on
-# battery (not while a host may be talking to it) and, when idle, deep sleep. Hardware comes in through `machine` and `clock` (time), so the same code runs
-# on the band, on the virtual band and in tests.
+# battery (not while a host may be talking to it) and, when idle, deep sleep. Hardware comes in
+# through `machine` and `clock` (time), so the same code runs on the band, on the virtual band
+# and in tests.
 import counter
 import replog
 import settings
+from names import DAYS_1970_2000, UNIX_2000
 from names import MODE_NAMES as MODE_CYCLE
 
 MODE_NUMBERS = {name: i for i, name in enumerate(MODE_CYCLE)}
@@ -29,8 +31,6 @@ USES_GYRO = getattr(counter, "USES_GYRO", False)
 # modem-sleep 20-31 mA at 80 MHz vs 30-68 mA at 240 MHz)
 CPU_HZ = 80000000
 
-UNIX_2000 = 946684800  # 2000-01-01 in Unix seconds: ESP32 MicroPython's epoch
-DAYS_1970_2000 = 10957
 CLOCK_SET_AFTER = 1704067200  # 2024-01-01: an RTC behind this has not been set by a host
 RESTORE_SEGMENTS = 4  # how far back the log is read at boot for today's counts
 
@@ -293,7 +293,8 @@ class App:
         c = self.counter
         if ev == counter.EV_REP:
             ex = c.rep_exercise
-            self.log.rep(c.rep_t_ms, ex, c.rep_rom_cdeg, c.rep_duration_ms)
+            self.log.rep(c.rep_t_ms, ex, c.rep_rom_cdeg, c.rep_duration_ms, c.rep_up_ms,
+                         c.rep_hold_ms, c.rep_down_ms, c.rep_faults)
             self.reps += 1
             self.day[ex] += 1
             self._daily_dirty = True
@@ -475,12 +476,12 @@ class App:
 
 
 def main():
-    import machine  # type: ignore
     import time
 
     import board
     import display
     import feedback
+    import machine  # type: ignore
     import settings
 
     cfg = settings.load()
@@ -489,7 +490,8 @@ def main():
     if hold is not None:  # M5StickC Plus2: keeps the board powered on battery
         machine.Pin(hold, machine.Pin.OUT, value=1)
     mode_pin = b.data.get("buttons", {}).get("mode")
-    if mode_pin is not None and machine.Pin(mode_pin, machine.Pin.IN, machine.Pin.PULL_UP).value() == 0:
+    if (mode_pin is not None
+            and machine.Pin(mode_pin, machine.Pin.IN, machine.Pin.PULL_UP).value() == 0):
         print("repband: safe mode (button held at power-on): the app is not started")
         return None
     try:

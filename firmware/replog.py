@@ -42,7 +42,10 @@ _ID_BYTES = const(8)
 DETAIL_MARGIN_MS = const(2000)
 
 BOOT = const(1)  # boot_no u32, reset_cause u8
-REP = const(2)  # t_ms u32 (since boot), exercise u8, rom_cdeg u16, duration_ms u32
+REP = const(2)  # t_ms u32 (since boot), exercise u8, rom_cdeg u16, duration_ms u32, up_ms u16,
+# hold_ms u16, down_ms u16 (each saturating at 65535), faults u8 (bits in counter.FAULT_NAMES
+# order): the rep's form (older firmware wrote the first four fields only; such records still
+# decode, as 4-tuples)
 SET = const(3)  # start_ms u32, end_ms u32, reps u16, exercise u8
 DAILY = const(4)  # day u32 (days since 2000-01-01, host clock), clamshell u16, leg_lift u16,
 # goal u16, side u8, mode u8: the settings the day's counts are counted with (older firmware
@@ -51,12 +54,15 @@ FAULT = const(5)  # code u16, detail i32
 CLOCK = const(6)  # epoch_s u32 (set by the host), t_ms u32 (since boot) at that moment
 ACK = const(7)  # never stored: the ack file's own layout (seq u32 + crc32)
 
-FORMATS = {BOOT: "<IB", REP: "<IBHI", SET: "<IIHB", DAILY: "<IHHHBB", FAULT: "<Hi", CLOCK: "<II"}
-OLD_FORMATS = {DAILY: "<IHH"}  # shorter layouts older firmware wrote, still read
+FORMATS = {BOOT: "<IB", REP: "<IBHIHHHB", SET: "<IIHB", DAILY: "<IHHHBB", FAULT: "<Hi",
+           CLOCK: "<II"}
+OLD_FORMATS = {REP: "<IBHI", DAILY: "<IHH"}  # shorter layouts older firmware wrote, still read
+_PAYLOAD = const(18)  # the longest payload (REP)
 NAMES = {BOOT: "boot", REP: "rep", SET: "set", DAILY: "daily", FAULT: "fault", CLOCK: "clock"}
 FIELDS = {
     BOOT: ("boot_no", "reset_cause"),
-    REP: ("t_ms", "exercise", "rom_cdeg", "duration_ms"),
+    REP: ("t_ms", "exercise", "rom_cdeg", "duration_ms", "up_ms", "hold_ms", "down_ms",
+          "faults"),
     SET: ("start_ms", "end_ms", "reps", "exercise"),
     DAILY: ("day", "clamshell", "leg_lift", "goal", "side", "mode"),
     FAULT: ("code", "detail"),
@@ -165,8 +171,8 @@ class Log:
             os.mkdir(root)
         except OSError:
             pass
-        self._buf = bytearray(_HEAD + 16 + _TAIL)
-        self._payload = bytearray(16)
+        self._buf = bytearray(_HEAD + _PAYLOAD + _TAIL)
+        self._payload = bytearray(_PAYLOAD)
         self.acked = self._read_ack()
         self.next_seq = self._recover_seq()
         self.id = self._log_id()  # hex; "" for a log begun by firmware that gave logs no id
@@ -381,8 +387,12 @@ class Log:
                 return boot if boot > last else last
         return last
 
-    def rep(self, t_ms, exercise, rom_cdeg, duration_ms):
-        return self.append(REP, t_ms, exercise, min(rom_cdeg, 65535), duration_ms)
+    def rep(self, t_ms, exercise, rom_cdeg, duration_ms, up_ms, hold_ms, down_ms, faults):
+        """A counted rep with its form: phases in ms (saturating at 65535: a hold over a minute
+        is a minute), faults as counter.FAULT_* bits."""
+        return self.append(REP, t_ms, exercise, min(rom_cdeg, 65535), duration_ms,
+                           min(up_ms, 65535), min(hold_ms, 65535), min(down_ms, 65535),
+                           faults & 0xFF)
 
     def set_done(self, start_ms, end_ms, reps, exercise):
         s = self.append(SET, start_ms, end_ms, reps, exercise)

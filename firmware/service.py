@@ -5,6 +5,7 @@ import json
 
 import replog
 import settings
+from names import UNIX_2000
 
 try:
     from micropython import const  # type: ignore
@@ -16,7 +17,9 @@ PROTOCOL = 2  # 2: export sends base64 lines and a record count
 VERSION = "0.2.0"
 LOG_ROOT = "/log"
 _LINE_BYTES = const(180)  # raw bytes per RB-DATA line (240 base64 characters)
-_LINE_BUF = bytearray(_LINE_BYTES + 32)  # a record is at most 28 bytes
+# the prescription the band judges form against (settings.py), in the hello for the host's report
+_PRESCRIPTION = ("reps", "sets", "tempo_s", "hold_s", "min_rom_deg")
+_LINE_BUF = bytearray(_LINE_BYTES + 32)  # a record is at most 30 bytes (a REP)
 
 
 def _uid():
@@ -56,6 +59,7 @@ def hello():
                                     "uid": _uid(), "log": log_id, "last": last, "acked": acked,
                                     "mark": mark,
                                     "goal": cfg["goal"], "side": cfg["side"],
+                                    "rx": {k: cfg[k] for k in _PRESCRIPTION},
                                     "app": _app_problem()}))
 
 
@@ -145,7 +149,7 @@ def _epoch_offset():
     import time
 
     try:
-        return 946684800 if time.gmtime(0)[0] == 2000 else 0
+        return UNIX_2000 if time.gmtime(0)[0] == 2000 else 0
     except Exception:
         return 0
 

@@ -12,11 +12,11 @@ from pathlib import Path
 
 from host_tools import firmware
 from host_tools.band import link
+from host_tools.data import store
 from host_tools.sim.virtual_band import install_firmware
 
 replog = firmware.load("replog")
 BOARD = "m5stickc_plus2"
-DAY_2000 = date(2000, 1, 1)
 
 
 def band_flash(flash: Path, app: bool = False) -> Path:
@@ -52,16 +52,25 @@ def write_day(flash: Path, reps: int, seed: int = 1, day: date | None = None) ->
             ex, start, k = rng.choice([1, 2]), t, rng.randint(8, 30)
             for _ in range(k):
                 t += rng.randint(1500, 4000)
-                log.rep(t, ex, rng.randint(800, 6000), rng.randint(700, 3000))
+                rom, dur = rng.randint(800, 6000), rng.randint(700, 3000)
+                # the form from the same draws (the rng's sequence, and so the day, as before)
+                log.rep(t, ex, rom, dur, dur // 3, dur // 4, dur // 3, t % 32)
             n += k
             counts[ex] += k
             log.set_done(start, t, k, ex)
             # with the settings a new band counts with: goal 100, side unknown, mode auto
-            log.daily((day - DAY_2000).days, counts[1], counts[2], 100, 0, 0)
+            log.daily((day - store.DAY_2000).days, counts[1], counts[2], 100, 0, 0)
             t += rng.randint(30_000, 300_000)
         log.close()
         epoch += t // 1000 + rng.randint(600, 3600)
     return replog.Log(root).records()
+
+
+def as_sent(records: list) -> list:
+    """Records (seq, type, fields) as a band sends them: encoded as its log stores them, read
+    back the way sync reads a reply (store.wire_records), each with its bytes."""
+    return store.wire_records(b"".join(bytes(replog.encode(rtype, seq, replog.pack(rtype, f)))
+                                       for seq, rtype, f in records))
 
 
 def reps_by_exercise(records: list) -> dict[str, int]:

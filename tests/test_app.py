@@ -69,7 +69,8 @@ def test_app_logs_the_reps_replay_counts(tmp_path, seed):
     assert len(replayed) > 10
     assert len(got) == len(replayed)
     spans = [(d["start_ms"], d["end_ms"]) for s in labels.sets for d in s.rep_detail or []]
-    for (t_ms, ex, rom, dur), r in zip(got, replayed):
+    same_faults = 0
+    for (t_ms, ex, rom, dur, up, hold, down, faults), r in zip(got, replayed):
         # the same rep: its top may move within a hold (the app's sample clock is nominal, the
         # trace's times jitter), so both lie in the same labelled rep, or close together
         span = next(((a, b) for a, b in spans if a - 300 <= r["t_ms"] <= b + 300), None)
@@ -79,6 +80,13 @@ def test_app_logs_the_reps_replay_counts(tmp_path, seed):
             assert abs(t_ms - r["t_ms"]) <= 1500
         assert counter.EXERCISE_NAMES[ex] == r["exercise"]
         assert abs(rom / 100 - r["rom_deg"]) < 1.0
+        # the rep's form, logged as the counter measured it: the phases to a few of its
+        # 100 ms ticks (the same nominal-clock jitter), the faults by name
+        assert max(abs(up - r["up_ms"]), abs(hold - r["hold_ms"]),
+                   abs(down - r["down_ms"])) <= 300
+        same_faults += [f for b, f in enumerate(counter.FAULT_NAMES) if faults >> b & 1] == \
+            r["faults"]
+    assert same_faults >= 0.9 * len(got)  # (a hold or a tempo at a threshold may tip)
     sets = [r[2] for r in log.records() if r[1] == replog.SET]
     assert sum(s[2] for s in sets) == len(got)
     buzzes = sum(1 for e in fake_machine.events if e == ("buzz", 1))
@@ -247,8 +255,8 @@ def test_todays_counts_survive_a_reboot_but_not_the_night(tmp_path):
     # a set cut short (a watchdog reset, a flat battery) left reps after the last DAILY
     log2 = replog.Log(str(tmp_path / "log"))
     log2.boot(fake_machine.WDT_RESET)
-    log2.rep(5000, counter.LEG_LIFT, 2000, 2500)
-    log2.rep(8000, counter.LEG_LIFT, 2000, 2500)
+    log2.rep(5000, counter.LEG_LIFT, 2000, 2500, 600, 1500, 700, 0)
+    log2.rep(8000, counter.LEG_LIFT, 2000, 2500, 600, 1500, 700, 0)
     log2.close()
     later = noon + 3600
     assert app_mod.restore_counts(replog.Log(str(tmp_path / "log")),

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from bands import as_sent
 
 from host_tools import cli
 from host_tools.data import store
@@ -39,7 +40,7 @@ def db(tmp_path: Path) -> tuple[Path, list, date, date]:
     with store.open_store(path) as st:
         with st.db:
             st.band("b1", "m5stickc_plus2", "left", 60)
-            st.add_records("b1", records, 0)
+            st.add_records("b1", as_sent(records), 0)
     return path, records, d1, d2
 
 
@@ -78,7 +79,7 @@ def test_a_days_count_corrected_stays_beside_the_bands_and_survives_a_resync(
     # the same records synced again, and the same correction given again: nothing changes
     with store.open_store(path) as st:
         with st.db:
-            assert st.add_records("b1", records, 0) == 0
+            assert st.add_records("b1", as_sent(records), 0) == 0
     assert cli.main(args) == 0
     assert capsys.readouterr().out.startswith("already in force, correction #1: ")
     assert csv_rows(path, capsys, tmp_path)[(d1.isoformat(), "clamshell")]["reps"] == "15"

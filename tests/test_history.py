@@ -88,7 +88,7 @@ def test_three_days_side_and_goal_changed_on_day_two(tmp_path: Path, capsys) -> 
 
 
 def test_sessions_lists_each_set_with_its_side_and_angle(tmp_path: Path, capsys) -> None:
-    from bands import write_day
+    from bands import as_sent, write_day
 
     from host_tools.data import store
 
@@ -98,7 +98,7 @@ def test_sessions_lists_each_set_with_its_side_and_angle(tmp_path: Path, capsys)
     with store.open_store(db) as st:
         with st.db:
             st.band("b1", "devkit")
-            st.add_records("b1", records, 0)
+            st.add_records("b1", as_sent(records), 0)
         sets = st.set_rows(day, day)
     assert sets and sum(s[5] for s in sets) == sum(1 for r in records if r[1] == 2)
     assert cli.main(["sessions", "--db", str(db), "--day", day.isoformat()]) == 0
@@ -140,7 +140,7 @@ def test_status_before_and_after_a_sync(tmp_path: Path, capsys) -> None:
 
 
 def test_progress_for_one_band_of_several(tmp_path: Path, capsys) -> None:
-    from bands import write_day
+    from bands import as_sent, write_day
 
     from host_tools.data import progress, store
 
@@ -151,7 +151,7 @@ def test_progress_for_one_band_of_several(tmp_path: Path, capsys) -> None:
             records = write_day(tmp_path / uid, reps=reps, seed=seed, day=day)
             with st.db:
                 st.band(uid, "devkit", "right", 100)
-                st.add_records(uid, records, 0)
+                st.add_records(uid, as_sent(records), 0)
     both = progress.load(db)
     one = progress.load(db, band="bbbb")  # the start of its chip id is enough
     assert one.bands == ["bbbb02"] and both.bands == ["aaaa01", "bbbb02"]

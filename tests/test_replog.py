@@ -4,6 +4,7 @@ block; nothing is invented; only acknowledged records or counted detail are ever
 import random
 import re
 import shutil
+import struct
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -31,7 +32,8 @@ def write_day(root, seg_bytes=1024, reps=1000, seed=1):
         for _ in range(rng.randint(5, 15)):
             t += rng.randint(1500, 6000)
             written.append(
-                log.rep(t, rng.choice([1, 2]), rng.randint(500, 6000), rng.randint(600, 5000))
+                log.rep(t, rng.choice([1, 2]), rng.randint(500, 6000), rng.randint(600, 5000),
+                        600, 1500, 700, 0)
             )
             n += 1
         log.set_done(start, t, 10, 1)
@@ -79,7 +81,7 @@ def test_power_cut_at_every_byte_of_the_open_segment(tmp_path):
         complete = sum(1 for a, b in spans if b <= cut)
         assert again.records() == before + full[:complete], cut
         # the band carries on after the cut: the next record gets the next free seq
-        seq = again.rep(1, 1, 1, 1)
+        seq = again.rep(1, 1, 1, 1, 600, 1500, 700, 0)
         assert seq == (full[complete - 1][0] + 1 if complete else int(last.stem))
         assert again.records()[-1][0] == seq
 
@@ -125,7 +127,7 @@ def test_boot_numbers_go_on_after_the_records_holding_them_are_freed(tmp_path):
         log.boot(1)
         numbers.append(log.boot_no)
         for i in range(30):
-            log.rep(1000 * i, 2, 2500, 1500)
+            log.rep(1000 * i, 2, 2500, 1500, 600, 1500, 700, 0)
         log.ack(log.next_seq - 1)  # the host took everything: closed segments are freed
         log.close()
         assert not any(r[1] == replog.BOOT for r in replog.Log(root).records())
@@ -144,10 +146,11 @@ def test_low_flash_drops_counted_detail_never_unsynced_counts(tmp_path):
     log.free_bytes = lambda: 0
     log.boot(1)
     for i in range(8):
-        log.rep(1000 * i, 1, 2000, 900)
+        log.rep(1000 * i, 1, 2000, 900, 600, 1500, 700, 0)
     log.set_done(0, 7000, 8, 1)  # these 8 reps are counted by the set record
     for i in range(30):
-        log.rep(100_000 + 1000 * i, 2, 2000, 900)  # an unfinished set: detail is its only count
+        # an unfinished set: detail is its only count
+        log.rep(100_000 + 1000 * i, 2, 2000, 900, 600, 1500, 700, 0)
     recs = log.records()
     faults = [r for r in recs if r[1] == replog.FAULT]
     assert faults and faults[0][2][0] == replog.FAULT_DETAIL_DROPPED
@@ -161,7 +164,8 @@ def test_micropython_writes_the_same_bytes(tmp_path):
     from host_tools.sim.mpy_runtime import run_micropython
 
     calls = (
-        "log.boot(3)\nfor i in range(40):\n    log.rep(1000 * i, 1 + i % 2, 1234 + i, 800)\n"
+        "log.boot(3)\nfor i in range(40):\n"
+        "    log.rep(1000 * i, 1 + i % 2, 1234 + i, 800, 600 + i, 1500, 70000, i % 32)\n"
         "log.set_done(0, 39000, 40, 1)\nlog.daily(9800, 20, 20, 60, 2, 0)\nlog.clock(1790000000, "
         "40000)\nlog.fault(3, -7)\n"
         "log.ack(10)\nlog.close()\n"
@@ -189,7 +193,7 @@ def test_a_log_keeps_its_id_until_it_is_wiped(tmp_path):
     log = replog.Log(str(root))
     assert len(log.id) == 16 and (root / "id").read_bytes()[:8].hex() == log.id
     log.boot(1)
-    log.rep(1000, 1, 2000, 900)
+    log.rep(1000, 1, 2000, 900, 600, 1500, 700, 0)
     log.close()
     assert replog.Log(str(root)).id == log.id  # the band restarted: the same log
     shutil.rmtree(root)  # wiped (an erased chip): a new log, another id
@@ -230,7 +234,7 @@ def test_daily_records_of_older_firmware_still_decode_and_survive_compaction(tmp
     log = replog.Log(str(tmp_path), seg_bytes=200, min_free=10**12)
     log.boot(1)
     for i in range(8):
-        log.rep(1000 * i, 1, 2000, 900)
+        log.rep(1000 * i, 1, 2000, 900, 600, 1500, 700, 0)
     log.set_done(0, 7000, 8, 1)
     log.close()
     seg = tmp_path / log.segments()[-1]
@@ -248,11 +252,60 @@ def test_daily_records_of_older_firmware_still_decode_and_survive_compaction(tmp
     log = replog.Log(str(tmp_path), seg_bytes=200, min_free=10**12)
     log.free_bytes = lambda: 0
     for i in range(30):
-        log.rep(100_000 + 1000 * i, 2, 2000, 900)
+        log.rep(100_000 + 1000 * i, 2, 2000, 900, 600, 1500, 700, 0)
     log.close()
     recs = log.records()
     assert not [r for r in recs if r[1] == replog.REP and r[2][0] < 100_000]
     assert (11, replog.DAILY, (9800, 8, 0)) in recs
+
+
+def old_rep(seq, t_ms, exercise, rom_cdeg, duration_ms):
+    """A REP record as firmware before form was logged wrote it (11 bytes: no phases, faults)."""
+    import struct
+
+    return bytes(replog.encode(replog.REP, seq,
+                               struct.pack("<IBHI", t_ms, exercise, rom_cdeg, duration_ms)))
+
+
+def test_rep_records_carry_form_and_those_of_older_firmware_still_decode(tmp_path):
+    # every layout fits the log's one preallocated payload
+    assert all(struct.calcsize(f) <= len(replog.Log(str(tmp_path / "x"))._payload)
+               for f in replog.FORMATS.values())
+    log = replog.Log(str(tmp_path), seg_bytes=200, min_free=10**12)
+    log.boot(1)
+    log.close()
+    seg = tmp_path / log.segments()[-1]
+    old = [old_rep(2 + i, 1000 * i, 1, 2000 + i, 900) for i in range(3)]  # an old set's reps
+    seg.write_bytes(seg.read_bytes() + b"".join(old))
+    log = replog.Log(str(tmp_path), seg_bytes=200)
+    assert log.next_seq == 5
+    counter = firmware.load("counter")
+    faults = counter.FAULT_TOO_FAST | counter.FAULT_NO_HOLD
+    # a minute and more of hold saturates (u16), the faults keep their bits
+    log.rep(9000, 2, 3100, 4000, 800, 70_000, 65_536, faults)
+    log.rep(12000, 2, 3300, 4000, 1200, 2100, 1500, 0)
+    log.close()
+    reps = [(s, f) for s, t, f in log.records() if t == replog.REP]
+    assert reps == [(2 + i, (1000 * i, 1, 2000 + i, 900)) for i in range(3)] + [
+        (5, (9000, 2, 3100, 4000, 800, 65535, 65535, faults)),
+        (6, (12000, 2, 3300, 4000, 1200, 2100, 1500, 0))]
+    assert [replog.FIELDS[replog.REP][k] for k in range(4, 8)] == \
+        ["up_ms", "hold_ms", "down_ms", "faults"]
+    assert replog.decode(old[0]) == [(2, replog.REP, (0, 1, 2000, 900))]
+    assert replog.pack(replog.REP, (0, 1, 2000, 900)) == old[0][8:-4]
+    # low on flash: the new reps' set logged, their detail dropped and the segments merged;
+    # the old reps (no set's) are rewritten in their own layout, byte for byte
+    log = replog.Log(str(tmp_path), seg_bytes=200, min_free=10**12)
+    log.set_done(8000, 13000, 2, 2)
+    log.free_bytes = lambda: 0
+    for i in range(20):
+        log.rep(100_000 + 1000 * i, 2, 2000, 900, 600, 1500, 700, 0)
+    log.close()
+    recs = log.records()
+    assert [r for r in recs if r[1] == replog.REP][:3] == \
+        [(2 + i, replog.REP, (1000 * i, 1, 2000 + i, 900)) for i in range(3)]
+    assert not [r for r in recs if r[0] in (5, 6)]
+    assert b"".join(old) in (tmp_path / log.segments()[0]).read_bytes()
 
 
 # ---------------------------------------------------------------- damage that would misidentify
@@ -298,7 +351,7 @@ def test_seqs_sent_to_a_host_are_never_given_again_after_the_tail_is_lost(tmp_pa
     log = replog.Log(str(root), seg_bytes=300)
     log.boot(1)
     for k in range(60):
-        log.rep(1000 * k, 1, 2000, 900)
+        log.rep(1000 * k, 1, 2000, 900, 600, 1500, 700, 0)
     log.close()
     sent = replog.Log(str(root)).next_seq - 1
     replog.Log(str(root)).mark_sent(sent)  # exported, stored by the host, never acknowledged
@@ -317,18 +370,19 @@ def test_the_log_names_a_record_the_host_holds_by_seq_and_crc(tmp_path):
     assert log.mark() is None
     log.boot(7)
     for k in range(40):
-        log.rep(1000 * k, 1, 2000, 900)
+        log.rep(1000 * k, 1, 2000, 900, 600, 1500, 700, 0)
     log.flush()
     boot = bytes(replog.encode(replog.BOOT, 1, replog.pack(replog.BOOT, (1, 7))))
     assert log.mark() == (1, int.from_bytes(boot[-4:], "little"))  # never acknowledged: the oldest
-    rep30 = bytes(replog.encode(replog.REP, 30, replog.pack(replog.REP, (28000, 1, 2000, 900))))
+    rep30 = bytes(replog.encode(replog.REP, 30, replog.pack(replog.REP, (28000, 1, 2000, 900,
+                                                                         600, 1500, 700, 0))))
     log.ack(30)  # frees the segments before seq 30; the mark is the acknowledged record
     assert log.mark() == (30, int.from_bytes(rep30[-4:], "little"))
     for k in range(40):  # more, acknowledged: the mark names the last of them
-        log.rep(50_000 + 1000 * k, 1, 2000, 900)
+        log.rep(50_000 + 1000 * k, 1, 2000, 900, 600, 1500, 700, 0)
     log.ack(log.next_seq - 1)
     for k in range(40):
-        log.rep(99_000 + 1000 * k, 1, 2000, 900)
+        log.rep(99_000 + 1000 * k, 1, 2000, 900, 600, 1500, 700, 0)
     log.close()
     want = (81, next(int.from_bytes(bytes(replog.encode(r[1], r[0], replog.pack(r[1], r[2])))[-4:],
                                     "little") for r in log.records() if r[0] == 81))
@@ -347,7 +401,7 @@ def test_segments_left_by_a_power_cut_between_ack_and_freeing_go_at_the_next_boo
     log = replog.Log(str(root), seg_bytes=300)
     log.boot(1)
     for k in range(60):
-        log.rep(1000 * k, 1, 2000, 900)
+        log.rep(1000 * k, 1, 2000, 900, 600, 1500, 700, 0)
     log.close()
     segs = len(log.segments())
     real_free = replog.Log.free_acked

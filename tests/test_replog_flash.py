@@ -60,7 +60,7 @@ def wear(log, reps: int, seed: int = 1, written: list | None = None, t: int = 10
         k = min(rng.randint(8, 14), reps - done)
         for _ in range(k):
             t += rng.randint(1500, 4000)
-            log.rep(t, ex, rng.randint(800, 6000), rng.randint(700, 3000))
+            log.rep(t, ex, rng.randint(800, 6000), rng.randint(700, 3000), 600, 1500, 700, 0)
             if written is not None:
                 written.append(t)
         done += k

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from bands import as_sent
 
 from host_tools.data import store
 from host_tools.firmware import load
@@ -81,9 +82,9 @@ def test_records_are_kept_once_and_reps_placed_by_their_boot_clock(tmp_path: Pat
     with store.open_store(tmp_path / "r.db") as st:
         with st.db:
             st.band("b1", "devkit")
-            assert st.add_records("b1", records[:4], synced_ms) == 4
+            assert st.add_records("b1", as_sent(records[:4]), synced_ms) == 4
         with st.db:
-            assert st.add_records("b1", records[2:], synced_ms) == 2  # a batch sent again
+            assert st.add_records("b1", as_sent(records[2:]), synced_ms) == 2  # a batch sent again
         assert st.counts("b1") == {"records": 6, "reps": 2, "sets": 1, "boots": 2, "clocks": 1,
                                    "faults": 0}
         placed = dict(st.db.execute("SELECT seq, epoch_ms FROM rep_times").fetchall())
@@ -116,7 +117,7 @@ def test_a_wiped_log_is_numbered_after_the_old_one_once_and_keeps_to_its_own_clo
         with st.db:
             st.band("b1", "devkit")
             assert st.band_log("b1", "aa", 5) == 0  # a band new to this database
-            assert st.add_records("b1", old, synced_ms) == 5
+            assert st.add_records("b1", as_sent(old), synced_ms) == 5
         with st.db:
             assert st.band_log("b1", "aa", 6) == 5  # the same log: after what is stored
         with contextlib.suppress(RuntimeError), st.db:  # a sync failing before its first batch
@@ -127,9 +128,9 @@ def test_a_wiped_log_is_numbered_after_the_old_one_once_and_keeps_to_its_own_clo
             assert st.band_log("b1", "bb", 5) == 0  # another log: a new range
         with st.db:
             assert st.band_log("b1", "bb", 5) == 0  # decided once, not again
-            assert st.add_records("b1", new[:2], synced_ms) == 2
+            assert st.add_records("b1", as_sent(new[:2]), synced_ms) == 2
         with st.db:
-            assert st.add_records("b1", new, synced_ms) == 3  # a batch sent again: once
+            assert st.add_records("b1", as_sent(new), synced_ms) == 3  # a batch sent again: once
             assert st.band_log("b1", "bb", 5) == 5
         assert st.db.execute("SELECT log_id, seq_base, boot_base FROM bands").fetchone() == \
             ("bb", 5, 2)
@@ -151,12 +152,12 @@ def test_a_log_without_an_id_that_holds_fewer_records_than_stored_begins_a_new_r
         with st.db:
             st.band("b1", "devkit")
             assert st.band_log("b1", "", 5) == 0
-            st.add_records("b1", records, 0)
+            st.add_records("b1", as_sent(records), 0)
         with st.db:
             assert st.band_log("b1", "", -1) == 5  # the band could not read its log: no decision
             assert st.band_log("b1", "", 5) == 5
             assert st.band_log("b1", "", 3) == 0  # wiped (old firmware: no id to tell by)
-            st.add_records("b1", records[:3], 0)
+            st.add_records("b1", as_sent(records[:3]), 0)
         assert st.max_seq("b1") == 8 and st.counts("b1")["reps"] == 8
 
 
@@ -205,9 +206,9 @@ def test_reps_keep_the_side_and_mode_they_were_counted_with_and_days_their_goal(
         assert old == (None, None)  # unknown, not the band's side today
         with st.db:
             st.band("b1", "devkit", "left", 50)
-            st.add_records("b1", boot1[:5], 0)  # a batch ends inside the boot
+            st.add_records("b1", as_sent(boot1[:5]), 0)  # a batch ends inside the boot
         with st.db:
-            st.add_records("b1", boot1[5:] + boot2, 0)
+            st.add_records("b1", as_sent(boot1[5:] + boot2), 0)
         sides = st.db.execute("SELECT seq, side, mode FROM reps ORDER BY seq").fetchall()
         assert sides == [(1, None, None), (5, "right", "auto"), (6, "right", "auto"),
                          (10, "right", "clamshell"), (14, "left", "auto")]
@@ -329,13 +330,13 @@ def test_reps_whose_detail_the_band_dropped_are_counted_from_their_set(tmp_path:
         start = t
         for _ in range(10):
             t += 2500
-            log.rep(t, ex, 3000, 1200)
+            log.rep(t, ex, 3000, 1200, 600, 1500, 700, 0)
         log.set_done(start, t, 10, ex)
         band_counted[store.EXERCISES[ex]] += 10
         t += 60_000
     for _ in range(7):  # a set still open: its detail is its only count
         t += 2500
-        log.rep(t, 2, 3000, 1200)
+        log.rep(t, 2, 3000, 1200, 600, 1500, 700, 0)
     band_counted["leg_lift"] += 7
     records = log.records()
     reps_left = sum(1 for r in records if r[1] == replog.REP)
@@ -343,7 +344,7 @@ def test_reps_whose_detail_the_band_dropped_are_counted_from_their_set(tmp_path:
     with store.open_store(tmp_path / "r.db") as st:
         with st.db:
             st.band("b1", "devkit")
-            st.add_records("b1", records, noon * 1000)
+            st.add_records("b1", as_sent(records), noon * 1000)
         got = {ex: n for _, ex, _, n in st.daily_counts(date.today(), date.today())}
     print(f"band counted {sum(band_counted.values())}, REP rows {reps_left}, "
           f"progress {sum(got.values())}")
@@ -363,7 +364,7 @@ def test_an_unreadable_id_is_decided_by_the_bands_oldest_record(tmp_path: Path) 
         with st.db:
             st.band("b1", "devkit")
             assert st.band_log("b1", "aa", 6) == 0
-            st.add_records("b1", records, 0)
+            st.add_records("b1", as_sent(records), 0)
         with st.db:  # its records are the ones stored: no new range, whatever the seqs
             assert st.band_log("b1", "?", 9, mine) == 6
             assert st.band_log("b1", "?", 4, mine) == 6
@@ -384,7 +385,7 @@ def test_an_unreadable_id_with_no_record_held_to_compare_follows_the_seqs(tmp_pa
         with st.db:
             st.band("b1", "devkit")
             st.band_log("b1", "aa", 6)
-            st.add_records("b1", records, 0)
+            st.add_records("b1", as_sent(records), 0)
         with st.db:
             assert st.band_log("b1", "?", 9, (8, 1234)) == 6  # its oldest is newer than ours
             assert "damaged" in st.doubts[0]
@@ -404,11 +405,11 @@ def test_a_boot_count_that_starts_again_is_numbered_after_the_stored_boots(tmp_p
         with st.db:
             st.band("b1", "devkit")
             st.band_log("b1", "aa", 6)
-            st.add_records("b1", old, 0)
+            st.add_records("b1", as_sent(old), 0)
         with st.db:
             assert st.band_log("b1", "aa", 9) == 6
-            st.add_records("b1", new, 0)
-            st.add_records("b1", new, 0)  # sent again: no second rebase
+            st.add_records("b1", as_sent(new), 0)
+            st.add_records("b1", as_sent(new), 0)  # sent again: no second rebase
         assert "boot count started again" in st.doubts[0] and len(st.doubts) == 1
         boots = st.db.execute("SELECT seq, boot_no FROM boots ORDER BY seq").fetchall()
         assert boots == [(1, 1), (4, 2), (7, 3)]

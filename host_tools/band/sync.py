@@ -29,6 +29,7 @@ from host_tools.band import link
 from host_tools.data import store
 
 replog = firmware.load("replog")
+settings = firmware.load("settings")
 BATCH = 500  # records per exec and per transaction: what a cut cable makes us fetch again
 AGAIN = "run repband sync again: nothing is lost"
 
@@ -69,9 +70,9 @@ def fault_notes(st: store.Store, uid: str, after_seq: int) -> list[str]:
             for code, n, d in rows]
 
 
-def parse_batch(out: str) -> tuple[list, int, bool]:
-    """Records of one export reply (each verified by its CRC), the last seq sent, whether more
-    remain on the band."""
+def parse_batch(out: str) -> tuple[list[store.Record], int, bool]:
+    """Records of one export reply (each verified by its CRC, with its bytes as sent: what the
+    store keeps), the last seq sent, whether more remain on the band."""
     data = bytearray()
     end = None
     try:
@@ -85,7 +86,7 @@ def parse_batch(out: str) -> tuple[list, int, bool]:
     if end is None or len(end) != 4:
         raise link.LinkError(f"the band's export was cut short; {AGAIN}")
     last, more, _band_last, count = end
-    records = replog.decode(bytes(data))
+    records = store.wire_records(bytes(data))
     if len(records) != count or (records and max(r[0] for r in records) != last):
         raise link.LinkError(f"records were damaged on the way; {AGAIN}")
     return records, last, bool(more)
@@ -110,7 +111,8 @@ def _sync(port: str, db_path: Path, progress: bool, clock: Callable[[], float]) 
         uid, board = info["uid"], info.get("board")
         with st.db:  # (a wiped log begins a new numbering range, decided here, once)
             side = info.get("side")
-            st.band(uid, board, side if side in ("left", "right") else None, info.get("goal"))
+            st.band(uid, board, side if side in ("left", "right") else None, info.get("goal"),
+                    prescription(info), int(clock() * 1000))
             mark = info.get("mark")
             after = st.band_log(uid, str(info.get("log") or ""), int(info.get("last", -1)),
                                 tuple(mark) if mark else None)
@@ -151,6 +153,22 @@ def _sync(port: str, db_path: Path, progress: bool, clock: Callable[[], float]) 
     problem = info.get("app") or ""
     return SyncSummary(uid, board, new_records, new_reps, after, time.monotonic() - start, notes,
                        problem)
+
+
+def prescription(info: dict) -> dict[str, int] | None:
+    """The prescription the band's hello reports (firmware/settings.py's keys and limits), or
+    None if it reports none (older firmware) or one that is not valid."""
+    rx = info.get("rx")
+    if not isinstance(rx, dict):
+        return None
+    out = {}
+    for key in store.PRESCRIPTION:
+        v = rx.get(key)
+        lo, hi = settings.LIMITS[key]
+        if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
+            return None
+        out[key] = v
+    return out
 
 
 def utc_offset_min() -> int:

@@ -11,8 +11,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from host_tools import firmware
 from host_tools.data.clinical import clinical_angle_deg
 from host_tools.errors import RepbandError
+
+# a rep's form faults, in the order of the bits of its `faults` (the counter's own names)
+FAULT_NAMES: tuple[str, ...] = tuple(firmware.load("counter").FAULT_NAMES)
 
 DEFAULT_GOAL = 100  # reps per exercise per day, as on the band
 EXERCISE_ORDER = ("clamshell", "leg_lift", "unknown")
@@ -43,6 +47,68 @@ class RomSample:
 Key = tuple[str, str]  # (exercise, side)
 
 
+@dataclass(frozen=True)
+class RepForm:
+    """One rep's form as the band logged it: its range (the band's rom_deg, the number the
+    band judges against the prescription's minimum), phases in ms, faults (FAULT_NAMES bits)."""
+
+    rom_deg: float
+    up_ms: int
+    hold_ms: int
+    down_ms: int
+    faults: int
+
+
+@dataclass(frozen=True)
+class Prescription:
+    """What the band judged form against (its settings, as a sync saw them)."""
+
+    reps: int
+    sets: int
+    tempo_s: int
+    hold_s: int
+    min_rom_deg: int
+
+
+@dataclass(frozen=True)
+class Form:
+    """The form of a group of reps (a set, or a week's sets of one exercise and side): medians
+    and the share of reps with each fault; `reps` == 0 (firmware that logged no form): unknown."""
+
+    reps: int
+    rom_deg: float | None
+    up_ms: float | None
+    hold_ms: float | None
+    down_ms: float | None
+    fault_share: dict[str, float]  # FAULT_NAMES -> share of the reps (0..1)
+    rx: Prescription | None = None
+
+
+def form_of(reps: Iterable[RepForm], rx: Prescription | None = None) -> Form:
+    reps = list(reps)
+    if not reps:
+        return Form(0, None, None, None, None, {}, rx)
+
+    def med(f) -> float:
+        return float(statistics.median(f(r) for r in reps))
+
+    share = {name: sum(1 for r in reps if r.faults >> bit & 1) / len(reps)
+             for bit, name in enumerate(FAULT_NAMES)}
+    return Form(len(reps), med(lambda r: r.rom_deg), med(lambda r: r.up_ms),
+                med(lambda r: r.hold_ms), med(lambda r: r.down_ms), share, rx)
+
+
+@dataclass(frozen=True)
+class SetForm:
+    """One set (Store.set_rows) with the form of its reps."""
+
+    day: date
+    exercise: str
+    side: str
+    reps: tuple[RepForm, ...]  # its reps that carry form (none from older firmware)
+    rx: Prescription | None
+
+
 @dataclass
 class Progress:
     today: date
@@ -57,6 +123,7 @@ class Progress:
     # day index -> the days whose records were moved to it (the band's clock was wrong)
     corrected: dict[tuple[Key, int], int] = field(default_factory=dict)
     moved: dict[int, list[date]] = field(default_factory=dict)
+    sets: list[SetForm] = field(default_factory=list)  # every set in the days, oldest first
 
     def is_corrected(self, key: Key, i: int) -> bool:
         return (key, i) in self.corrected or i in self.moved
@@ -123,6 +190,17 @@ class Progress:
                 week[k] += self.counts[k][i]
         return sorted(out.items())
 
+    def form_weeks(self, key: Key) -> list[tuple[date, int, Form]]:
+        """Form per ISO week (Monday first), oldest first, of the key's sets in the days:
+        (Monday, sets, the form of all their reps, against the last set's prescription).
+        Weeks without a set are left out."""
+        weeks: dict[date, list[SetForm]] = {}
+        for s in self.sets:
+            if (s.exercise, s.side) == key and self.days and s.day >= self.days[0]:
+                weeks.setdefault(s.day - timedelta(days=s.day.weekday()), []).append(s)
+        return [(monday, len(sets), form_of((r for s in sets for r in s.reps), sets[-1].rx))
+                for monday, sets in sorted(weeks.items())]
+
     def sides(self) -> dict[str, dict[str, tuple[int, float | None]]]:
         """Left vs right per exercise over the window: side -> (reps, median angle of the days)."""
         out: dict[str, dict[str, tuple[int, float | None]]] = {}
@@ -146,6 +224,7 @@ def compute(
     day_goals: dict[tuple[date, str], int] | None = None,
     first_day: date | None = None,
     corrections: list[dict] | None = None,
+    sets: Iterable[SetForm] = (),
 ) -> Progress:
     """Gather per-day counts and ROM samples into the window of `days` days ending `today`,
     begun no earlier than the first day with data (or `first_day`, when the band began).
@@ -217,4 +296,5 @@ def compute(
         window_days=days,
         corrected=corrected,
         moved=moved,
+        sets=sorted(sets, key=lambda x: x.day),
     )

@@ -4,10 +4,20 @@ use goes through host_tools.data.store."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from host_tools.data.model import DayCount, Progress, RomSample, compute
+from host_tools.data.model import (
+    DayCount,
+    Form,
+    Prescription,
+    Progress,
+    RepForm,
+    RomSample,
+    SetForm,
+    compute,
+    form_of,
+)
 from host_tools.errors import RepbandError
 
 
@@ -35,6 +45,20 @@ def choose_band(st, band: str | None) -> str | None:
     raise RepbandError(f"--band {band}: no such band in the database (bands: {known})")
 
 
+def set_form(row: tuple) -> SetForm:
+    """A Store.set_rows row's form: its reps that carry it and the prescription then."""
+    epoch_ms, _uid, ex, side = row[:4]
+    form, rx = row[9], row[10]
+    return SetForm(datetime.fromtimestamp(epoch_ms / 1000).date(), ex, side,
+                   tuple(RepForm(*r) for r in form), Prescription(*rx) if rx is not None else None)
+
+
+def set_form_summary(row: tuple) -> Form:
+    """The Form (medians, fault shares) of a Store.set_rows row."""
+    s = set_form(row)
+    return form_of(s.reps, s.rx)
+
+
 def load(db: Path | None, *, days: int = 30, today: date | None = None,
          band: str | None = None) -> Progress:
     """Read the window from the sync database (default location unless `db` is given)."""
@@ -58,8 +82,9 @@ def load(db: Path | None, *, days: int = 30, today: date | None = None,
         first = st.first_day(uid)
         corrections = st.corrected_days(since, today, uid)
         bands = [uid] if uid else st.band_ids()
+        sets = [set_form(r) for r in st.set_rows(since, today, uid)]
     return compute(counts, roms, today=today, days=days, goals=goals, bands=bands,
-                   day_goals=day_goals, first_day=first, corrections=corrections)
+                   day_goals=day_goals, first_day=first, corrections=corrections, sets=sets)
 
 
 def rep_rows(db: Path | None, *, days: int = 30, today: date | None = None,

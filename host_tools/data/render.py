@@ -8,7 +8,7 @@ import io
 from pathlib import Path
 
 from host_tools.data.clinical import ANGLE_NAME, clinical_angle_deg
-from host_tools.data.model import EXERCISE_LABEL, Key, Progress
+from host_tools.data.model import EXERCISE_LABEL, FAULT_NAMES, Form, Key, Progress
 from host_tools.errors import RepbandError
 
 
@@ -38,6 +38,42 @@ def label(key: Key) -> str:
 
 def angle_name(ex: str) -> str:
     return ANGLE_NAME.get(ex, ANGLE_NAME["unknown"])
+
+
+NO_FORM = "—"  # a set or week whose reps carry no form (firmware before REP v2)
+
+
+def fault_label(name: str) -> str:
+    return name.replace("_", " ")
+
+
+def form_parts(form: Form) -> tuple[str, str, str] | None:
+    """(range, tempo, faults) of a set's or a week's form as text, against its prescription
+    where known; None without form. Range: the band's median rom_deg (what it judges against
+    the prescription's minimum); tempo: median up / hold / down in seconds; faults: the share
+    of reps with each fault that any rep had (FAULT_NAMES order)."""
+    if not form.reps or form.rom_deg is None or form.up_ms is None or form.hold_ms is None \
+            or form.down_ms is None:
+        return None
+    rx = form.rx
+    rng = f"{form.rom_deg:.0f}°"
+    if rx is not None:
+        rng += (f" (min {rx.min_rom_deg}°)" if rx.min_rom_deg else " (no minimum set)")
+    tempo = f"{form.up_ms / 1000:.1f}/{form.hold_ms / 1000:.1f}/{form.down_ms / 1000:.1f} s"
+    if rx is not None:
+        tempo += f" (rx {rx.tempo_s}/{rx.hold_s}/{rx.tempo_s})"
+    faults = ", ".join(f"{fault_label(n)} {100 * form.fault_share[n]:.0f}%"
+                       for n in FAULT_NAMES if form.fault_share.get(n))
+    return rng, tempo, faults or "no faults"
+
+
+def form_text(form: Form) -> str:
+    """One line of form (sessions): range, up/hold/down, faults; NO_FORM without form."""
+    parts = form_parts(form)
+    if parts is None:
+        return NO_FORM
+    rng, tempo, faults = parts
+    return f"range {rng}, up/hold/down {tempo}, {faults}"
 
 
 def _goal_text(g: int | None) -> str:

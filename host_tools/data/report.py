@@ -18,9 +18,17 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
-from host_tools.data.model import EXERCISE_LABEL, Progress
+from host_tools.data.model import EXERCISE_LABEL, FAULT_NAMES, Progress
 from host_tools.data.query import load
-from host_tools.data.render import angle_name, correction_notes, label, plot_png
+from host_tools.data.render import (
+    NO_FORM,
+    angle_name,
+    correction_notes,
+    fault_label,
+    form_parts,
+    label,
+    plot_png,
+)
 from host_tools.errors import RepbandError
 
 ANGLE_SHORT = {"clamshell": "hip ER", "leg_lift": "hip abd."}
@@ -36,6 +44,7 @@ th{white-space:normal}
 th:first-child,td:first-child{text-align:left}
 td.met{background:#dff2df}td.short{background:#fbe9e7}
 .days{columns:2;column-gap:6mm}.days table{width:100%}
+table.form{font-size:8pt}
 img{width:100%;height:auto;display:block}
 """
 
@@ -105,6 +114,7 @@ def render_html(prog: Progress, *, patient: str | None = None, prescription: str
             parts.append(f"<tr><td>{e(EXERCISE_LABEL.get(ex, ex))} ({angle_name(ex)})</td>"
                          f"{cells}</tr>")
         parts.append("</table>")
+    parts.extend(_form_table(prog, keys))
     png = base64.b64encode(plot_png(prog, size_in=(7.3, 2.9), dpi=150)).decode("ascii")
     parts.append(
         "<h2>Reps per day with the goal, and the median angle</h2>"
@@ -146,6 +156,36 @@ def render_html(prog: Progress, *, patient: str | None = None, prescription: str
     )
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _form_table(prog: Progress, keys: list) -> list[str]:
+    """Form week by week (Progress.form_weeks): per exercise and side, the sets of each week,
+    the median range against the prescription's minimum, median up/hold/down against the
+    prescribed tempo and hold, and the share of reps with each fault."""
+    weeks = [(k, w) for k in keys for w in prog.form_weeks(k)]
+    if not weeks:
+        return []
+    e = html.escape
+    out = ['<h2>Form by week</h2><table class="form"><tr><th>exercise (side)</th>'
+           "<th>week of</th><th>sets</th><th>range (min)</th><th>up/hold/down s (rx)</th>"]
+    out.extend(f"<th>{e(fault_label(n))}</th>" for n in FAULT_NAMES)
+    out.append("</tr>")
+    for k, (monday, n_sets, form) in weeks:
+        parts = form_parts(form)
+        cells = [e(label(k)), monday.strftime("%d %b"), str(n_sets)]
+        if parts is None:
+            cells += [NO_FORM, NO_FORM] + [NO_FORM] * len(FAULT_NAMES)
+        else:
+            cells += [e(parts[0]), e(parts[1])]
+            cells += [f"{100 * form.fault_share[n]:.0f}%" for n in FAULT_NAMES]
+        out.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    out.append("</table>")
+    out.append('<p class="note">Form: the band\'s own judgement of every rep (range: the '
+               "band's median range, against the prescription's minimum; up/hold/down: median "
+               "seconds, standstill to standstill, against the prescribed tempo and hold, as "
+               "the band reported them at the sync that brought the sets; faults: share of "
+               f"reps). {NO_FORM}: sets from firmware that logged no form.</p>")
+    return out
 
 
 def _deg(v: float | None) -> str:

@@ -1,5 +1,7 @@
 """`repband sessions`: each set the band counted, day by day: when it started, the exercise and
-side (as counted then), reps, median angle and tempo; sets close together form a session."""
+side (as counted then), reps, median angle and tempo, and under it the set's form (median range
+against the prescription, median up/hold/down, the share of reps with each fault); sets close
+together form a session."""
 
 from __future__ import annotations
 
@@ -10,8 +12,8 @@ from pathlib import Path
 
 from host_tools.data.clinical import clinical_angle_deg
 from host_tools.data.model import EXERCISE_LABEL
-from host_tools.data.query import choose_band, db_path
-from host_tools.data.render import angle_name
+from host_tools.data.query import choose_band, db_path, set_form_summary
+from host_tools.data.render import angle_name, form_text
 from host_tools.errors import RepbandError
 
 SESSION_GAP_MIN = 30  # sets further apart than this are separate sessions
@@ -52,7 +54,8 @@ def render(
     day = None
     last_end = None
     session = 0
-    for epoch_ms, uid, ex, side, mode, reps, dur, rom, placed in rows:
+    for row in rows:
+        epoch_ms, uid, ex, side, mode, reps, dur, rom, placed = row[:9]
         start = datetime.fromtimestamp(epoch_ms / 1000)
         if start.date() != day:
             day = start.date()
@@ -73,9 +76,12 @@ def render(
         out.append(
             f"  {when:8} {EXERCISE_LABEL.get(ex, ex):10} {side:7} {reps:4d}  {ang:<22} {tempo:>9}"
         )
+        out.append(f"  {'':8} form: {form_text(set_form_summary(row))}")
     out.append(
         "(angle: median of the set's reps, hip abduction for leg lifts, hip external\n"
-        " rotation for clamshells; ~: time from the sync, the band's clock was unset)"
+        " rotation for clamshells; ~: time from the sync, the band's clock was unset;\n"
+        " form: the band's median range (min: the prescription's), median seconds up/hold/down\n"
+        " (rx: prescribed), share of reps with each fault; — where the band logged no form)"
     )
     return "\n".join(out + tail) + "\n"
 

@@ -31,8 +31,13 @@ from host_tools import firmware
 from host_tools.errors import StoreError
 
 replog = firmware.load("replog")
+names = firmware.load("names")
 EXERCISES = {0: "unknown", 1: "clamshell", 2: "leg_lift"}
-DAY_2000 = date(2000, 1, 1)  # DAILY records count days from here
+DAY_2000 = datetime.fromtimestamp(names.UNIX_2000, timezone.utc).date()  # DAILY's day 0
+# the band's prescription (firmware/settings.py), as its hello says it at a sync
+PRESCRIPTION = ("reps", "sets", "tempo_s", "hold_s", "min_rom_deg")
+# a record as a band sent it: (band seq, type, fields, its bytes on the wire, CRC included)
+Record = tuple[int, int, tuple[int, ...], bytes]
 
 MIGRATIONS = [
     """
@@ -112,6 +117,19 @@ MIGRATIONS = [
                               uid TEXT, day TEXT, exercise TEXT, side TEXT, reps INTEGER,
                               to_day TEXT, undone_ms INTEGER);
     """,
+    # v7: form. Each rep's phases (ms, standstill to standstill) and its faults (bits in the
+    # counter's FAULT_NAMES order), from REP records of firmware that logs them (NULL before);
+    # the prescription each band reported at each sync where it changed (form is shown against
+    # the one in force when its set was synced).
+    """
+    ALTER TABLE reps ADD COLUMN up_ms INTEGER;
+    ALTER TABLE reps ADD COLUMN hold_ms INTEGER;
+    ALTER TABLE reps ADD COLUMN down_ms INTEGER;
+    ALTER TABLE reps ADD COLUMN faults INTEGER;
+    CREATE TABLE prescriptions (uid TEXT, seen_ms INTEGER, reps INTEGER, sets INTEGER,
+                                tempo_s INTEGER, hold_s INTEGER, min_rom_deg INTEGER,
+                                PRIMARY KEY (uid, seen_ms));
+    """,
 ]
 
 
@@ -126,7 +144,7 @@ def default_path() -> Path:
 
 LOCK_TIMEOUT_S = 5.0  # how long to wait for another program's write (a sync) to finish
 TABLES = ("bands", "records", "reps", "sets", "boots", "clocks", "faults", "rep_times",
-          "corrections")
+          "corrections", "prescriptions")
 DAY_MS = 86_400_000
 
 
@@ -200,12 +218,23 @@ class Store:
 
     # -- writing (one transaction per batch, by the caller) ------------------------------------
     def band(self, uid: str, board: str | None, side: str | None = None,
-             goal: int | None = None) -> None:
-        """A band seen at a sync, with its settings now (the thigh it is worn on, the goal)."""
+             goal: int | None = None, prescription: dict[str, int] | None = None,
+             seen_ms: int | None = None) -> None:
+        """A band seen at a sync, with its settings now (the thigh it is worn on, the goal, the
+        prescription: PRESCRIPTION's keys, kept from `seen_ms` on when it changed)."""
         self.db.execute("INSERT OR IGNORE INTO bands (uid, board, first_seen) VALUES (?, ?, ?)",
                         (uid, board, datetime.now(timezone.utc).isoformat()))
         self.db.execute("UPDATE bands SET board = COALESCE(?, board), side = COALESCE(?, side), "
                         "goal = COALESCE(?, goal) WHERE uid = ?", (board, side, goal, uid))
+        if prescription is not None:
+            rx = tuple(prescription[k] for k in PRESCRIPTION)
+            last = self.db.execute(f"SELECT {', '.join(PRESCRIPTION)} FROM prescriptions WHERE "
+                                   "uid = ? ORDER BY seen_ms DESC LIMIT 1", (uid,)).fetchone()
+            if last != rx:
+                if seen_ms is None:
+                    seen_ms = int(datetime.now().timestamp() * 1000)
+                self.db.execute("INSERT OR REPLACE INTO prescriptions "
+                                "VALUES (?, ?, ?, ?, ?, ?, ?)", (uid, seen_ms, *rx))
 
     def max_seq(self, uid: str) -> int:
         row = self.db.execute("SELECT MAX(seq) FROM records WHERE uid = ?", (uid,)).fetchone()
@@ -264,19 +293,19 @@ class Store:
             held = 0
         return held
 
-    def add_records(
-        self, uid: str, records: list[tuple[int, int, tuple[int, ...]]], synced_ms: int
-    ) -> int:
-        """Store decoded records of the band's current log (in seq order, in the band's
-        numbers); returns how many were new. Call inside `with store.db:` so a batch commits
+    def add_records(self, uid: str, records: list[Record], synced_ms: int) -> int:
+        """Store records of the band's current log as they came (`wire_records`: in seq order,
+        in the band's numbers, each with its bytes as sent, which are what `records.raw`
+        keeps); returns how many were new. Call inside `with store.db:` so a batch commits
         whole or not at all."""
         boot, seq_base, boot_base = self.db.execute(
             "SELECT last_boot, seq_base, boot_base FROM bands WHERE uid = ?", (uid,)).fetchone()
         new = 0
         counted_with = self._settings_in_force(uid, boot)
-        for band_seq, rtype, fields in records:
+        for band_seq, rtype, fields, raw in records:
             seq = band_seq + seq_base
-            n_fields = len(fields)  # (an old DAILY has 3: OLD_FORMATS; a count, not narrowing)
+            # (an old DAILY has 3, an old REP 4: OLD_FORMATS; a count, not narrowing)
+            n_fields = len(fields)
             if rtype == replog.BOOT:
                 old = self.db.execute("SELECT boot_no FROM records WHERE uid = ? AND seq = ?",
                                       (uid, seq)).fetchone()
@@ -296,17 +325,17 @@ class Store:
                 counted_with = (None, None)  # a new boot says its settings in its first DAILY
             elif rtype == replog.DAILY and n_fields > 3:
                 counted_with = (_code(replog.SIDES, fields[4]), _code(replog.MODES, fields[5]))
-            raw = bytes(replog.encode(rtype, band_seq, replog.pack(rtype, fields)))
             cur = self.db.execute("INSERT OR IGNORE INTO records VALUES (?, ?, ?, ?, ?, ?)",
                                   (uid, seq, rtype, boot, raw, synced_ms))
             if not cur.rowcount:
                 continue
             new += 1
             if rtype == replog.REP:
-                t, ex, rom, dur = fields
-                self.db.execute("INSERT INTO reps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                t, ex, rom, dur = fields[:4]
+                form = tuple(fields[4:8]) if n_fields > 4 else (None, None, None, None)
+                self.db.execute("INSERT INTO reps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                 (uid, seq, boot, t, EXERCISES.get(ex, "unknown"), rom / 100, dur,
-                                 *counted_with))
+                                 *counted_with, *form))
             elif rtype == replog.SET:
                 s, e, n, ex = fields
                 self.db.execute("INSERT INTO sets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -489,7 +518,10 @@ class Store:
 
     def set_rows(self, since: date, until: date, uid: str | None = None) -> list[tuple]:
         """Every set in the days, oldest first: (epoch_ms, uid, exercise, side, mode, reps,
-        duration_ms, median rep ROM (None without rep detail), placed)."""
+        duration_ms, median rep ROM (None without rep detail), placed, form, prescription):
+        form is (rom_deg, up_ms, hold_ms, down_ms, faults) of each of its reps that carry it
+        (none from firmware before REP v2); prescription the band's (PRESCRIPTION order) as
+        reported at the sync that brought the set, or None if that sync got none."""
         out = []
         moves = self._moves(uid)
         for epoch_ms, u, seq, ex, n, side, mode, dur, placed in self.db.execute(
@@ -500,12 +532,19 @@ class Store:
             if not since <= _local_day(epoch_ms) <= until:
                 continue
             # the set's reps: logged before it in its boot, within its span
-            roms = [r[0] for r in self.db.execute(
-                "SELECT r.rom_deg FROM reps r JOIN sets s ON s.uid = r.uid AND s.seq = ? "
+            reps = self.db.execute(
+                "SELECT r.rom_deg, r.up_ms, r.hold_ms, r.down_ms, r.faults FROM reps r "
+                "JOIN sets s ON s.uid = r.uid AND s.seq = ? "
                 "WHERE r.uid = ? AND r.boot_no = s.boot_no AND r.seq < s.seq "
-                "AND r.t_ms BETWEEN s.start_ms AND s.end_ms", (seq, u))]
+                "AND r.t_ms BETWEEN s.start_ms AND s.end_ms ORDER BY r.seq", (seq, u)).fetchall()
+            roms = [r[0] for r in reps]
+            rx = self.db.execute(
+                f"SELECT {', '.join(PRESCRIPTION)} FROM prescriptions WHERE uid = ? AND seen_ms "
+                "<= (SELECT synced_ms FROM records WHERE uid = ? AND seq = ?) "
+                "ORDER BY seen_ms DESC LIMIT 1", (u, u, seq)).fetchone()
             out.append((epoch_ms, u, ex, side, mode, n, dur,
-                        statistics.median(roms) if roms else None, placed))
+                        statistics.median(roms) if roms else None, placed,
+                        [r for r in reps if r[1] is not None], rx))
         return sorted(out, key=lambda r: (r[0], r[1])) if moves else out
 
     def day_goals(self, since: date, until: date,
@@ -596,6 +635,13 @@ def _local_day(epoch_ms: int) -> date:
 
 def _code(names: tuple, code: int) -> str | None:
     return names[code] if 0 <= code < len(names) else None
+
+
+def wire_records(data: bytes) -> list[Record]:
+    """Every intact record in bytes as a band sends them (firmware/replog.py's layout, CRCs
+    included), in the order sent, each with its fields and its own bytes."""
+    return [(seq, rtype, tuple(replog.fields_at(data, i, rtype)), bytes(data[i:i + size]))
+            for i, size, rtype, seq in replog.scan(data)]
 
 
 @contextlib.contextmanager
