@@ -250,19 +250,26 @@ def _killed_after(path: Path, n: int, prepare=None) -> bool:
     return os.waitstatus_to_exitcode(status) == 9
 
 
-@pytest.mark.parametrize("start", ["fresh", "v1"])
+@pytest.mark.parametrize("start", ["fresh", "v1", "v6"])
 def test_a_first_run_or_upgrade_killed_at_any_statement_leaves_a_database_that_opens(
         tmp_path: Path, start: str) -> None:
     """sqlite3 that dies before statement n, for every n a migration runs: the next run opens
-    the database, migrates it whole and keeps what it held."""
+    the database, migrates it whole and keeps what it held (v6: a rep from before form, whose
+    form stays unknown)."""
     killed = refused = 0
+    done = int(start[1:]) if start != "fresh" else 0  # migrations already made
     for n in range(1, 200):
         path = tmp_path / f"{start}-{n}.db"
-        if start == "v1":
+        if done:
             con = sqlite3.connect(path)
-            con.executescript(store.MIGRATIONS[0])
-            con.execute("PRAGMA user_version = 1")
+            for v in range(done):
+                con.executescript(store.MIGRATIONS[v])
+            con.execute(f"PRAGMA user_version = {done}")
             con.execute("INSERT INTO bands (uid, board) VALUES ('b1', 'devkit')")
+            if done == 6:
+                con.execute("INSERT INTO records VALUES ('b1', 1, 2, 1, x'00', 5000)")
+                con.execute("INSERT INTO reps VALUES ('b1', 1, 1, 100, 'leg_lift', 30.0, 1500, "
+                            "'right', 'auto')")
             con.commit()
             con.close()
         if not _killed_after(path, n):
@@ -271,12 +278,19 @@ def test_a_first_run_or_upgrade_killed_at_any_statement_leaves_a_database_that_o
         try:
             with store.open_store(path) as st:
                 assert st.db.execute("PRAGMA user_version").fetchone()[0] == len(store.MIGRATIONS)
-                assert st.band_ids() == (["b1"] if start == "v1" else [])
-                assert st.counts() == dict.fromkeys(st.counts(), 0)
+                assert st.band_ids() == (["b1"] if done else [])
+                want = dict.fromkeys(st.counts(), 0)
+                if done == 6:
+                    want.update(records=1, reps=1)
+                    form = st.db.execute("SELECT rom_deg, up_ms, hold_ms, down_ms, faults "
+                                         "FROM reps").fetchall()
+                    assert form == [(30.0, None, None, None, None)]
+                assert st.counts() == want
+                assert st.db.execute("SELECT COUNT(*) FROM prescriptions").fetchone() == (0,)
         except store.StoreError:
             refused += 1
     print(f"{start}: killed before each of {killed} statements: {refused} refused")
-    assert killed >= len(store.MIGRATIONS) - (start == "v1") and refused == 0
+    assert killed >= len(store.MIGRATIONS) - done and refused == 0
 
 
 def test_a_locked_database_says_so(tmp_path: Path, monkeypatch) -> None:
@@ -416,3 +430,29 @@ def test_a_boot_count_that_starts_again_is_numbered_after_the_stored_boots(tmp_p
         days = [datetime.fromtimestamp(t / 1000).date() for (t,) in
                 st.db.execute("SELECT epoch_ms FROM rep_times ORDER BY seq")]
         assert days == [date.fromtimestamp(day + k * 86400) for k in range(3)]  # each its own day
+
+
+def test_the_store_keeps_the_bytes_the_band_sent(tmp_path: Path, monkeypatch) -> None:
+    """records.raw is each record as it came over the wire (sync hands the bytes over), not
+    the store's own encoding of its fields: with replog's packer gone it stores the same."""
+    sent = [(1, replog.BOOT, (1, 1)), (2, replog.REP, (5_000, 2, 3000, 1500)),  # REP v1
+            (3, replog.REP, (9_000, 2, 3100, 4000, 800, 2100, 1500, 6)),  # REP v2
+            (4, replog.DAILY, (9800, 0, 2)), (5, replog.SET, (4_000, 10_000, 2, 2))]
+    wire = b"".join(bytes(replog.encode(t, s, replog.pack(t, f))) for s, t, f in sent)
+    records = store.wire_records(b"\x00junk" + wire[:40] + b"\xa5" + wire[40:])
+    assert [r[:3] for r in records] == sent  # (the reader skips what is not a record)
+
+    def gone(*_a):
+        raise AssertionError("the store re-encoded a record")
+
+    monkeypatch.setattr(replog, "pack", gone)
+    monkeypatch.setattr(replog, "encode", gone)
+    with store.open_store(tmp_path / "r.db") as st:
+        with st.db:
+            st.band("b1", "devkit")
+            assert st.add_records("b1", records, 0) == 5
+        raw = b"".join(r for (r,) in st.db.execute("SELECT raw FROM records ORDER BY seq"))
+        assert raw == wire
+        assert st.db.execute("SELECT seq, up_ms, hold_ms, down_ms, faults FROM reps ORDER BY "
+                             "seq").fetchall() == [(2, None, None, None, None),
+                                                   (3, 800, 2100, 1500, 6)]

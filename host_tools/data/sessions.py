@@ -80,8 +80,9 @@ def render(
     out.append(
         "(angle: median of the set's reps, hip abduction for leg lifts, hip external\n"
         " rotation for clamshells; ~: time from the sync, the band's clock was unset;\n"
-        " form: the band's median range (min: the prescription's), median seconds up/hold/down\n"
-        " (rx: prescribed), share of reps with each fault; — where the band logged no form)"
+        " under each set its form: the band's median range (min: the prescription's), median\n"
+        " seconds up/hold/down (rx: prescribed), share of reps with each fault; — where the\n"
+        " band logged no form)"
     )
     return "\n".join(out + tail) + "\n"
 
