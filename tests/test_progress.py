@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import random
 import re
+import statistics
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -131,3 +132,36 @@ def test_each_day_is_judged_against_its_own_goal() -> None:
     assert prog.met(key) == [None, False, True, True]
     assert prog.streak(key) == 2 and prog.adherence(key) == (2, 4)
     assert prog.unknown_goal_days(key) == 1
+
+
+def test_form_by_week_pools_each_weeks_reps_against_its_last_prescription() -> None:
+    from host_tools.data.model import FAULT_NAMES, Prescription, RepForm, SetForm
+
+    rng = random.Random(4)
+    rx_a, rx_b = Prescription(10, 3, 2, 2, 20), Prescription(12, 3, 3, 0, 0)
+    sets = []
+    for back in range(0, 28, 2):
+        d = TODAY - timedelta(days=back)
+        reps = tuple(RepForm(rng.uniform(10, 40), rng.randint(300, 3000), rng.randint(0, 4000),
+                             rng.randint(300, 3000), rng.getrandbits(len(FAULT_NAMES)))
+                     for _ in range(rng.randint(3, 9)))
+        sets.append(SetForm(d, "leg_lift", "right", reps, rx_a if back > 10 else rx_b))
+    sets.append(SetForm(TODAY, "clamshell", "left", (), None))  # from older firmware
+    counts = [DayCount(s.day, s.exercise, s.side, len(s.reps) or 5) for s in sets]
+    prog = progress.compute(counts, [], today=TODAY, days=30, sets=sets)
+    weeks = prog.form_weeks(("leg_lift", "right"))
+    mondays = sorted({s.day - timedelta(days=s.day.weekday()) for s in sets[:-1]})
+    assert [w[0] for w in weeks] == mondays
+    for monday, n_sets, form in weeks:
+        mine = sorted((s for s in sets[:-1] if s.day - timedelta(days=s.day.weekday()) == monday),
+                      key=lambda s: s.day)
+        reps = [r for s in mine for r in s.reps]
+        assert n_sets == len(mine) and form.reps == len(reps) and form.rx == mine[-1].rx
+        assert form.rom_deg == statistics.median(r.rom_deg for r in reps)
+        assert (form.up_ms, form.hold_ms, form.down_ms) == tuple(
+            statistics.median(getattr(r, k) for r in reps)
+            for k in ("up_ms", "hold_ms", "down_ms"))
+        for bit, name in enumerate(FAULT_NAMES):
+            assert form.fault_share[name] == sum(r.faults >> bit & 1 for r in reps) / len(reps)
+    (old,) = prog.form_weeks(("clamshell", "left"))
+    assert old[1] == 1 and old[2].reps == 0 and old[2].rom_deg is None
