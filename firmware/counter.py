@@ -435,6 +435,9 @@ class Counter:
             self._gx = x << 4
             self._gy = y << 4
             self._gz = z << 4
+            self._px = x  # (no turn before the first tick)
+            self._py = y
+            self._pz = z
             jerk = 0
         self._gx += ((x << 4) - self._gx) >> 1
         self._gy += ((y << 4) - self._gy) >> 1

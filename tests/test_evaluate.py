@@ -171,11 +171,13 @@ def test_resampled_trace_interpolates_over_the_same_span():
 
 
 def test_counts_do_not_move_when_the_samples_do(shared_traces, capsys):
-    """`eval --resample`: the leg-lift recordings resampled five ways (sample phase, another
-    board's ODR) keep every set's count."""
+    """`eval --resample`: the leg-lift and clamshell recordings resampled five ways (sample
+    phase, another board's ODR) keep every set's count, also where a recording begins in the
+    middle of a rep (mex-clam s09-04_act_1: the first tick has no turn to measure)."""
     files = [str(p) for p in sorted((shared_traces / "uci-pt").glob("*-e4-u3-*.csv"))]
+    files.append(str(shared_traces / "mex-clam"))
     assert main(["eval", "--resample", "--json", *files]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert len(rows) == 5 and all(r["sets"] == 8 for r in rows)
+    assert len(rows) == 5 and all(r["sets"] == 17 for r in rows)
     assert [m for r in rows for m in r["moved"]] == []
     assert all(r["exact"] == 1.0 for r in rows)
