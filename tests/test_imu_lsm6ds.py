@@ -62,7 +62,8 @@ def test_accel_only_fifo_words():
     assert model.regs[0x09] & 0x0F == 3 and model.regs[0x10] >> 4 == 3  # 52 Hz accel
     clock.ms += 1000
     model._advance()  # the model catches up with the clock at each bus access
-    assert len(model.fifo) == 52 and all(w[0] >> 3 == 0x02 for w in model.fifo)
+    words = [model.fifo[i:i + 7] for i in range(0, len(model.fifo), 7)]  # tag + 6 data bytes
+    assert len(words) == 52 and all(len(w) == 7 and w[0] >> 3 == 0x02 for w in words)
     n, lost = read(imu)
     assert (n, lost) == (52, 0)
     for k in range(n):
