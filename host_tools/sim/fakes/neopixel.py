@@ -4,9 +4,9 @@
 # ("rgb", (pin, ((r, g, b), ...))). MicroPython-compatible (the virtual band installs it as
 # `neopixel`).
 try:
-    import machine  # the virtual band: the fake, /lib/machine.py
-except ImportError:  # CPython: the same fake
     from host_tools.sim.fakes import machine
+except ImportError:  # MicroPython (the virtual band): the same fake is /lib/machine.py
+    machine = __import__("machine")  # (not the MicroPython stubs' machine, for pyright)
 
 
 class NeoPixel:
