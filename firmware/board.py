@@ -71,7 +71,15 @@ def known(folder=None):
 class Board:
     def __init__(self, data):
         self.data = data
-        self.name = data["name"]
+        self.name = data.get("name", "?")
+        for key in ("name", "imu", "imu.part", "imu.address", "imu.to_band"):
+            part = key.split(".")
+            d = data
+            for k in part[:-1]:
+                d = d[k]
+            if type(d) is not dict or part[-1] not in d:
+                raise BoardError("board %s: no %s (every board file needs name, imu.part, "
+                                 "imu.address, imu.to_band)" % (self.name, key))
         imu = data["imu"]
         if imu["part"] not in PARTS:
             raise BoardError("board %s: unknown IMU part %r (known: %s)"

@@ -47,6 +47,18 @@ def test_bad_rotation_is_refused(tmp_path):
         board.load("bad", str(tmp_path))
 
 
+@pytest.mark.parametrize("drop", ["name", "imu", "imu.part", "imu.address", "imu.to_band"])
+def test_a_board_file_missing_what_every_board_needs_says_which(drop):
+    data = json.loads((BOARDS_DIR / "m5stickc_plus2.json").read_text())
+    top, _, sub = drop.partition(".")
+    if sub:
+        del data[top][sub]
+    else:
+        del data[top]
+    with pytest.raises(board.BoardError, match="no " + drop.replace(".", r"\.")):
+        board.Board(data)
+
+
 def test_boards_load_in_micropython():
     from host_tools.sim.mpy_runtime import run_micropython
 
