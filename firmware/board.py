@@ -13,8 +13,44 @@ DIRS = ("/boards", "boards", "../boards")
 PARTS = imu.PARTS  # the IMU parts a board file may name: those imu.DRIVERS has a driver for
 
 
+# Every key a board file may have, a part's own keys dotted under it. load() refuses any other,
+# so a typo ("buzer") is an error naming the file and the key, not a band that stays silent.
+# Each is read by the firmware (the module named) or the host; name, description and wiring
+# are for people too. tests/test_boards.py checks each is read where this says. One string,
+# space-separated (not a tuple of them): half the heap on the band (~1 KB, not ~2 KB, as .mpy).
+KEYS = (
+    " name description wiring"
+    " mcu chip firmware_image micropython_board"  # the host: flash
+    " battery_mah"  # the host: bench --power
+    " imu imu.part imu.address imu.to_band imu.int"  # board, imu, app
+    " imu.i2c imu.i2c.id imu.i2c.sda imu.i2c.scl imu.i2c.freq"
+    " hold_pin usb_sense buttons buttons.mode"  # boot, app
+    " led led.pin led.active_low buzzer buzzer.pin"  # feedback, app
+    " neopixel neopixel.pin neopixel.power"  # feedback
+    " lcd lcd.width lcd.height lcd.offset lcd.cs lcd.dc lcd.reset"  # display
+    " lcd.backlight lcd.invert lcd.spi lcd.spi.id lcd.spi.sck lcd.spi.mosi"
+    " lcd.spi.baudrate"
+    " battery_adc battery_adc.pin battery_adc.divider"  # battery
+    " "
+)
+
+
 class BoardError(Exception):
     pass
+
+
+def check_keys(data, where, prefix=""):
+    """BoardError naming `where` (the file) and the first key of `data` not in KEYS."""
+    for k in data:
+        key = prefix + k
+        if " " in key or " " + key + " " not in KEYS:  # ("imu imu.part" would match two)
+            n = len(prefix)
+            known = [c for c in KEYS.split() if c.startswith(prefix) and "." not in c[n:]]
+            raise BoardError("%s: unknown key %r (known%s: %s)"
+                             % (where, key, " in " + prefix[:-1] if prefix else "",
+                                ", ".join(c[n:] for c in known)))
+        if type(data[k]) is dict:
+            check_keys(data[k], where, key + ".")
 
 
 def _dir():
@@ -35,7 +71,15 @@ def known(folder=None):
 class Board:
     def __init__(self, data):
         self.data = data
-        self.name = data["name"]
+        self.name = data.get("name", "?")
+        for key in ("name", "imu", "imu.part", "imu.address", "imu.to_band"):
+            part = key.split(".")
+            d = data
+            for k in part[:-1]:
+                d = d[k]
+            if type(d) is not dict or part[-1] not in d:
+                raise BoardError("board %s: no %s (every board file needs name, imu.part, "
+                                 "imu.address, imu.to_band)" % (self.name, key))
         imu = data["imu"]
         if imu["part"] not in PARTS:
             raise BoardError("board %s: unknown IMU part %r (known: %s)"
@@ -121,5 +165,8 @@ def load(name=None, folder=None):
     names = known(folder)
     if name not in names:
         raise BoardError("unknown board %r; known boards: %s" % (name, ", ".join(names)))
-    with open(folder + "/" + name + ".json") as f:
-        return Board(json.load(f))
+    path = folder + "/" + name + ".json"
+    with open(path) as f:
+        data = json.load(f)
+    check_keys(data, path)
+    return Board(data)

@@ -136,6 +136,9 @@ class Params:
         # reps of one set swing the same way: the cosine (per mille) between the directions of
         # their tops is above this (a gait swings forward, then back: about -1000)
         self.same_way_pm = 0
+        # ... and a smaller rep that still counts (whole, or the set got smaller) is the set's
+        # own motion done smaller: it swings within 30 deg of the set's last rep (cos 30 deg)
+        self.like_pm = 866
         # an aborted half rep: smaller than this share of the set's median height; it counts
         # if the next rep is below full_pct of it too (the set itself got smaller)
         self.half_pct = 40
@@ -432,6 +435,9 @@ class Counter:
             self._gx = x << 4
             self._gy = y << 4
             self._gz = z << 4
+            self._px = x  # (no turn before the first tick)
+            self._py = y
+            self._pz = z
             jerk = 0
         self._gx += ((x << 4) - self._gx) >> 1
         self._gy += ((y << 4) - self._gy) >> 1
@@ -620,16 +626,22 @@ class Counter:
         ch = _isqrt(dx * dx + dy * dy + dz * dz, 100)
         if ch <= 2 * self.p.rise_mg:
             return  # still near the stop: wait
-        dx = self._hx - self._rx
-        dy = self._hy - self._ry
-        dz = self._hz - self._rz
-        far = _isqrt(dx * dx + dy * dy + dz * dz, c + 64)
-        if c + self.p.rise_mg < far or (
+        rx = self._rx - self._hx
+        ry = self._ry - self._hy
+        rz = self._rz - self._hz
+        far = _isqrt(rx * rx + ry * ry + rz * rz, c + 64)
+        # how far the thigh has come back along the line from the stop to the rest: the
+        # chord to the rest alone also shrinks on a swing across that line
+        back = (dx * rx + dy * ry + dz * rz) // (far if far > 0 else 1)
+        rise = self.p.rise_mg
+        if back > rise or (
                 self._up_still < self.p.still_ticks and far < self.p.turn_posture_mg):
             # on the way back: a hold (a brief stop marks a new posture only after a turn
             # as big as lying down or rolling over)
             self._up_still = 0
             return
+        if back >= -rise and ch * ch - back * back <= far * far:
+            return  # not away from the rest, across the line by less than the rep's size: wait
         self._rx = self._hx
         self._ry = self._hy
         self._rz = self._hz
@@ -791,13 +803,14 @@ class Counter:
         self._judge(leave_t, dx, dy, dz)
 
     def _same_way(self, dx, dy, dz):
-        # Do this rep's top and the set's last one lie on the same side of the rest?
+        # The cosine (per mille) between this rep's top and the set's last one, seen from the
+        # rest: > 0 on the same side of it, 1000 the same way exactly.
         a = _isqrt(dx * dx + dy * dy + dz * dz, 500)
         b = _isqrt(self._dx * self._dx + self._dy * self._dy + self._dz * self._dz, 500)
         ab = a * b // 1000  # (both <= 2000 mg: the products stay small ints)
         if ab <= 0:
-            return True
-        return (dx * self._dx + dy * self._dy + dz * self._dz) // ab >= self.p.same_way_pm
+            return 1000
+        return (dx * self._dx + dy * self._dy + dz * self._dz) // ab
 
     def _judge(self, leave_t, dx, dy, dz):
         p = self.p
@@ -811,13 +824,15 @@ class Counter:
             ref = self._recent(self._h_size)
         elif self._held:
             ref = self._held_size
-        same = self._same_way(dx, dy, dz)
+        cos = self._same_way(dx, dy, dz)
+        same = cos >= p.same_way_pm
+        like = cos >= p.like_pm
         if size * 100 < ref * p.half_pct:
             # under half the set's reps: aborted, unless it took as long as they do (a whole
             # rep, only smaller: a small one held before it counts too, the set got smaller).
             # Aborted reps turn back early, so two short ones in a row are two aborted reps
             # (the later is held in case the next rep is as small: the set got smaller)
-            if self._in_set and same:
+            if self._in_set and like:
                 if (self._f[_F_C_DUR] * 100 >= self._recent(self._h_dur) * p.whole_pct
                         and size * 100 >= ref * p.bounce_pct):
                     ex = self._exercise(dx, dy)
@@ -827,7 +842,7 @@ class Counter:
                 else:
                     self._hold(leave_t, dx, dy, dz)
             return
-        if self._in_set and self._held and same and size * 100 < ref * p.full_pct:
+        if self._in_set and self._held and like and size * 100 < ref * p.full_pct:
             self._count_held(self._exercise(dx, dy))  # the reps are getting smaller: it counts
         if (self._in_set or self._held) and not same:
             self._end_set()  # a swing the other way: another motion, not this set's rep

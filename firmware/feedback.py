@@ -1,7 +1,8 @@
 # Feedback on the band: a short buzz per rep, two at the end of a set, a tune at the day's goal,
 # the LED alongside (the count on the LCD is display.py's); a rep with a form fault gets a cue
 # after its buzz (setting feedback=on; feedback=counts: the buzz alone). Non-blocking: a pattern
-# is a list of (on_ms, off_ms) steps that tick() plays out between FIFO batches.
+# is a list of (on_ms, off_ms) steps that tick() plays out between FIFO batches. A board with an
+# RGB LED (a "neopixel", as the QT Py's) flashes it in the pattern's colour instead.
 import counter
 
 REP = ((60, 0),)
@@ -19,10 +20,35 @@ CUE_GAP_MS = 20000
 SET_END = ((80, 120), (80, 0))
 GOAL = ((120, 80), (120, 80), (120, 80), (400, 0))
 MODE = ((30, 60), (30, 0))
+# the RGB LED's colour while a pattern is on: a counted rep, set or goal green, a form cue
+# orange, a mode press blue; dim (a WS2812 at full white draws ~40 mA and glares)
+GREEN = (0, 24, 0)
+ORANGE = (32, 10, 0)
+BLUE = (0, 0, 32)
+OFF = (0, 0, 0)
+COLOURS = {"rep": GREEN, "set": GREEN, "goal": GREEN, "mode": BLUE, "too_fast": ORANGE,
+           "too_small": ORANGE, "hold": ORANGE}
+
+
+def _pixel(cfg, machine, neopixel):
+    # MicroPython's neopixel module is built into its ESP32 ports; the host's tests pass a fake.
+    # Elsewhere (CPython, the WebAssembly port without the fake) the board has no RGB LED.
+    if neopixel is None:
+        try:
+            import neopixel as found
+        except ImportError:
+            return None
+        neopixel = found
+    if "power" in cfg:  # the QT Py powers its LED from a pin of its own
+        machine.Pin(cfg["power"], machine.Pin.OUT, value=1)
+    p = neopixel.NeoPixel(machine.Pin(cfg["pin"], machine.Pin.OUT), 1)
+    p[0] = OFF
+    p.write()
+    return p
 
 
 class Feedback:
-    def __init__(self, board, clock, machine=None, enabled=True):
+    def __init__(self, board, clock, machine=None, enabled=True, neopixel=None):
         self.clock = clock
         self.enabled = enabled
         # how often each pattern started (for tests and the host): counts, not a list, which
@@ -39,6 +65,8 @@ class Feedback:
         self._buzzer = None
         self._led = None
         self._led_low = False
+        self._pixel = None  # the RGB LED (a NeoPixel), where the board has one
+        self._colour = OFF
         if machine is not None:
             d = board.data
             if "buzzer" in d:
@@ -47,6 +75,8 @@ class Feedback:
                 self._led = machine.Pin(d["led"]["pin"], machine.Pin.OUT)
                 self._led_low = d["led"].get("active_low", False)
                 self._led.value(1 if self._led_low else 0)
+            if "neopixel" in d:
+                self._pixel = _pixel(d["neopixel"], machine, neopixel)
 
     def _set(self, on):
         self._on = on
@@ -54,12 +84,16 @@ class Feedback:
             self._buzzer.duty_u16(32768 if on else 0)
         if self._led is not None:
             self._led.value((0 if on else 1) if self._led_low else (1 if on else 0))
+        if self._pixel is not None:
+            self._pixel[0] = self._colour if on else OFF
+            self._pixel.write()
 
     def play(self, name, steps):
         self.played[name] += 1
         self.last = name
         if not self.enabled:
             return
+        self._colour = COLOURS[name]
         self._steps = steps
         self._i = 0
         self._set(True)

@@ -102,6 +102,25 @@ def test_same_reps_at_every_sample_rate(leg_lifts):
         assert per_set(reps, labels) == base, f"{new_rate} Hz"
 
 
+def test_a_held_rep_counts_wherever_the_samples_fall(shared_traces):
+    """Resampled at the recording's own rate with the samples a quarter and half a period
+    later, every set keeps the labelled count. (A leg held at the top wavers sideways as it
+    starts down; whether that reads as leaving the hold must not depend on where samples fall:
+    leaving is judged along the line back to the rest.)"""
+    from host_tools.traces.traceio import labels_path_for, read_labels
+
+    for name in ("s2-e4-u3-template_session", "s2-e4-u3-test"):
+        path = shared_traces / "uci-pt" / f"{name}.csv"
+        trace, rate = load(path)
+        truth = [s.reps for s in read_labels(labels_path_for(path)).sets if s.is_target]
+        for phase in (0.0, 0.25, 0.5, 0.75):
+            n = int(trace.duration_ms * rate / 1000 - phase) + 1
+            t = trace.t_ms[0] + (np.arange(n) + phase) * 1000 / rate
+            accel = np.stack([np.interp(t, trace.t_ms, trace.accel_g[:, k]) for k in range(3)], 1)
+            reps, _ = run(np.floor(t).astype(int), to_mg(accel), rate, True)
+            assert per_set(reps, read_labels(labels_path_for(path))) == truth, (name, phase)
+
+
 def _same_share(pairs):
     """Share of (count, base count) pairs that agree; every pair must be within one rep (the
     integer rounding of a turned gravity vector can tip a borderline swing)."""

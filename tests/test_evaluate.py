@@ -149,3 +149,35 @@ def test_drift_forward_counts_only_forward_once_the_side_is_known():
             drifted += len(has) if fy == 0 else 0
             found[fy] += sum("drift_forward" in r["faults"] for r in has)
     assert drifted >= 3 and found[0] == found[-1] >= 0.9 * drifted and found[1] == 0, found
+
+
+def test_resampled_trace_interpolates_over_the_same_span():
+    """A ramp resampled at 0.96x its rate, the first sample half a period late: the samples lie
+    on the ramp, inside the recorded span, at the new rate."""
+    import numpy as np
+
+    from host_tools.traces.evaluate import resampled
+
+    t = np.arange(0, 10_000, 20, dtype=np.int64)  # 50 Hz, 10 s
+    accel = np.stack([t / 10_000, -t / 5_000, np.ones(len(t))], 1)
+    trace = traceio.Trace(None, {}, 50.0, "band", t, accel, None)
+    r = resampled(trace, 0.96, 0.5)
+    assert r.sample_rate_hz == 48.0 and r.gyro_dps is None
+    step = 1000 / 48
+    assert r.t_ms[0] == int(step / 2) and r.t_ms[-1] <= t[-1]
+    assert r.t_ms[-1] + step > t[-1]  # the whole span: no sample fits after the last
+    exact_t = step / 2 + np.arange(len(r.t_ms)) * step
+    assert np.allclose(r.accel_g[:, 0], exact_t / 10_000) and np.allclose(r.accel_g[:, 2], 1)
+
+
+def test_counts_do_not_move_when_the_samples_do(shared_traces, capsys):
+    """`eval --resample`: the leg-lift and clamshell recordings resampled five ways (sample
+    phase, another board's ODR) keep every set's count, also where a recording begins in the
+    middle of a rep (mex-clam s09-04_act_1: the first tick has no turn to measure)."""
+    files = [str(p) for p in sorted((shared_traces / "uci-pt").glob("*-e4-u3-*.csv"))]
+    files.append(str(shared_traces / "mex-clam"))
+    assert main(["eval", "--resample", "--json", *files]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 5 and all(r["sets"] == 17 for r in rows)
+    assert [m for r in rows for m in r["moved"]] == []
+    assert all(r["exact"] == 1.0 for r in rows)

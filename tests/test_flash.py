@@ -16,8 +16,10 @@ from host_tools.errors import RepbandError
 def boards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     d = tmp_path / "boards"
     d.mkdir()
-    (d / "devkit.json").write_text(json.dumps({"chip": "esp32"}))
-    (d / "s3board.json").write_text(json.dumps({"chip": "esp32s3", "micropython_board": "MY_S3"}))
+    imu = {"part": "mpu6886", "address": 104, "to_band": [[1, 0, 0], [0, 1, 0], [0, 0, 1]]}
+    (d / "devkit.json").write_text(json.dumps({"name": "devkit", "chip": "esp32", "imu": imu}))
+    (d / "s3board.json").write_text(json.dumps(
+        {"name": "s3board", "chip": "esp32s3", "micropython_board": "MY_S3", "imu": imu}))
     monkeypatch.setattr(flash, "BOARDS_DIR", d)
     return d
 
@@ -34,6 +36,25 @@ def test_unknown_board_lists_the_known_ones(boards: Path) -> None:
         flash.load_board("m5stick")
     msg = str(err.value)
     assert "'m5stick'" in msg and "devkit, s3board" in msg and "\n" not in msg
+
+
+def test_a_board_file_the_band_would_refuse_is_refused_before_flashing(boards: Path) -> None:
+    """A typo in a key, a missing IMU part, a bad axis map: one line naming the file, at
+    `repband flash`, not a band whose app stops at every boot."""
+    good = json.loads((boards / "devkit.json").read_text())
+    cases = {
+        "typo": dict(good, buzer={"pin": 2}),
+        "nopart": dict(good, imu={k: v for k, v in good["imu"].items() if k != "part"}),
+        "axes": dict(good, imu=dict(good["imu"], to_band=[[1, 0, 0], [1, 0, 0], [0, 0, 1]])),
+    }
+    for name, data in cases.items():
+        (boards / f"{name}.json").write_text(json.dumps(data))
+        with pytest.raises(RepbandError) as err:
+            flash.load_board(name)
+        msg = str(err.value)
+        assert f"{name}.json" in msg and "\n" not in msg, msg
+    assert "buzer" in str(pytest.raises(RepbandError, flash.load_board, "typo").value)
+    assert flash.load_board("devkit") == good
 
 
 def test_image_help_names_the_download_page(boards: Path) -> None:

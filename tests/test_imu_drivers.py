@@ -16,6 +16,18 @@ def read(imu):
     return n, imu.lost
 
 
+def assert_batch_near(imu, n, sample, tol_accel, tol_gyro=None):
+    """Each of the batch's n samples is `sample` within tol_accel (mg) and tol_gyro (0.1 dps);
+    tol_gyro None: the gyro columns are 0 (the gyro is off)."""
+    for k in range(n):
+        got = imu.batch[6 * k:6 * k + 6]
+        assert all(abs(got[i] - sample[i]) <= tol_accel for i in range(3)), (k, got)
+        if tol_gyro is None:
+            assert got[3:] == [0, 0, 0], (k, got)
+        else:
+            assert all(abs(got[3 + i] - sample[3 + i]) <= tol_gyro for i in range(3)), (k, got)
+
+
 def rig(part="mpu6886", driver_part=None, board_name=None, sample=SAMPLE, **kw):
     clock = ManualClock(1000)
     b = board.load(board_name, str(BOARDS_DIR)) if board_name else None
@@ -49,10 +61,7 @@ def test_fifo_batch_in_band_units_at_every_range(part, accel_fs, gyro_fs):
     assert model.transactions - before == 3  # status, count, one burst: no per-sample polling
     lsb_mg = 1000 * accel_fs / 32768 + 1
     lsb_dds = 10 * gyro_fs / 32768 + 1
-    for k in range(n):
-        got = imu.batch[6 * k:6 * k + 6]
-        assert all(abs(got[i] - sample[i]) <= lsb_mg for i in range(3)), got
-        assert all(abs(got[3 + i] - sample[3 + i]) <= lsb_dds for i in range(3)), got
+    assert_batch_near(imu, n, sample, lsb_mg, lsb_dds)
 
 
 def test_batches_larger_than_the_buffer_come_in_turns():
@@ -119,10 +128,7 @@ def test_accel_only_fifo_frames_and_gyro_standby(part, frame):
     assert len(model.fifo) == 50 * frame
     n, lost = read(imu)
     assert (n, lost) == (50, 0) and not model.fifo
-    for k in range(n):
-        got = imu.batch[6 * k:6 * k + 6]
-        assert all(abs(got[i] - SAMPLE[i]) <= 1 for i in range(3)), got
-        assert got[3:] == [0, 0, 0]
+    assert_batch_near(imu, n, SAMPLE, 1)
 
 
 def test_the_gyro_frames_are_there_when_asked_for():

@@ -1,6 +1,7 @@
 """The LSM6DSOX driver against a register-level model of the part (tagged FIFO)."""
 
 import pytest
+from test_imu_drivers import assert_batch_near, fault_positions  # the family's shared checks
 
 from host_tools import firmware
 from host_tools.sim.fakes.imu_models import FakeI2C, LSM6DSOXModel, ManualClock, SampleSource
@@ -36,10 +37,7 @@ def test_fifo_batch_at_every_range(accel_fs, gyro_fs):
     assert (n, lost) == (52, 0) and model.transactions - before == 2
     tol_mg = 0.061 * accel_fs / 2 + 1
     tol_dds = 0.0875 * gyro_fs / 250 + 1
-    for k in range(n):
-        got = imu.batch[6 * k:6 * k + 6]
-        assert all(abs(got[i] - sample[i]) <= tol_mg for i in range(3)), got
-        assert all(abs(got[3 + i] - sample[3 + i]) <= tol_dds for i in range(3)), got
+    assert_batch_near(imu, n, sample, tol_mg, tol_dds)
 
 
 def test_overrun_and_i2c_errors():
@@ -62,17 +60,14 @@ def test_accel_only_fifo_words():
     assert model.regs[0x09] & 0x0F == 3 and model.regs[0x10] >> 4 == 3  # 52 Hz accel
     clock.ms += 1000
     model._advance()  # the model catches up with the clock at each bus access
-    assert len(model.fifo) == 52 and all(w[0] >> 3 == 0x02 for w in model.fifo)
+    words = [model.fifo[i:i + 7] for i in range(0, len(model.fifo), 7)]  # tag + 6 data bytes
+    assert len(words) == 52 and all(len(w) == 7 and w[0] >> 3 == 0x02 for w in words)
     n, lost = read(imu)
     assert (n, lost) == (52, 0)
-    for k in range(n):
-        got = imu.batch[6 * k:6 * k + 6]
-        assert all(abs(got[i] - SAMPLE[i]) <= 1 for i in range(3)) and got[3:] == [0, 0, 0]
+    assert_batch_near(imu, n, SAMPLE, 1)
 
 
 def test_a_failed_restart_does_not_leave_the_imu_blind():
-    from test_imu_drivers import fault_positions
-
     def make():
         clock = ManualClock(1000)
         model = LSM6DSOXModel(clock, SampleSource([0], [[v] for v in SAMPLE]))

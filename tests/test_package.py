@@ -4,6 +4,7 @@ from any folder. And on the host the firmware is imported under its own name, ne
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import shutil
@@ -82,14 +83,16 @@ def test_installed_repband_replays_and_finds_its_firmware(wheel: Path, tmp_path:
     site = Path(_run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                      cwd=tmp_path).strip())
     (site / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    # without PYTHONPATH: a checkout on it (with the repband.egg-info an in-place build leaves)
+    # makes pip take the wheel as installed already, and the venv gets no `repband`
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
     _run([sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "--no-deps",
-          "--no-index", "--disable-pip-version-check", wheel], cwd=tmp_path)
+          "--no-index", "--disable-pip-version-check", wheel], cwd=tmp_path, env=env)
 
     elsewhere = tmp_path / "elsewhere"  # neither the checkout nor its parent
     elsewhere.mkdir()
     trace, labels = synth.make_session(seed=5, scenario="leg_lift")
     trace_path, _ = synth.write_session(elsewhere / "lifts.csv", trace, labels)
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
     out = _run([venv / "bin" / "repband", "replay", trace_path.name], cwd=elsewhere, env=env)
     (line,) = out.splitlines()
     got = json.loads(line)
@@ -120,3 +123,97 @@ def test_installed_repband_replays_and_finds_its_firmware(wheel: Path, tmp_path:
     assert "boards/m5stickc_plus2.json" in found["files"]
     assert found["top"] == []
     assert "--board" in _run([venv / "bin" / "repband", "flash", "--help"], cwd=elsewhere, env=env)
+
+
+# -- the import graph ------------------------------------------------------------------------
+
+def import_graph(package_dir: Path) -> dict[str, set[str]]:
+    """Module -> the package's modules it imports, at the top or inside a function (a cycle of
+    lazy imports is still two modules that cannot be understood apart). `from pkg import name`
+    counts as importing pkg.name where that is a module, else pkg; a package's parents, which
+    Python imports first, are not counted (every module would sit in a cycle with them)."""
+    modules: dict[str, Path] = {}
+    for path in package_dir.rglob("*.py"):
+        parts = list(path.relative_to(package_dir.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        modules[".".join(parts)] = path
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        pkg = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        found: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                found |= {a.name for a in node.names if a.name in modules}
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    up = pkg.split(".")[: len(pkg.split(".")) - node.level + 1]
+                    base = ".".join(up + ([node.module] if node.module else []))
+                for a in node.names:
+                    sub = f"{base}.{a.name}"
+                    found |= {sub} if sub in modules else ({base} if base in modules else set())
+        graph[name] = found - {name}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The import cycles: each a path a -> ... -> a, one for every module found on one."""
+    out: list[list[str]] = []
+    state: dict[str, int] = {}  # 1 on the path now, 2 done
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                out.append(path[path.index(nxt):] + [nxt])
+            elif nxt not in state:
+                visit(nxt, path + [nxt])
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [node])
+    return out
+
+
+def test_host_tools_has_no_import_cycle() -> None:
+    graph = import_graph(REPO_ROOT / "host_tools")
+    assert len(graph) >= 40 and sum(map(len, graph.values())) > 100  # the package, read whole
+    assert "host_tools.traces.traceio" in graph["host_tools.traces.replay"]
+    assert cycles(graph) == []
+
+
+def test_the_cycle_check_finds_a_lazy_cycle(tmp_path: Path) -> None:
+    pkg = tmp_path / "pkg"
+    (pkg / "sim").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "sim" / "__init__.py").write_text("")
+    (pkg / "sim" / "bench.py").write_text("from pkg.sim import power\n")
+    (pkg / "sim" / "power.py").write_text("def f():\n    from . import bench\n")
+    (pkg / "report.py").write_text("from .sim.power import f\n")
+    graph = import_graph(pkg)
+    assert graph["pkg.report"] == {"pkg.sim.power"}
+    assert cycles(graph) == [["pkg.sim.power", "pkg.sim.bench", "pkg.sim.power"]]
+
+
+# code that runs inside the MicroPython runtime beside the firmware, where a bare `import board`
+# is the band's own import
+IN_MICROPYTHON = ("host_tools/sim/mp/", "host_tools/sim/fakes/",
+                  "host_tools/sim/virtual_band/bootstrap.py")
+
+
+def test_the_host_imports_firmware_only_through_host_tools_firmware() -> None:
+    names = set(firmware.names())
+    bare = []
+    for path in sorted((REPO_ROOT / "host_tools").rglob("*.py")):
+        rel = path.relative_to(REPO_ROOT).as_posix()
+        if rel.startswith(IN_MICROPYTHON):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), rel)):
+            if isinstance(node, ast.Import):
+                bare += [(rel, a.name) for a in node.names if a.name.split(".")[0] in names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                if node.module.split(".")[0] in names:
+                    bare.append((rel, node.module))
+    assert bare == []

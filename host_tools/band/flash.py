@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from host_tools import BOARDS_DIR, FIRMWARE_DIR
+from host_tools import BOARDS_DIR, FIRMWARE_DIR, firmware
 from host_tools.band.client import BandClient
 from host_tools.errors import RepbandError
 
@@ -73,6 +73,13 @@ def load_board(name: str) -> dict[str, Any]:
         raise RepbandError(f"{path}: not a valid board file ({exc})") from None
     if not isinstance(board, dict):
         raise RepbandError(f"{path}: not a valid board file (expected a JSON object)")
+    board_mod = firmware.load("board")
+    try:  # what the band's app will check at boot, checked before anything is written
+        board_mod.check_keys(board, str(path))
+        board_mod.Board(board)
+    except board_mod.BoardError as exc:
+        msg = str(exc)
+        raise RepbandError(msg if str(path) in msg else f"{path}: {msg}") from None
     return board
 
 

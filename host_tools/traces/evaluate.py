@@ -148,8 +148,28 @@ def rotated(trace: traceio.Trace, seed: int) -> traceio.Trace:
                          "unknown", trace.t_ms, trace.accel_g @ r.T, gyro)
 
 
+RESAMPLINGS = ((1.0, 0.25), (1.0, 0.5), (1.0, 0.75), (0.96, 0.0), (1.04, 0.0))
+
+
+def resampled(trace: traceio.Trace, factor: float, phase: float) -> traceio.Trace:
+    """The trace as a sensor sampling at `factor` times its rate, its first sample `phase` of
+    a period late, would have recorded it (linear interpolation over the same span): another
+    board's ODR, or the same board booted at another moment."""
+    import numpy as np
+
+    rate = trace.sample_rate_hz * factor
+    n = int(trace.duration_ms * rate / 1000 - phase) + 1
+    t = trace.t_ms[0] + (np.arange(n) + phase) * 1000 / rate
+    accel = np.stack([np.interp(t, trace.t_ms, trace.accel_g[:, k]) for k in range(3)], 1)
+    gyro = None if trace.gyro_dps is None else np.stack(
+        [np.interp(t, trace.t_ms, trace.gyro_dps[:, k]) for k in range(3)], 1)
+    return traceio.Trace(trace.path, dict(trace.meta), rate, trace.axes,
+                         np.floor(t).astype(np.int64), accel, gyro)
+
+
 def evaluate(paths: list[str | Path], mode: str = "auto", runtime: str = "cpython",
-             rotate: int | None = None, mount: str = "unknown") -> Report:
+             rotate: int | None = None, mount: str = "unknown",
+             resample: tuple[float, float] | None = None) -> Report:
     """`rotate`: each sensor turned by a random fixed rotation (seeded). `mount`: "unknown"
     scores it with axes unknown; "learn" leads each trace in with standing and walking in the
     same turned frame and lets the band learn its mounting, scored as if the axes were known."""
@@ -167,7 +187,14 @@ def evaluate(paths: list[str | Path], mode: str = "auto", runtime: str = "cpytho
         if rotate is None or runtime != "cpython":
             raise RepbandError("--mount learn needs --rotate SEED (and runs on cpython)")
         return _evaluate_learned(labelled, report, mode, rotate)
-    if rotate is None:
+    if resample is not None:
+        from host_tools.traces.replay import replay_trace
+
+        if runtime != "cpython" or rotate is not None:
+            raise RepbandError("--resample runs on cpython, without --rotate")
+        results = [replay_trace(resampled(traceio.read_trace(p), *resample), mode)
+                   for p in labelled]
+    elif rotate is None:
         results = replay_traces(labelled, mode, runtime, progress=True)
     else:
         from host_tools.traces.replay import replay_trace
@@ -215,6 +242,36 @@ def _evaluate_learned(paths: list[Path], report: Report, mode: str, seed: int) -
         report.families[fam] = summarise([t for t in report.traces if t.family == fam])
     report.overall = summarise(report.traces)
     return report
+
+
+def resample_table(paths: list[str | Path], mode: str = "auto") -> list[dict]:
+    """One row per resampling of `evaluate`'s report, with the sets whose count moved from the
+    count at the recorded samples."""
+    base = evaluate(paths, mode)
+    counted = {(x.trace, x.start_ms): x.counted for t in base.traces for x in t.sets}
+    rows = []
+    for factor, phase in RESAMPLINGS:
+        r = evaluate(paths, mode, resample=(factor, phase))
+        moved = [f"{Path(x.trace).name} set at {x.start_ms / 1000:.1f} s: "
+                 f"{counted[(x.trace, x.start_ms)]} -> {x.counted} (labelled {x.true})"
+                 for t in r.traces for x in t.sets if x.counted != counted[(x.trace, x.start_ms)]]
+        o = r.overall
+        rows.append({"rate_x": factor, "phase": phase, "sets": o.sets, "exact": o.exact,
+                     "false_reps_band": o.false_reps_band,
+                     "false_reps_unknown": o.false_reps_unknown, "moved": moved})
+    return rows
+
+
+def format_resample(rows: list[dict]) -> str:
+    head = f"{'rate':>6}  {'phase':>5}  {'sets':>4}  {'exact':>6}  {'false band':>10}  " \
+           f"{'false unknown':>13}  moved"
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        lines.append(f"{r['rate_x']:>5.2f}x  {r['phase']:>5.2f}  {r['sets']:>4}  "
+                     f"{_pct(r['exact']):>6}  {r['false_reps_band']:>10}  "
+                     f"{r['false_reps_unknown']:>13}  {len(r['moved'])}")
+    lines += [f"  {m}" for r in rows for m in r["moved"]]
+    return "\n".join(lines)
 
 
 def _pct(x: float | None) -> str:
@@ -374,6 +431,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rotate", type=int, metavar="SEED",
                         help="turn each sensor by a random fixed rotation (seeded) and score it "
                              "with axes unknown")
+    parser.add_argument("--resample", action="store_true",
+                        help="replay every trace resampled five ways (at its own rate with the "
+                             "samples 1/4, 1/2, 3/4 of a period late; at 0.96x and 1.04x its "
+                             "rate) and list the sets whose count moves")
     parser.add_argument("--mount", choices=("unknown", "learn"), default="unknown",
                         help="with --rotate: 'learn' leads each trace in with 30 s of standing "
                              "and walking and lets the band learn its mounting (scored as if "
@@ -402,6 +463,10 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.paths:
         raise RepbandError("name traces or folders to score (or use --sweep)")
+    if args.resample:
+        rows = resample_table(args.paths, args.exercise)
+        print(json.dumps(rows, indent=1) if args.json else format_resample(rows))
+        return 0
     report = evaluate(args.paths, args.exercise, args.runtime, args.rotate, args.mount)
     if args.cv == "subject":
         subjects = {t.trace: subject_of(traceio.read_trace(t.trace)) for t in report.traces}

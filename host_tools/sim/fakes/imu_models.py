@@ -50,31 +50,51 @@ class SampleSource:
         return t_ms >= self.t[-1]
 
 
-class MPU6886Model:
-    def __init__(self, clock, source, part="mpu6886", to_band=None):
+def _int16(v):
+    # a reading as the part's output register holds it: saturated, then two's complement
+    if v > 32767:
+        v = 32767
+    elif v < -32768:
+        v = -32768
+    return v & 0xFFFF
+
+
+class RegisterModel:
+    """What the parts share: 128 registers behind a bus that can be made to fail, samples taken
+    from `source` at the output rate the registers set (catching up with the clock at each bus
+    access), turned from the band frame into the part's own axes, and a FIFO of bytes that loses
+    its oldest data when full and is read in bursts from one register. A part class sets the
+    constants and defines what its registers make different: `power_on` (after the shared
+    reset), `_odr_hz`, `_sample`, `_overflow`, `_reg` and `_write_reg`."""
+
+    PART = ""
+    FIFO_DATA = 0  # the register a burst read pops FIFO bytes from
+    FIFO_WORD = 1  # a burst pops whole words of this many bytes (zeros once the FIFO is empty)
+    FIFO_BYTES = 0  # the FIFO's size
+
+    def __init__(self, clock, source, part=None, to_band=None):
         self.clock = clock  # .ticks_ms()
         self.source = source
-        self.part = part
+        self.part = part or self.PART
         # to_band: rows of the board's IMU->band matrix; the model needs band->IMU (transpose)
         self.to_band = to_band or [[1, 0, 0], [0, 1, 0], [0, 0, 1]]
         self.fail_next = 0  # transactions to NACK (I2C error injection)
         self.transactions = 0
         self._s = [0] * 6
+        self._a = [0, 0, 0]  # the sample in the part's axes: accel (mg), gyro (0.1 dps)
+        self._g = [0, 0, 0]
         self.power_on()
 
     def power_on(self):
         self.regs = bytearray(128)
-        self.regs[0x75] = _WHO[self.part]
-        self.regs[0x6B] = 0x40
         self.fifo = bytearray()
         self._last_ms = self.clock.ticks_ms()
         self._phase_us = 0
 
     # -- timing ----------------------------------------------------------------------------
-    def rate_hz(self):
-        dlpf = self.regs[0x1A] & 0x07
-        base = 1000 if 0 < dlpf < 7 else 8000
-        return base / (1 + self.regs[0x19])
+    def _odr_hz(self):
+        """The output rate the registers set, None while the part makes no samples."""
+        raise NotImplementedError
 
     def _advance(self):
         now = self.clock.ticks_ms()
@@ -82,31 +102,114 @@ class MPU6886Model:
         if elapsed <= 0:
             return
         self._last_ms = now
-        if self.regs[0x6B] & 0x40:  # asleep: no samples
+        odr = self._odr_hz()
+        if odr is None:
             return
-        period_us = int(1000000 / self.rate_hz())
+        period_us = int(1000000 / odr)
         self._phase_us += elapsed * 1000
-        t = now - self._phase_us // 1000
         while self._phase_us >= period_us:
             self._phase_us -= period_us
-            t = now - self._phase_us // 1000
-            self._sample(t)
+            self._sample(now - self._phase_us // 1000)
 
     def _sample(self, t_ms):
+        raise NotImplementedError
+
+    def _imu_axes(self, t_ms):
+        """The source's sample at t_ms in the part's axes, into self._a and self._g."""
         s = self.source.at(t_ms, self._s)
+        m = self.to_band
+        a = self._a
+        g = self._g
+        for axis in range(3):
+            # IMU axis = sum over band axes of to_band[band][imu] * band value (transpose)
+            a[axis] = 0
+            g[axis] = 0
+            for b in range(3):
+                a[axis] += m[b][axis] * s[b]
+                g[axis] += m[b][axis] * s[3 + b]
+
+    # -- FIFO ------------------------------------------------------------------------------
+    def _push(self, data):
+        if len(self.fifo) + len(data) > self.FIFO_BYTES:
+            if self._overflow():
+                return  # the part drops the new data
+            self.fifo = self.fifo[len(data):]  # the oldest is overwritten
+        self.fifo.extend(data)
+
+    def _overflow(self):
+        """Flag an overflow; True: the new data is dropped rather than the oldest."""
+        raise NotImplementedError
+
+    def _pop_fifo(self, n):
+        out = bytearray(n)
+        k = (n + self.FIFO_WORD - 1) // self.FIFO_WORD * self.FIFO_WORD
+        got = self.fifo[:k]
+        self.fifo = self.fifo[k:]
+        k = min(n, len(got))
+        out[:k] = got[:k]
+        return out
+
+    # -- bus -------------------------------------------------------------------------------
+    def _check_bus(self):
+        self.transactions += 1
+        if self.fail_next:
+            self.fail_next -= 1
+            raise OSError(_EIO)
+
+    def _reg(self, r):
+        """What reading register r gives (and does: read-to-clear)."""
+        return self.regs[r]
+
+    def _write_reg(self, r, v):
+        self.regs[r] = v
+
+    def read(self, reg, n):
+        self._check_bus()
+        self._advance()
+        if reg == self.FIFO_DATA:
+            return self._pop_fifo(n)
+        out = bytearray(n)
+        for i in range(n):
+            out[i] = self._reg((reg + i) & 0x7F)
+        return out
+
+    def write(self, reg, data):
+        self._check_bus()
+        self._advance()
+        for i in range(len(data)):
+            self._write_reg((reg + i) & 0x7F, data[i])
+        self._last_ms = self.clock.ticks_ms()
+
+
+class MPU6886Model(RegisterModel):
+    PART = "mpu6886"
+    FIFO_DATA = 0x74  # FIFO_R_W
+    FIFO_BYTES = _FIFO_SIZE
+
+    def power_on(self):
+        super().power_on()
+        self.regs[0x75] = _WHO[self.part]
+        self.regs[0x6B] = 0x40
+
+    # -- timing ----------------------------------------------------------------------------
+    def rate_hz(self):
+        dlpf = self.regs[0x1A] & 0x07
+        base = 1000 if 0 < dlpf < 7 else 8000
+        return base / (1 + self.regs[0x19])
+
+    def _odr_hz(self):
+        if self.regs[0x6B] & 0x40:  # asleep: no samples
+            return None
+        return self.rate_hz()
+
+    def _sample(self, t_ms):
+        self._imu_axes(t_ms)
         frame = bytearray(14)
         afs = 2 << ((self.regs[0x1C] >> 3) & 3)
         gfs = 250 << ((self.regs[0x1B] >> 3) & 3)
-        m = self.to_band
         for axis in range(3):
-            # IMU axis = sum over band axes of to_band[band][imu] * band value (transpose)
-            a = 0
-            g = 0
-            for b in range(3):
-                a += m[b][axis] * s[b]
-                g += m[b][axis] * s[3 + b]
-            self._put(frame, 2 * axis, a * 32768 // (afs * 1000))
-            self._put(frame, 8 + 2 * axis, g * 32768 // (gfs * 10))
+            self._put(frame, 2 * axis, self._a[axis] * 32768 // (afs * 1000))
+            self._put(frame, 8 + 2 * axis, self._g[axis] * 32768 // (gfs * 10))
         self._put(frame, 6, 0)  # temperature: not modelled
         stby = self.regs[0x6C]
         for axis in range(3):  # an axis in standby does not update its output registers
@@ -117,14 +220,12 @@ class MPU6886Model:
         self.regs[0x3B:0x49] = frame
         if self.regs[0x6A] & 0x40:
             data = self._fifo_frame(frame)
-            if not data:
-                return
-            if len(self.fifo) + len(data) > _FIFO_SIZE:
-                self.regs[0x3A] |= 0x10
-                if self.part == "mpu6886" and self.regs[0x1A] & 0x40:
-                    return  # FIFO_MODE=1: new data dropped
-                self.fifo = self.fifo[len(data):]  # the oldest frame is overwritten
-            self.fifo.extend(data)
+            if data:
+                self._push(data)
+
+    def _overflow(self):
+        self.regs[0x3A] |= 0x10
+        return self.part == "mpu6886" and bool(self.regs[0x1A] & 0x40)  # FIFO_MODE=1: drop new
 
     def _fifo_frame(self, frame):
         en = self.regs[0x23]
@@ -148,59 +249,32 @@ class MPU6886Model:
         return out
 
     @staticmethod
-    def _put(buf, i, v):
-        if v > 32767:
-            v = 32767
-        elif v < -32768:
-            v = -32768
-        v &= 0xFFFF
+    def _put(buf, i, v):  # big endian
+        v = _int16(v)
         buf[i] = v >> 8
         buf[i + 1] = v & 0xFF
 
-    # -- bus -------------------------------------------------------------------------------
-    def _check_bus(self):
-        self.transactions += 1
-        if self.fail_next:
-            self.fail_next -= 1
-            raise OSError(_EIO)
+    # -- registers -------------------------------------------------------------------------
+    def _reg(self, r):
+        if r == 0x72:
+            return len(self.fifo) >> 8
+        if r == 0x73:
+            return len(self.fifo) & 0xFF
+        v = self.regs[r]
+        if r == 0x3A:
+            self.regs[0x3A] = 0  # read to clear
+        return v
 
-    def read(self, reg, n):
-        self._check_bus()
-        self._advance()
-        out = bytearray(n)
-        if reg == 0x74:  # FIFO_R_W: a burst pops bytes
-            k = min(n, len(self.fifo))
-            out[:k] = self.fifo[:k]
-            self.fifo = self.fifo[k:]
-            return out
-        for i in range(n):
-            r = (reg + i) & 0x7F
-            if r == 0x72:
-                out[i] = len(self.fifo) >> 8
-            elif r == 0x73:
-                out[i] = len(self.fifo) & 0xFF
-            else:
-                out[i] = self.regs[r]
-            if r == 0x3A:
-                self.regs[0x3A] = 0  # read to clear
-        return out
-
-    def write(self, reg, data):
-        self._check_bus()
-        self._advance()
-        for i in range(len(data)):
-            r = (reg + i) & 0x7F
-            v = data[i]
-            if r == 0x6B and v & 0x80:
-                self.power_on()  # device reset: registers to reset values, asleep
-                continue
-            if r == 0x6A and v & 0x04:
-                self.fifo = bytearray()
-                v &= ~0x04
-            if r in (0x75, 0x72, 0x73):
-                continue  # read-only
-            self.regs[r] = v
-        self._last_ms = self.clock.ticks_ms()
+    def _write_reg(self, r, v):
+        if r == 0x6B and v & 0x80:
+            self.power_on()  # device reset: registers to reset values, asleep
+            return
+        if r == 0x6A and v & 0x04:
+            self.fifo = bytearray()
+            v &= ~0x04
+        if r in (0x75, 0x72, 0x73):
+            return  # read-only
+        self.regs[r] = v
 
 
 class FakeI2C:
@@ -282,66 +356,37 @@ _LSM_G_FS = (250, 500, 1000, 2000)
 _LSM_WORDS = 512
 
 
-class LSM6DSOXModel:
-    def __init__(self, clock, source, part="lsm6dsox", to_band=None):
-        self.clock = clock
-        self.source = source
-        self.part = part
-        self.to_band = to_band or [[1, 0, 0], [0, 1, 0], [0, 0, 1]]
-        self.fail_next = 0
-        self.transactions = 0
-        self._s = [0] * 6
-        self.power_on()
+class LSM6DSOXModel(RegisterModel):
+    PART = "lsm6dsox"
+    FIFO_DATA = 0x78  # FIFO_DATA_OUT_TAG
+    FIFO_WORD = 7  # a burst rolls back to the tag every word
+    FIFO_BYTES = _LSM_WORDS * 7
 
     def power_on(self):
-        self.regs = bytearray(128)
+        super().power_on()
         self.regs[0x0F] = 0x6C if self.part == "lsm6dsox" else 0x69
         self.regs[0x12] = 0x04  # IF_INC
-        self.fifo = []  # words: bytes of 7
         self.ovr = False
-        self._last_ms = self.clock.ticks_ms()
-        self._phase_us = 0
 
-    def _advance(self):
-        now = self.clock.ticks_ms()
-        elapsed = now - self._last_ms
-        if elapsed <= 0:
-            return
-        self._last_ms = now
-        odr = _LSM_ODR.get(self.regs[0x10] >> 4)
-        if odr is None:
-            return  # accelerometer powered down
-        period_us = int(1000000 / odr)
-        self._phase_us += elapsed * 1000
-        while self._phase_us >= period_us:
-            self._phase_us -= period_us
-            self._sample(now - self._phase_us // 1000)
+    def _odr_hz(self):
+        return _LSM_ODR.get(self.regs[0x10] >> 4)  # None: accelerometer powered down
 
     def _word(self, tag, values, scale_num, scale_den):
         w = bytearray(7)
         w[0] = tag << 3
         for k in range(3):
-            v = values[k] * scale_num // scale_den
-            v = 32767 if v > 32767 else (-32768 if v < -32768 else v)
-            v &= 0xFFFF
+            v = _int16(values[k] * scale_num // scale_den)
             w[1 + 2 * k] = v & 0xFF
             w[2 + 2 * k] = v >> 8
         return w
 
     def _sample(self, t_ms):
-        s = self.source.at(t_ms, self._s)
-        m = self.to_band
-        a = [0, 0, 0]
-        g = [0, 0, 0]
-        for axis in range(3):
-            for b in range(3):
-                a[axis] += m[b][axis] * s[b]
-                g[axis] += m[b][axis] * s[3 + b]
+        self._imu_axes(t_ms)
         xl_fs = _LSM_XL_FS[(self.regs[0x10] >> 2) & 3]
         g_fs = _LSM_G_FS[(self.regs[0x11] >> 2) & 3]
         # LSB = mg / (0.061 * fs/2) ; dps: LSB = dds * 100 / (8.75 * fs/250 * 10)
-        accel = self._word(0x02, a, 1000 * 2, 61 * xl_fs)
-        gyro = self._word(0x01, g, 10000 * 250, 875 * g_fs)
+        accel = self._word(0x02, self._a, 1000 * 2, 61 * xl_fs)
+        gyro = self._word(0x01, self._g, 10000 * 250, 875 * g_fs)
         self.regs[0x28:0x2E] = accel[1:]
         if self.regs[0x11] >> 4:  # a powered-down gyro's output registers hold still
             self.regs[0x22:0x28] = gyro[1:]
@@ -350,61 +395,34 @@ class LSM6DSOXModel:
             # down (ODR 0 in CTRL2_G / CTRL1_XL) makes no words either. Modelled: a batched
             # sensor at its own output rate (the BDR value itself is not modelled).
             bdr = self.regs[0x09]
-            words = []
             if bdr >> 4 and self.regs[0x11] >> 4:
-                words.append(gyro)
+                self._push(gyro)
             if bdr & 0x0F:
-                words.append(accel)
-            for w in words:
-                if len(self.fifo) >= _LSM_WORDS:
-                    self.fifo.pop(0)
-                    self.ovr = True
-                self.fifo.append(w)
+                self._push(accel)
 
-    def _check_bus(self):
-        self.transactions += 1
-        if self.fail_next:
-            self.fail_next -= 1
-            raise OSError(_EIO)
+    def _overflow(self):
+        self.ovr = True
+        return False  # continuous mode: the oldest word goes
 
-    def read(self, reg, n):
-        self._check_bus()
-        self._advance()
-        out = bytearray(n)
-        if reg == 0x78:
-            i = 0
-            while i < n:
-                w = self.fifo.pop(0) if self.fifo else bytearray(7)
-                k = min(7, n - i)
-                out[i:i + k] = w[:k]
-                i += k
-            return out
-        for i in range(n):
-            r = (reg + i) & 0x7F
-            if r == 0x3A:
-                out[i] = len(self.fifo) & 0xFF
-            elif r == 0x3B:
-                out[i] = ((len(self.fifo) >> 8) & 0x03) | (0x40 if self.ovr else 0)
-                self.ovr = False
-            else:
-                out[i] = self.regs[r]
-        return out
+    def _reg(self, r):
+        words = len(self.fifo) // 7
+        if r == 0x3A:
+            return words & 0xFF
+        if r == 0x3B:
+            v = ((words >> 8) & 0x03) | (0x40 if self.ovr else 0)
+            self.ovr = False
+            return v
+        return self.regs[r]
 
-    def write(self, reg, data):
-        self._check_bus()
-        self._advance()
-        for i in range(len(data)):
-            r = (reg + i) & 0x7F
-            v = data[i]
-            if r == 0x12 and v & 0x01:
-                self.power_on()
-                continue
-            if r == 0x0A and v & 0x07 == 0:
-                self.fifo = []
-            if r == 0x0F:
-                continue
-            self.regs[r] = v
-        self._last_ms = self.clock.ticks_ms()
+    def _write_reg(self, r, v):
+        if r == 0x12 and v & 0x01:
+            self.power_on()
+            return
+        if r == 0x0A and v & 0x07 == 0:
+            self.fifo = bytearray()
+        if r == 0x0F:
+            return
+        self.regs[r] = v
 
 
 # The register model each firmware driver class (firmware/imu.py DRIVERS) talks to: which part a

@@ -26,6 +26,13 @@ class Pin:
             events.append(("hold", (pin, hold)))
         Pin._levels.setdefault(pin, 1 if pull == Pin.PULL_UP else 0)
 
+    def init(self, mode=-1, pull=-1, value=None, hold=None):
+        # re-configure, as machine.Pin.init (the real neopixel module calls pin.init(pin.OUT))
+        if value is not None:
+            self.value(value)
+        if hold is not None:
+            events.append(("hold", (self.pin, hold)))
+
     def __call__(self, v=None):
         return self.value(v)
 

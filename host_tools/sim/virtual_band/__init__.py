@@ -217,7 +217,7 @@ class VirtualBand:
         self.flash_dir.mkdir(parents=True, exist_ok=True)
         lib = self.work / "lib"
         lib.mkdir(exist_ok=True)
-        for name in ("imu_models.py", "vclock.py", "machine.py", "esp32.py"):
+        for name in ("imu_models.py", "vclock.py", "machine.py", "esp32.py", "neopixel.py"):
             shutil.copyfile(FAKES / name, lib / name)
         shutil.copyfile(HERE.parent / "mp" / "drive.py", lib / "drive.py")
         board = json.loads(board_file.read_text())
