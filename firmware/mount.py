@@ -3,9 +3,14 @@
 # walking (the thigh swings forward and back about the hip's flexion axis, so what the band feels,
 # in 100 ms means, moves in the sagittal plane). Which way is forward: the heel strikes as the
 # thigh ends its forward swing, so the band's reading at the impacts (the jerkiest ticks) lies on
-# the forward side of the walking mean. (Checked on HuGaDB's thigh walking, 12 people, both
-# thighs, with need_standing off as its clips have none: the learned forward is within 30 deg
-# of the sensor's z, which faces forward there, in 49 of 50 recordings.)
+# the forward side of the mean of the strides around them. (Checked on HuGaDB's thigh walking,
+# 12 people, both thighs, with need_standing off as its clips have none: the learned forward is
+# within 30 deg of the sensor's z, which faces forward there, in 49 of 50 recordings.) And the
+# thigh swings about a mean flexed a few degrees ahead of standing (in a stride it swings ~20-25
+# deg ahead of hanging and only ~10-15 behind), far more on stairs: with a standing beside the
+# walk, the walking mean lies ahead of it. The two cues add up (where they disagree the stronger
+# decides; where they cancel, the frame waits for more walking). At 20-25 Hz, where a heel
+# strike's ~15 Hz ringing is above Nyquist and the impacts are faint, the lean makes forward sure.
 # Forward and the thigh's axis give the lateral direction; the sensor's z (out of the skin: the
 # board is worn face out) on the right of it is the right thigh, on the left of it the left one.
 #
@@ -83,7 +88,7 @@ class Mount:
         # (walking flexes the thigh 3-10 deg on average; a bike saddle 30-60 deg)
         self.planar = 4  # the swing's variance along forward >= 4 x across it (a sagittal swing)
         self.swing_min = 300  # forward variance >= ~140 mg rms (mg^2 >> 6): a real swing
-        self.ahead_mg = 60  # impacts >= 60 mg (~3.4 deg) ahead of the walking mean: forward
+        self.ahead_mg = 60  # impacts and lean >= 60 mg (~3.4 deg) ahead: forward
         # both heel strikes of a stride, and their ringing, reach the thigh: >= 12 % of the
         # walking ticks hold an impact, or there is nothing to tell forward by (HuGaDB thigh
         # walking: 21-33 %). A share, so neither the sample rate nor the IMU's range moves it
@@ -118,6 +123,8 @@ class Mount:
         self._j = 0  # this tick's sum of sample-to-sample change (mg, L1)
         self._lx = self._ly = self._lz = 0  # the last sample
         self._jbar = 0  # recent mean jerk per sample (EMA over ~1.6 s)
+        self._ex = self._ey = self._ez = 0  # the recent mean reading (mg, EMA over ~3 s)
+        self._e_ok = False
         self._bout_start = 0
         self._new_bout()
 
@@ -126,7 +133,7 @@ class Mount:
         self._rx = self._ry = self._rz = 0  # reference: the bout's first tick
         self._dx = self._dy = self._dz = 0  # sums of (tick - ref)
         self._xx = self._xy = self._xz = self._yy = self._yz = self._zz = 0  # of products >> 6
-        self._ix = self._iy = self._iz = 0  # sums of (tick - ref) at impacts
+        self._ix = self._iy = self._iz = 0  # sums of (tick - recent mean) at impacts
         self._ni = 0
 
     # -- per sample ---------------------------------------------------------------------------
@@ -189,6 +196,13 @@ class Mount:
             self._add(x, y, z, impact)
             if self._wn >= self.walk_min_ticks and self._wn % 10 == 0:
                 self._solve()  # (standing before this walk, if any, gives the thigh's axis)
+        if self._e_ok:
+            self._ex += (x - self._ex) >> 5
+            self._ey += (y - self._ey) >> 5
+            self._ez += (z - self._ez) >> 5
+        else:
+            self._ex, self._ey, self._ez = x, y, z
+            self._e_ok = True
 
     def _add(self, x, y, z, impact):
         if self._wn >= 1200:  # 2 min of walking is plenty (and keeps the sums small ints)
@@ -208,10 +222,11 @@ class Mount:
         self._yy += (dy * dy) >> 6
         self._yz += (dy * dz) >> 6
         self._zz += (dz * dz) >> 6
-        if impact:
-            self._ix += dx
-            self._iy += dy
-            self._iz += dz
+        if impact:  # how far from the mean of the strides around it (not the bout's: on a
+            # walk with stairs in it the impacts, softer on the stairs, would lean back)
+            self._ix += max(-2047, min(2047, x - self._ex))
+            self._iy += max(-2047, min(2047, y - self._ey))
+            self._iz += max(-2047, min(2047, z - self._ez))
             self._ni += 1
 
     # -- solving the frame (at most once a second while walking) --------------------------------
@@ -241,7 +256,8 @@ class Mount:
             return
         near = self._bout_start - self._st_k <= self.near_ticks or \
             self._st_k - self._walk_end <= self.near_ticks
-        if near and _unit(stand, stand) and _dot(stand, walk) >> 10 >= self.upright_cos:
+        upright = near and _unit(stand, stand) and _dot(stand, walk) >> 10 >= self.upright_cos
+        if upright:
             xs[0], xs[1], xs[2] = -stand[0], -stand[1], -stand[2]  # toward the knee: down
         elif not self.need_standing:
             xs[0], xs[1], xs[2] = -walk[0], -walk[1], -walk[2]
@@ -299,8 +315,11 @@ class Mount:
             return
         # forward: the impacts come at the end of the forward swing
         ni = self._ni
-        ahead = (f[0] * (self._ix // ni - ax) + f[1] * (self._iy // ni - ay)
-                 + f[2] * (self._iz // ni - az)) >> 10
+        ahead = (f[0] * (self._ix // ni) + f[1] * (self._iy // ni) + f[2] * (self._iz // ni)) >> 10
+        if upright:  # and the thigh swings about a flexed mean: its walk leans ahead of standing
+            lean = (f[0] * (mx - self._stx) + f[1] * (my - self._sty)
+                    + f[2] * (mz - self._stz)) >> 10
+            ahead += lean
         if abs(ahead) < self.ahead_mg:
             return
         if ahead < 0:
