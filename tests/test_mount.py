@@ -107,6 +107,43 @@ def test_a_restrapped_band_learns_its_new_mounting() -> None:
     assert frame_error_deg(got, b) <= 12
 
 
+def test_a_band_strapped_on_again_a_little_turned_is_followed() -> None:
+    """Turned 18 deg on the skin (less than a re-strap's 25 deg): the second walk's frame is
+    taken all the same (it is the same mounting seen again, newer), and the thigh is kept."""
+    rate = 50
+    a = mounting.mounting(np.random.default_rng(3))
+    turn = math.radians(18)
+    c, s = math.cos(turn), math.sin(turn)
+    b = np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]]) @ a  # turned about the sensor's z
+    first, second = mounting.lead_in(rate, "left", 21), mounting.lead_in(rate, "left", 22)
+    t = np.concatenate([first.t_ms, second.t_ms + first.t_ms[-1] + 20])
+    acc = np.concatenate([first.accel_g @ a.T, second.accel_g @ b.T])
+    got = mounting.learn(traceio.Trace(Path("x.csv"), {}, rate, "unknown", t, acc, None))
+    assert got["restraps"] == 0 and got["side"] == "left"
+    assert frame_error_deg(got, b) <= 10 < frame_error_deg(got, a)
+
+
+def test_a_shorter_walk_that_reads_forward_the_other_way_keeps_the_thigh() -> None:
+    """The same frame with forward the other way round is the same frame on the other thigh
+    (the rotation is the same, the side is not): after 20 s of walking on the left thigh, 12 s
+    that read as the right (a walk of the right thigh's mirror image) refine the frame but do
+    not move the band to the other thigh; a longer one would."""
+    rate = 50
+    a = mounting.mounting(np.random.default_rng(4))
+    first = mounting.lead_in(rate, "left", 31)
+    second = mounting.lead_in(rate, "right", 32, walk_s=12)
+    t = np.concatenate([first.t_ms, second.t_ms + first.t_ms[-1] + 20])
+    acc = np.concatenate([first.accel_g @ a.T, second.accel_g @ a.T])
+    got = mounting.learn(traceio.Trace(Path("x.csv"), {}, rate, "unknown", t, acc, None))
+    assert got["restraps"] == 0 and got["side"] == "left"
+    assert frame_error_deg(got, a) <= 12
+    third = mounting.lead_in(rate, "right", 33, walk_s=45)  # (seen again at 10, 20, 40 s)
+    t = np.concatenate([t, third.t_ms + t[-1] + 20])
+    acc = np.concatenate([acc, third.accel_g @ a.T])
+    got = mounting.learn(traceio.Trace(Path("x.csv"), {}, rate, "unknown", t, acc, None))
+    assert got["restraps"] == 0 and got["side"] == "right"
+
+
 def test_counting_goes_on_in_the_learned_frame(shared_traces: Path) -> None:
     """A band-frame recording led in by standing and walking, turned: replayed with the band
     learning its mounting, its exercises are told apart as in the band frame."""
