@@ -179,7 +179,8 @@ def learn(trace: traceio.Trace, need_standing: bool = True) -> dict:
             "rot": [m.rot[i:i + 3] for i in (0, 3, 6)]}
 
 
-def sweep(seeds: range = range(9000, 9030), rates: tuple[int, ...] = (20, 50, 104, 200)) -> dict:
+def sweep(seeds: range = range(9000, 9030),
+          rates: tuple[int, ...] = (20, 25, 50, 104, 200)) -> dict:
     """Time to a sure mounting (seconds of walking after 5 s of standing) by sample rate and
     how far the strap is turned on the skin, over lead-ins of both thighs in random mountings;
     and how often the thigh was learned right."""
