@@ -171,6 +171,25 @@ def test_counting_goes_on_in_the_learned_frame(shared_traces: Path) -> None:
         [r["exercise"] for r in known]
 
 
+def test_eval_mount_given_turns_the_lead_in_back_exactly(shared_traces: Path) -> None:
+    """`eval --rotate SEED --mount given`: the same lead-in and mounting as `--mount learn`,
+    turned back by the mounting itself, so the counter's share of any error shows apart."""
+    from host_tools.traces import evaluate
+
+    path = shared_traces / "uci-pt" / "s1-e4-u3-test.csv"
+    trace = traceio.read_trace(path)
+    led, _, _ = mounting.led_in_and_turned(
+        trace, traceio.read_labels(traceio.labels_path_for(path)), seed=9)
+    back = led.accel_g @ mounting.turned_by(9)
+    assert np.allclose(back[led.t_ms < 4000].mean(0), [-1, 0, 0], atol=0.06)  # standing: -x
+    given = evaluate.evaluate([path], rotate=9, mount="given")
+    known = evaluate.evaluate([path])
+    assert given.mounts == [] and given.traces[0].axes == "band"
+    assert [x.counted for x in given.traces[0].sets] == [x.counted for x in known.traces[0].sets]
+    assert given.overall.type_accuracy == known.overall.type_accuracy
+    assert len(given.traces[0].false_reps) == 0
+
+
 def test_micropython_learns_the_same_frame() -> None:
     m = mounting.mounting(np.random.default_rng(5))
     trace = turned(mounting.lead_in(50, "left", 5), m)
