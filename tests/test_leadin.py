@@ -81,11 +81,7 @@ def test_stairs_swing_the_thigh_further_and_slower_and_sitting_holds_it_level() 
         mounting.lead_in(50, "right", 1, activities=(("dance", 2.0),))
 
 
-@pytest.mark.parametrize("rate", [
-    pytest.param(25, marks=pytest.mark.xfail(strict=True, reason=(
-        "known limit of firmware/mount.py at 25 Hz: stairs inside a walking bout can flip "
-        "forward (3 of 40 wrong thighs over seeds 7000-7019; none at 50 or 104 Hz)"))),
-    50, 104])
+@pytest.mark.parametrize("rate", [20, 25, 50, 104])
 def test_a_way_to_the_mat_with_stairs_and_a_chair_still_teaches_the_mounting(rate: int) -> None:
     """Either thigh, any mounting: the stairs and the chair on the way do not mislead it."""
     right = n = 0
@@ -98,7 +94,7 @@ def test_a_way_to_the_mat_with_stairs_and_a_chair_still_teaches_the_mounting(rat
             n += 1
             assert got["side"] in (side, "unknown"), (seed, side)  # never the wrong thigh
             right += got["side"] == side
-    assert right >= 0.9 * n
+    assert right >= 0.95 * n
 
 
 def test_a_band_strapped_on_anew_mid_session_learns_again_and_counts_on(

@@ -172,7 +172,9 @@ def evaluate(paths: list[str | Path], mode: str = "auto", runtime: str = "cpytho
              resample: tuple[float, float] | None = None) -> Report:
     """`rotate`: each sensor turned by a random fixed rotation (seeded). `mount`: "unknown"
     scores it with axes unknown; "learn" leads each trace in with standing and walking in the
-    same turned frame and lets the band learn its mounting, scored as if the axes were known."""
+    same turned frame and lets the band learn its mounting, scored as if the axes were known;
+    "given" leads it in the same way and turns it back by the mounting exactly (axes known): what
+    the counter does with the lead-in, apart from what the band learns."""
     files = traceio.find_traces(paths)
     report = Report()
     labelled = []
@@ -183,10 +185,10 @@ def evaluate(paths: list[str | Path], mode: str = "auto", runtime: str = "cpytho
             report.unlabelled.append(str(p))
     if not labelled:
         raise RepbandError("no trace with a .labels.json file among the paths given")
-    if mount == "learn":
+    if mount in ("learn", "given"):
         if rotate is None or runtime != "cpython":
-            raise RepbandError("--mount learn needs --rotate SEED (and runs on cpython)")
-        return _evaluate_learned(labelled, report, mode, rotate)
+            raise RepbandError(f"--mount {mount} needs --rotate SEED (and runs on cpython)")
+        return _evaluate_learned(labelled, report, mode, rotate, mount == "given")
     if resample is not None:
         from host_tools.traces.replay import replay_trace
 
@@ -216,7 +218,8 @@ def evaluate(paths: list[str | Path], mode: str = "auto", runtime: str = "cpytho
     return report
 
 
-def _evaluate_learned(paths: list[Path], report: Report, mode: str, seed: int) -> Report:
+def _evaluate_learned(paths: list[Path], report: Report, mode: str, seed: int,
+                      given: bool = False) -> Report:
     from host_tools.traces import mounting
     from host_tools.traces.replay import replay_trace
 
@@ -232,10 +235,18 @@ def _evaluate_learned(paths: list[Path], report: Report, mode: str, seed: int) -
             continue
         trace, labels, side = mounting.led_in_and_turned(
             original, traceio.read_labels(traceio.labels_path_for(p)), seed + k)
-        result = replay_trace(trace, mode, learn_mount=True)
-        learned = mounting.learn(trace)
-        report.mounts.append({"trace": str(p), "side": side, "side_learned": learned["side"],
-                              "sure": learned["sure"], "sure_after_s": learned["sure_after_s"]})
+        if given:  # (sensor = band @ m.T, so band = sensor @ m)
+            m = mounting.turned_by(seed + k)
+            gyro = None if trace.gyro_dps is None else trace.gyro_dps @ m
+            result = replay_trace(traceio.Trace(trace.path, dict(trace.meta, axes="band"),
+                                                trace.sample_rate_hz, "band", trace.t_ms,
+                                                trace.accel_g @ m, gyro), mode)
+        else:
+            result = replay_trace(trace, mode, learn_mount=True)
+            learned = mounting.learn(trace)
+            report.mounts.append({"trace": str(p), "side": side, "side_learned": learned["side"],
+                                  "sure": learned["sure"],
+                                  "sure_after_s": learned["sure_after_s"]})
         report.traces.append(score_trace(result, labels, "band", int(trace.t_ms[0]),
                                          int(trace.t_ms[-1]), trace.family))
     for fam in sorted({t.family for t in report.traces}):
@@ -435,11 +446,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="replay every trace resampled five ways (at its own rate with the "
                              "samples 1/4, 1/2, 3/4 of a period late; at 0.96x and 1.04x its "
                              "rate) and list the sets whose count moves")
-    parser.add_argument("--mount", choices=("unknown", "learn"), default="unknown",
+    parser.add_argument("--mount", choices=("unknown", "learn", "given"), default="unknown",
                         help="with --rotate: 'learn' leads each trace in with 30 s of standing "
                              "and walking and lets the band learn its mounting (scored as if "
-                             "the axes were known); with --sweep: time to learn a mounting, by "
-                             "sample rate and strap turn (default: unknown)")
+                             "the axes were known); 'given': the same lead-in and mounting, "
+                             "turned back exactly (axes known: the counter's share); with "
+                             "--sweep: time to learn a mounting, by sample rate and strap turn "
+                             "(default: unknown)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -475,7 +488,8 @@ def run(args: argparse.Namespace) -> int:
               else format_cv(per))
         return 0
     for p in report.unlabelled:
-        why = ("not in the band frame, so not turned into a mounting" if args.mount == "learn"
+        why = ("not in the band frame, so not turned into a mounting"
+               if args.mount in ("learn", "given")
                and traceio.labels_path_for(Path(p)).exists() else "no labels file")
         print(f"repband eval: {p}: {why}, not scored", file=sys.stderr)
     print(json.dumps(to_json(report), indent=1) if args.json else format_table(report))

@@ -91,6 +91,18 @@ def _restrap_fidget(rate_hz: float, rng: np.random.Generator, seconds: float = 4
     return synth._sensor(tl, rate_hz, True, None, meta)
 
 
+def _drawn(seed: int, side: str | None) -> tuple[np.random.Generator, str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    side = side or str(rng.choice(SIDES))
+    return rng, side, mounting(rng)
+
+
+def turned_by(seed: int, side: str | None = None) -> np.ndarray:
+    """The mounting (band -> sensor) `led_in_and_turned(..., seed, side)` turns its lead-in and
+    trace by (before any re-strap): for replaying them with the axes given exactly."""
+    return _drawn(seed, side)[2]
+
+
 def led_in_and_turned(trace: traceio.Trace, labels: traceio.Labels, seed: int,
                       side: str | None = None,
                       activities: tuple[tuple[str, float], ...] | None = None,
@@ -100,11 +112,9 @@ def led_in_and_turned(trace: traceio.Trace, labels: traceio.Labels, seed: int,
     (between two labelled sets) the band is taken off and strapped on again in another mounting,
     and a second lead-in of standing and walking follows before the rest. Returns the new
     trace, labels and the thigh."""
-    rng = np.random.default_rng(seed)
-    side = side or str(rng.choice(SIDES))
+    rng, side, m = _drawn(seed, side)
     rate = trace.sample_rate_hz
     step = 1000.0 / rate
-    m = mounting(rng)
     parts = [(lead_in(rate, side, seed, activities=activities), m)]
     cut = None
     if restrap:
@@ -179,7 +189,8 @@ def learn(trace: traceio.Trace, need_standing: bool = True) -> dict:
             "rot": [m.rot[i:i + 3] for i in (0, 3, 6)]}
 
 
-def sweep(seeds: range = range(9000, 9030), rates: tuple[int, ...] = (20, 50, 104, 200)) -> dict:
+def sweep(seeds: range = range(9000, 9030),
+          rates: tuple[int, ...] = (20, 25, 50, 104, 200)) -> dict:
     """Time to a sure mounting (seconds of walking after 5 s of standing) by sample rate and
     how far the strap is turned on the skin, over lead-ins of both thighs in random mountings;
     and how often the thigh was learned right."""
