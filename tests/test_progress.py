@@ -89,10 +89,16 @@ def test_csv_and_plot(tmp_path: Path) -> None:
     prog = progress.compute(counts, roms, today=TODAY, days=30)
     progress.write_csv(prog, tmp_path / "p.csv")
     with open(tmp_path / "p.csv") as f:
-        got = {(r["date"], r["exercise"]): int(r["reps"]) for r in csv.DictReader(f)}
-    for d, ex, _, n, _ in rows:
+        table = list(csv.DictReader(f))
+    got = {(r["date"], r["exercise"]): int(r["reps"]) for r in table}
+    angle = {(r["date"], r["exercise"]): r["rom_median_deg"] for r in table}
+    for d, ex, _, n, rom in rows:
         if (TODAY - d).days < 30:
             assert got[(d.isoformat(), ex)] == n
+            # one rep a day here: its median is the band's rom_deg, the clinical angle as the
+            # band computed it (a clamshell's too: the host does not convert it again)
+            assert angle[(d.isoformat(), ex)] == (f"{rom:.1f}" if n else "")
+    assert {r["angle"] for r in table} == {"hip abduction", "hip external rotation"}
     progress.write_plot(prog, tmp_path / "p.png")
     assert (tmp_path / "p.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from host_tools import firmware
-from host_tools.data.clinical import clinical_angle_deg
 from host_tools.errors import RepbandError
 
 # a rep's form faults, in the order of the bits of its `faults` (the counter's own names)
@@ -115,9 +114,8 @@ class Progress:
     days: list[date]  # oldest first, ending today; from the first day with data, if later
     counts: dict[Key, list[int]]  # reps per day, aligned with `days`
     goals: dict[Key, list[int | None]]  # the goal in force each day (None: not recorded)
-    rom_median_deg: dict[Key, list[float | None]]  # median clinical angle a day (None: no detail)
+    rom_median_deg: dict[Key, list[float | None]]  # median rom_deg a day (None: no detail)
     bands: list[str] = field(default_factory=list)
-    swing_median_deg: dict[Key, list[float | None]] = field(default_factory=dict)  # as measured
     window_days: int = 0  # the window asked for (days may start later: the band began then)
     # corrected by hand (`repband correct`): (key, day index) -> the band's own count, and
     # day index -> the days whose records were moved to it (the band's clock was wrong)
@@ -267,9 +265,9 @@ def compute(
             return goals[key[0]]  # today: the goal set now (a change counts from today)
         return day_goals.get((d, key[1]), day_goals.get((d, "")))
 
-    def medians(k: Key, angle) -> list[float | None]:
+    def medians(k: Key) -> list[float | None]:
         lists = rom_lists.get(k, [[]] * n)
-        return [statistics.median(angle(k[0], x) for x in v) if v else None for v in lists]
+        return [statistics.median(v) if v else None for v in lists]
 
     corrected: dict[tuple[Key, int], int] = {}
     moved: dict[int, list[date]] = {}
@@ -290,9 +288,8 @@ def compute(
         days=window,
         counts=dict(per_key),
         goals={k: [goal(k, d) for d in window] for k in per_key},
-        rom_median_deg={k: medians(k, clinical_angle_deg) for k in per_key},
+        rom_median_deg={k: medians(k) for k in per_key},
         bands=bands or [],
-        swing_median_deg={k: medians(k, lambda ex, x: x) for k in per_key},
         window_days=days,
         corrected=corrected,
         moved=moved,

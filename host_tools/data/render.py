@@ -7,7 +7,7 @@ import csv
 import io
 from pathlib import Path
 
-from host_tools.data.clinical import ANGLE_NAME, clinical_angle_deg
+from host_tools.data.clinical import ANGLE_NAME
 from host_tools.data.model import EXERCISE_LABEL, FAULT_NAMES, Form, Key, Progress
 from host_tools.errors import RepbandError
 
@@ -207,20 +207,18 @@ def write_csv(prog: Progress, path: Path) -> None:
         with open(path, "w", newline="") as f:
             wr = csv.writer(f)
             wr.writerow(["date", "exercise", "side", "reps", "goal", "goal_reached",
-                         "rom_median_deg", "angle", "angle_median_deg", "corrected",
+                         "rom_median_deg", "angle", "corrected",
                          "band_reps"])
             for k in prog.series_keys():
                 for i, d in enumerate(prog.days):
-                    swing = prog.swing_median_deg[k][i]
                     ang = prog.rom_median_deg[k][i]
                     g = prog.goals[k][i]
                     wr.writerow([
                         d.isoformat(), k[0], k[1], prog.counts[k][i],
                         "" if g is None else g,
                         "" if g is None else int(prog.counts[k][i] >= g),
-                        "" if swing is None else f"{swing:.1f}",
-                        angle_name(k[0]),
                         "" if ang is None else f"{ang:.1f}",
+                        angle_name(k[0]),
                         int(prog.is_corrected(k, i)),
                         prog.corrected.get((k, i), prog.counts[k][i]),
                     ])
@@ -236,12 +234,12 @@ def write_reps_csv(rows: list[tuple], path: Path) -> int:
         with open(path, "w", newline="") as f:
             wr = csv.writer(f)
             wr.writerow(["time", "band", "exercise", "side", "mode", "rom_deg", "angle",
-                         "angle_deg", "duration_s", "time_known"])
+                         "duration_s", "time_known"])
             for epoch_ms, uid, ex, side, mode, rom, dur, placed in rows:
                 wr.writerow([
                     datetime.fromtimestamp(epoch_ms / 1000).isoformat(timespec="seconds"),
                     uid, ex, side, mode or "", f"{rom:.1f}", angle_name(ex),
-                    f"{clinical_angle_deg(ex, rom):.1f}", f"{dur / 1000:.2f}", int(bool(placed)),
+                    f"{dur / 1000:.2f}", int(bool(placed)),
                 ])
     except OSError as exc:
         raise RepbandError(f"{path}: cannot write the CSV ({exc.strerror})") from None

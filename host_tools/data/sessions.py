@@ -10,7 +10,6 @@ import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from host_tools.data.clinical import clinical_angle_deg
 from host_tools.data.model import EXERCISE_LABEL
 from host_tools.data.query import choose_band, db_path, set_form_summary
 from host_tools.data.render import angle_name, form_text
@@ -70,7 +69,7 @@ def render(
             out.append(f"  session {session}")
         last_end = start + timedelta(milliseconds=dur)
         what = angle_name(ex)[4:] if ex != "unknown" else "swing"  # "abduction", ...
-        ang = f"{clinical_angle_deg(ex, rom):3.0f}° {what}" if rom is not None else "—"
+        ang = f"{rom:3.0f}° {what}" if rom is not None else "—"
         tempo = f"{dur / 1000 / reps:5.1f} s/rep" if reps else ""
         when = start.strftime("%H:%M:%S") if placed else "~" + start.strftime("%H:%M")
         out.append(
