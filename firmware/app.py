@@ -458,7 +458,8 @@ class App:
             except (ValueError, OSError):
                 pass
         # pads float in deep sleep unless held: keep the Plus2's power on, and the backlight,
-        # buzzer and LED off (a floating backlight pin can light it)
+        # buzzer, LED and the RGB LED's power off (a floating backlight pin can light it; a
+        # neopixel left powered draws ~1 mA lit or not)
         held = []
         if "hold_pin" in d:
             held.append((d["hold_pin"], 1))
@@ -468,6 +469,8 @@ class App:
             held.append((d["buzzer"]["pin"], 0))
         if "led" in d:
             held.append((d["led"]["pin"], 1 if d["led"].get("active_low") else 0))
+        if "power" in d.get("neopixel", {}):
+            held.append((d["neopixel"]["power"], 0))
         for pin, level in held:
             m.Pin(pin, m.Pin.OUT, value=level, hold=True)  # type: ignore
         deep_hold = getattr(esp32, "gpio_deep_sleep_hold", None)

@@ -211,6 +211,20 @@ def test_idle_sleep_arms_the_button_wake_and_keeps_the_plus2_powered(tmp_path, m
     assert ev.index(("deep_sleep_hold", True)) < ev.index(("deepsleep", 0))
 
 
+def test_idle_sleep_powers_the_rgb_led_down(tmp_path, monkeypatch):
+    """The QT Py powers its neopixel from a pin of its own: held low through deep sleep."""
+    from host_tools.sim.fakes import esp32 as fake_esp32
+
+    monkeypatch.setitem(sys.modules, "esp32", fake_esp32)
+    power = board_mod.load("esp32s3_lsm6dsox", str(BOARDS_DIR)).data["neopixel"]["power"]
+    trace, _ = make_session(3, "distractors", rate_hz=50)
+    with pytest.raises(fake_machine.SleepEnded):
+        wear(trace, tmp_path, board="esp32s3_lsm6dsox", extra_ms=app_mod.IDLE_SLEEP_MS + 60_000)
+    ev = fake_machine.events
+    assert ev[ev.index(("hold", (power, True))) - 1] == ("pin", (power, 0))
+    assert ev.index(("hold", (power, True))) < ev.index(("deepsleep", 0))
+
+
 # -- the day
 # ---------------------------------------------------------------------------------------
 
