@@ -64,8 +64,10 @@ def test_the_app_logs_the_reps_replay_counts(shared_traces, tmp_path):
     reps = [r for r in replog.Log(str(flash / "log")).records() if r[1] == replog.REP]
     replayed = replay_trace(read_trace(path))["reps"]
     assert len(reps) == len(replayed) == 9
-    for (_, _, (t_ms, ex, rom, dur)), r in zip(reps, replayed):
+    for (_, _, (t_ms, _ex, _rom, _dur, up, hold, down, _faults)), r in zip(reps, replayed):
         assert abs((t_ms - 1000) - r["t_ms"]) <= 1500  # the band's clock started at 1 s
+        # REP v2 carries the rep's phases (the band's FIFO timing: within a few ticks)
+        assert abs(up + hold + down - (r["up_ms"] + r["hold_ms"] + r["down_ms"])) <= 600
 
 
 def test_unknown_board_is_a_clear_error(tmp_path):
