@@ -305,7 +305,8 @@ def _ints(cols):
 
 
 @pytest.mark.parametrize("factor", ["rate_hz", "jitter", "drop", "tempo_s", "hold_s",
-                                    "wobble_deg", "lead_in", "rotate", "gyro", "half_reps"])
+                                    "wobble_deg", "lead_in", "rotate", "gyro", "half_reps",
+                                    "noise_g", "bias_g", "strap_deg"])
 def test_sweeps_of_one_factor_keep_the_count(factor):
     """One factor at a time over its whole range (host_tools.traces.synth.SWEEPS) with the rest
     at the defaults: every value keeps most sets exact, all within one, and no rep outside the

@@ -423,7 +423,11 @@ DISTRACTORS = ("walking", "standing", "sitting", "lying_still", "rolling_over", 
 
 
 def _sensor(tl: _Timeline, rate_hz: float, gyro: bool, mounting: np.ndarray | None,
-            meta: dict[str, str], jitter: float = 0.1, drop: float = 0.01) -> Trace:
+            meta: dict[str, str], jitter: float = 0.1, drop: float = 0.01,
+            noise_g: float | None = None, bias_g: float = 0.02, gain_err: float = 0.02) -> Trace:
+    """Sample the timeline as a MEMS part would: jittered, with drops, a gain error and a bias
+    an axis (drawn: sd `gain_err`, `bias_g`) and white noise (`noise_g` rms an axis; None: drawn
+    from 3-15 mg, what the data sets' parts show at rest)."""
     rng = tl.rng
     t = np.concatenate(tl.t_s)
     up = np.concatenate(tl.up)
@@ -446,8 +450,9 @@ def _sensor(tl: _Timeline, rate_hz: float, gyro: bool, mounting: np.ndarray | No
     if mounting is not None:
         a = a @ mounting.T
         w = w @ mounting.T
-    gain = 1 + rng.normal(0, 0.02, 3)
-    a = a * gain + rng.normal(0, 0.02, 3) + rng.normal(0, rng.uniform(0.003, 0.015), a.shape)
+    gain = 1 + rng.normal(0, gain_err, 3)
+    noise = rng.uniform(0.003, 0.015) if noise_g is None else noise_g
+    a = a * gain + rng.normal(0, bias_g, 3) + rng.normal(0, noise, a.shape)
     w = w + rng.normal(0, 1.0, 3) + rng.normal(0, 0.5, w.shape)
     t_ms = np.floor(ts * 1000).astype(np.int64)
     return Trace(Path("synthetic.csv"), meta, float(rate_hz), meta["axes"], t_ms, a,
@@ -596,7 +601,7 @@ def run(args: argparse.Namespace) -> int:
 SWEEP_DEFAULTS = {"range_deg": 30.0, "hold_s": 1.0, "wobble_deg": 1.0, "tempo_s": 2.5,
                   "rate_hz": 50.0, "lead_in": "still", "after": "still", "half_reps": 0,
                   "jitter": 0.1, "drop": 0.01, "rotate": False, "gyro": True,
-                  "between": "none"}
+                  "between": "none", "noise_g": None, "bias_g": 0.02, "strap_deg": 0}
 SWEEPS: dict[str, list] = {
     "range_deg": [5, 8, 15, 30, 45, 60, 75, 90],
     "hold_s": [0, 1, 2, 3, 5],
@@ -611,6 +616,11 @@ SWEEPS: dict[str, list] = {
     "rotate": [False, True],
     "gyro": [True, False],
     "between": ["none", "walking", "stairs", "sitting"],
+    # the sensor: white noise (g rms an axis), bias (g sd an axis), and the band turned on the
+    # skin about its own z by this much with the frame still taken as known (README: ~10 deg)
+    "noise_g": [0.003, 0.01, 0.02, 0.04],
+    "bias_g": [0.0, 0.02, 0.05, 0.1],
+    "strap_deg": [-20, -10, 0, 10, 20],
 }
 
 
@@ -706,12 +716,16 @@ def make_sweep_session(factor: str, value, seed: int) -> tuple[Trace, Labels]:
             _turn(tl, SIDE, STANDING, 2)
         _still(tl, STANDING, rng.uniform(14, 16))
     mounting = random_rotation(rng) if f["rotate"] else None
+    if f["strap_deg"]:
+        c, s = math.cos(math.radians(f["strap_deg"])), math.sin(math.radians(f["strap_deg"]))
+        mounting = np.array([[c, s, 0.0], [-s, c, 0.0], [0.0, 0.0, 1.0]])  # the frame, turned
     axes = "unknown" if f["rotate"] else "band"
     meta = {"format": "repband-trace/1", "sample_rate_hz": f"{float(f['rate_hz']):g}",
             "placement": "thigh_right_lateral" if axes == "band" else "thigh_unknown",
             "axes": axes, "subject": f"synth-sweep-{seed}",
             "source": f"synthetic sweep (host_tools.traces.synth, {factor}={value}, seed {seed})"}
     trace = _sensor(tl, float(f["rate_hz"]), bool(f["gyro"]), mounting, meta,
-                    jitter=float(f["jitter"]), drop=float(f["drop"]))
+                    jitter=float(f["jitter"]), drop=float(f["drop"]), noise_g=f["noise_g"],
+                    bias_g=float(f["bias_g"]))
     return trace, Labels(Path("sweep.labels.json"), tl.sets,
                          f"synthetic sweep {factor}={value}, seed {seed}; counts by construction")
