@@ -578,6 +578,14 @@ class Counter:
             # direction (the chord's own minimum would be where the path passes the rest)
             d = ((x - self._rx) * (self._tx - self._rx) + (y - self._ry) * (self._ty - self._ry)
                  + (z - self._rz) * (self._tz - self._rz)) // self._peak
+            # ... near that line: farther off it than the rep was tall, and more across it than
+            # along, the thigh has set off another way from the bottom (a fidget followed at
+            # once by a rep in a direction of its own), and is no lower for it
+            off = c * c - d * d  # the square of the distance from the rest->top line
+            lim = self._peak if self._peak > 2 * p.rise_mg else 2 * p.rise_mg
+            across = off > lim * lim and off > d * d
+            if across:
+                d = self._bottom
             if d < self._bottom or self._turn <= p.move_turn_mg:
                 self._f[_F_ON] = k  # lowering or lying still: the next rep has not begun
             if d < self._bottom:
@@ -594,7 +602,7 @@ class Counter:
                 self._jerk_sum = 0
             if still and not self._small_top(x - self._bx, self._bz, c):
                 self._set_rest(x, y, z)
-            elif d - self._bottom > p.rise_mg:
+            elif across or d - self._bottom > p.rise_mg:
                 # out again from the bottom: that is the new rest
                 self._rx = self._bx
                 self._ry = self._by

@@ -446,3 +446,49 @@ def test_a_jolt_at_the_rest_is_no_rep_and_takes_nothing_from_the_next():
     reps, _ = run(t, knocked, 50, True)
     assert len(plain) == len(reps) == 4
     assert all(a <= r[0] <= b for r, (a, b) in zip(reps, spans))
+
+
+def _played_at(trace, labels, f):
+    """The recording as if done `f` times as slow (f < 1: faster), sampled at its own rate; the
+    labels' sets stretched with it."""
+    from host_tools.traces import traceio
+    from host_tools.traces.evaluate import resampled
+
+    slow = traceio.Trace(trace.path, dict(trace.meta), trace.sample_rate_hz / f, trace.axes,
+                         np.floor(trace.t_ms * f).astype(np.int64), trace.accel_g, None)
+    out = resampled(slow, f, 0.0)
+    return out, [(int(s.start_ms * f), int(s.end_ms * f), s.reps) for s in labels.sets
+                 if s.is_target]
+
+
+@pytest.mark.parametrize("f", [0.6, 0.75, 1.33])
+def test_real_sets_done_faster_or_slower_keep_their_count(shared_traces, f):
+    """Every labelled set of the shared recordings, played 0.6-1.33 times as slow (people's
+    tempo varies that much): each keeps its count."""
+    from host_tools.traces.traceio import labels_path_for, read_labels
+
+    for path in sorted((shared_traces / "mex-clam").glob("*.csv")) + sorted(
+            (shared_traces / "uci-pt").glob("*-e4-u3-*.csv")):
+        labels = read_labels(labels_path_for(path))
+        if not any(s.is_target for s in labels.sets):
+            continue
+        trace, rate = load(path)
+        played, sets = _played_at(trace, labels, f)
+        reps, _ = run(played.t_ms, to_mg(played.accel_g), rate, trace.axes == "band")
+        got = [sum(1 for r in reps if a - 2000 <= r[0] <= b + 2000) for a, b, _ in sets]
+        assert got == [n for _, _, n in sets], (path.name, f)
+
+
+def test_a_fidget_then_at_once_a_rep_another_way_counts_the_rep(shared_traces):
+    """UCI s2-e4-u3-test played 1.66 times as slow: in its fast set a small sideways fidget
+    at the rest is followed at once by a lift. The bottom after the fidget is followed only
+    along the fidget's own line; the lift, across that line, sets off from the bottom (before,
+    the bottom followed the lift up to its top, which then became the rest: the rep was lost)."""
+    from host_tools.traces.traceio import labels_path_for, read_labels
+
+    path = shared_traces / "uci-pt" / "s2-e4-u3-test.csv"
+    trace, rate = load(path)
+    played, sets = _played_at(trace, read_labels(labels_path_for(path)), 1.66)
+    reps, _ = run(played.t_ms, to_mg(played.accel_g), rate, True)
+    got = [sum(1 for r in reps if a - 2000 <= r[0] <= b + 2000) for a, b, _ in sets]
+    assert got == [n for _, _, n in sets]

@@ -451,8 +451,9 @@ def _sensor(tl: _Timeline, rate_hz: float, gyro: bool, mounting: np.ndarray | No
         a = a @ mounting.T
         w = w @ mounting.T
     gain = 1 + rng.normal(0, gain_err, 3)
+    bias = rng.normal(0, bias_g, 3)  # (draws in this order: the same sessions as before)
     noise = rng.uniform(0.003, 0.015) if noise_g is None else noise_g
-    a = a * gain + rng.normal(0, bias_g, 3) + rng.normal(0, noise, a.shape)
+    a = a * gain + bias + rng.normal(0, noise, a.shape)
     w = w + rng.normal(0, 1.0, 3) + rng.normal(0, 0.5, w.shape)
     t_ms = np.floor(ts * 1000).astype(np.int64)
     return Trace(Path("synthetic.csv"), meta, float(rate_hz), meta["axes"], t_ms, a,
