@@ -111,6 +111,13 @@ class Params:
         self.still_jerk_mg = 40
         self.still_ticks = 8  # ~1 s of it marks a rest (0.8 s: ~1 s once the smoothing settles)
         self.still_drift_mg = 35  # ... within ~2 deg of where it began
+        # ... bounds that grow with the sensor's own noise: at 20-25 Hz (two samples a bin) a
+        # part's 30 mg of noise turns a still thigh's gravity by more than still_turn_mg a
+        # tick. The median |a| change per tick is about the noise of a bin's mean (sigma); a
+        # still tick turns under 1.5 sigma (96 % of them), changes |a| under 3 sigma, drifts
+        # under 2 sigma over 4-7 ticks. The estimate is held under this (mg): above it the
+        # thigh is moving (walking, cycling), not noisy
+        self.noise_max_mg = 30
         # the smallest rep: a 4 deg turn of the thigh (chord, mg); below, nobody counts it
         self.rep_min_mg = 70
         # a rep ends when the turn comes back to this share of its height (dips in a hold that
@@ -304,6 +311,10 @@ class Counter:
         self._py = 0
         self._pz = 0
         self._turn = 0
+        self._noise = 0  # the median |a| change per tick (mg): the sensor's noise (sigma)
+        self._st = 0  # this tick's stillness bounds: turn, |a| change, drift (Params, noise)
+        self._sj = 0
+        self._sd = 0
         self._still = 0  # consecutive still ticks
         self._ax = 0  # where the still run was at its last 4th tick (the older: in _f)
         self._ay = 0
@@ -454,7 +465,19 @@ class Counter:
         turn = _isqrt(dx * dx + dy * dy + dz * dz, self._turn)
         self._turn = turn
         p = self.p
-        if turn <= p.still_turn_mg and jerk <= p.still_jerk_mg:
+        n = self._noise  # a median tracker: a step toward the |a| change of each tick that
+        if turn <= 2 * self._st:  # hardly turns (a turning thigh's |a| changes with it)
+            if jerk > n:
+                if n < p.noise_max_mg:
+                    n += 1
+            elif jerk < n:
+                n -= 1
+            self._noise = n
+        st = 3 * n // 2
+        self._st = st if st > p.still_turn_mg else p.still_turn_mg
+        self._sj = 3 * n if 3 * n > p.still_jerk_mg else p.still_jerk_mg
+        self._sd = 2 * n if 2 * n > p.still_drift_mg else p.still_drift_mg
+        if turn <= self._st and jerk <= self._sj:
             self._stillness(x, y, z)
         else:
             self._still = 0
@@ -471,7 +494,7 @@ class Counter:
         dx = x - f[_F_OLD]
         dy = y - f[_F_OLD + 1]
         dz = z - f[_F_OLD + 2]
-        if self._still and dx * dx + dy * dy + dz * dz <= self.p.still_drift_mg ** 2:
+        if self._still and dx * dx + dy * dy + dz * dz <= self._sd * self._sd:
             self._still += 1
             if self._still & 3 == 0:
                 f[_F_OLD] = self._ax
@@ -515,7 +538,7 @@ class Counter:
         if ph == _NO_REST:
             if self._f[_F_WHERE]:
                 self._form_close(k)
-            if self._turn <= 2 * p.still_turn_mg:
+            if self._turn <= 2 * self._st:
                 # a moment's stop (a turning point, when reps go on without a pause): the
                 # rest for now; a second of stillness replaces it
                 self._set_rest(x, y, z)
@@ -537,7 +560,7 @@ class Counter:
                 self._set_rest(x, y, z)
             elif c > p.rep_min_mg:
                 self._start_up(c, x, y, z)
-            elif c <= p.rise_mg and self._turn <= p.still_turn_mg:
+            elif c <= p.rise_mg and self._turn <= self._st:
                 self._leave_k = k  # a rep's duration counts from when it left the rest
                 self._leave_t = self._tb + 50
                 self._jerk_sum = 0
@@ -596,7 +619,7 @@ class Counter:
                 self._leave_k = k
                 self._leave_t = self._tb + 50
                 self._jerk_sum = 0  # (a rep's mean jerk: over the ticks its duration counts)
-            elif self._turn <= p.still_turn_mg and d - self._bottom <= p.rise_mg // 2:
+            elif self._turn <= self._st and d - self._bottom <= p.rise_mg // 2:
                 self._leave_k = k  # lying at the bottom: the next rep has not begun
                 self._leave_t = self._tb + 50
                 self._jerk_sum = 0
@@ -622,7 +645,11 @@ class Counter:
         # with the knee raised from the rest; else only within a rep's size of the rest.
         if self.axes_known:
             return self._rz >= self.p.up_min_mg and (x - self._rx) * 100 >= c * self.p.knee_pct
-        return c < self.p.turn_posture_mg
+        if c < self.p.turn_posture_mg:
+            return True
+        # farther: within a set of reps that tall it is one more of them (a wide clamshell
+        # opens ~70 deg, as far as a stand from a chair turns the thigh)
+        return self._in_set and self._hn > 0 and c * 4 <= self._recent(self._h_size) * 5
 
     def _left_hold(self, c, x, y, z):
         # Moving again after a stop away from the rest: back toward the rest, it was a hold;
