@@ -648,8 +648,9 @@ class Counter:
         if c < self.p.turn_posture_mg:
             return True
         # farther: within a set of reps that tall it is one more of them (a wide clamshell
-        # opens ~70 deg, as far as a stand from a chair turns the thigh)
-        return self._in_set and self._hn > 0 and c * 4 <= self._recent(self._h_size) * 5
+        # opens ~70 deg, as far as a stand from a chair turns the thigh), up to the 15 % a
+        # set's reps vary by (so standing up, 90 deg, still ends a set of 75-deg reps)
+        return self._in_set and self._hn > 0 and c * 20 <= self._recent(self._h_size) * 23
 
     def _left_hold(self, c, x, y, z):
         # Moving again after a stop away from the rest: back toward the rest, it was a hold;

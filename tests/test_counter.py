@@ -506,3 +506,15 @@ def test_a_noisy_part_at_20_hz_still_finds_its_rests(monkeypatch):
     rows = sweep(seeds=4, factors=["noise_g"])
     assert all(r["exact"] >= 0.85 and r["mae"] <= 1.0 for r in rows), rows
     assert all(r["false_reps"] == 0 for r in rows), rows
+
+
+def test_axes_unknown_a_wide_set_counts_and_standing_up_still_ends_it():
+    """Axes unknown, 72 deg reps (a wide clamshell opens that far), the leg stopping at the top
+    now and again: each is a rep of the set, though a stop that far from the rest would be a new
+    posture outside a set; standing up (90 deg) between two such sets is still a new posture,
+    not one more rep, and lying down again starts the next set."""
+    wide = [("rep", 0.3, 72, 1.2), ("still", 1.5)] * 3 + [("rep", 1.2, 72, 1.2), ("still", 1.5)]
+    t, acc, spans = _lifts_session([("still", 2)] + wide + [("stand", 3)] + [("still", 2)] + wide)
+    reps, sets = run(t, acc, 50, False)
+    assert len(reps) == 8 and all(a <= r[0] <= b for r, (a, b) in zip(reps, spans))
+    assert [s[2] for s in sets] == [4, 4]
