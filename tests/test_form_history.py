@@ -139,13 +139,13 @@ def test_sets_show_their_form_against_the_prescription_and_old_sets_a_dash(
 def form_table(html_text: str) -> list[list[str]]:
     page = Collect()
     page.feed(html_text)
-    head = next(i for i, c in enumerate(page.cells) if c[:2] == ["exercise (side)", "week of"])
-    assert page.cells[head][5:] == [n.replace("_", " ") for n in FAULTS]
+    head = next(i for i, c in enumerate(page.cells) if c[:2] == ["exercise", "weeks (sets)"])
+    assert page.cells[head][6:] == [n.replace("_", " ") + " %" for n in FAULTS]
     return [[c.strip() for c in row] for row in page.cells[head + 1:]
-            if len(row) == len(page.cells[head]) and row[1][:2].isdigit()]
+            if len(row) == len(page.cells[head]) and row[1][:1].isdigit()]
 
 
-def test_the_report_shows_form_week_by_week(tmp_path: Path) -> None:
+def test_the_report_shows_form_from_the_first_week_to_the_last(tmp_path: Path) -> None:
     rng = random.Random(5)
     today = date.today()
     path = tmp_path / "r.db"
@@ -164,21 +164,31 @@ def test_the_report_shows_form_week_by_week(tmp_path: Path) -> None:
             st.band("b1", "devkit", "right", 30, RX, seen_ms=1)
             st.add_records("b1", as_sent(records), 10)
     prog = query.load(path, days=30, today=today)
-    rows = form_table(report.render_html(prog, patient="A. Patient"))
-    assert [r[1] for r in rows] == [m.strftime("%d %b") for m in sorted(per_week)]
-    for row, monday in zip(rows, sorted(per_week)):
+    (row,) = form_table(report.render_html(prog, patient="A. Patient"))
+    first, last = (sorted(per_week)[0], sorted(per_week)[-1])
+
+    def week(monday: date, fmt) -> str:
         reps = [r for s in per_week[monday] for r in s]
 
         def med(i: int) -> float:
             return statistics.median(r[i] for r in reps)
 
-        assert row[:3] == ["leg lift (right)", monday.strftime("%d %b"),
-                           str(len(per_week[monday]))]
-        assert row[3] == f"{med(0) / 100:.0f}° (min {RX['min_rom_deg']}°)"
-        assert row[4] == (f"{med(1) / 1000:.1f}/{med(2) / 1000:.1f}/{med(3) / 1000:.1f} s "
-                          f"(rx {RX['tempo_s']}/{RX['hold_s']}/{RX['tempo_s']})")
-        assert row[5:] == [f"{100 * sum(1 for r in reps if r[4] >> b & 1) / len(reps):.0f}%"
-                           for b in range(len(FAULTS))]
+        return fmt(reps, med)
+
+    def trend(fmt) -> str:
+        a, b = week(first, fmt), week(last, fmt)
+        return a if a == b else f"{a}→{b}"
+
+    assert row[:2] == ["lift R", f"{len(per_week)} ({sum(len(v) for v in per_week.values())})"]
+    assert row[2] == trend(lambda reps, med: f"{med(0) / 100:.0f}°")
+    assert row[3] == f"{RX['min_rom_deg']}°"
+    assert row[4] == trend(lambda reps, med: f"{med(1) / 1000:.1f}/{med(2) / 1000:.1f}/"
+                                             f"{med(3) / 1000:.1f}")
+    assert row[5] == f"{RX['tempo_s']}/{RX['hold_s']}/{RX['tempo_s']}"
+    def share(bit: int):
+        return lambda reps, med: f"{100 * sum(1 for r in reps if r[4] >> bit & 1) / len(reps):.0f}"
+
+    assert row[6:] == [trend(share(b)) for b in range(len(FAULTS))]
 
 
 def test_an_older_bands_weeks_show_a_dash(tmp_path: Path) -> None:
@@ -187,7 +197,7 @@ def test_an_older_bands_weeks_show_a_dash(tmp_path: Path) -> None:
     v6_database(path, set_records(1, 1, d, 9, 6))
     prog = query.load(path, days=7, today=date.today())
     (row,) = form_table(report.render_html(prog))
-    assert row[2] == "1" and row[3:] == ["—"] * (2 + len(FAULTS))
+    assert row[1] == "1 (1)" and row[2:] == ["—"] * (4 + len(FAULTS))
 
 
 @pytest.mark.parametrize(("hello", "want"), [

@@ -88,8 +88,15 @@ def test_empty_window_still_makes_a_page(tmp_path: Path) -> None:
 
 
 def busy_month() -> progress.Progress:
-    """The longest report: 30 days, both exercises on both sides, a goal changed midway."""
-    counts, roms, goals = [], [], {}
+    """The longest report: 30 days, both exercises on both sides, a goal changed midway, three
+    sets a day each with their form (five ISO weeks of it)."""
+    import random
+
+    from host_tools.data.model import Prescription, RepForm, SetForm
+
+    rng = random.Random(1)
+    rx = Prescription(10, 3, 2, 2, 20)
+    counts, roms, goals, sets = [], [], {}, []
     for i in range(30):
         d = TODAY - timedelta(days=i)
         goals[(d, "")] = 60 if i > 14 else 50
@@ -99,8 +106,12 @@ def busy_month() -> progress.Progress:
                 if n:
                     counts.append(DayCount(d, ex, side, n))
                     roms += [RomSample(d, ex, side, 20 + (i % 7) + r % 5) for r in range(3)]
+                    sets += [SetForm(d, ex, side, tuple(
+                        RepForm(15 + 20 * rng.random(), rng.randint(400, 3000),
+                                rng.randint(0, 3000), rng.randint(400, 3000), rng.randint(0, 31))
+                        for _ in range(10)), rx) for _ in range(3)]
     return progress.compute(counts, roms, today=TODAY, days=30, goals={"clamshell": 50},
-                            day_goals=goals)
+                            day_goals=goals, sets=sets)
 
 
 def test_the_report_prints_on_one_a4_page_and_looks_right(tmp_path: Path) -> None:

@@ -25,7 +25,6 @@ from host_tools.data.render import (
     angle_name,
     correction_notes,
     fault_label,
-    form_parts,
     label,
     plot_png,
 )
@@ -44,7 +43,9 @@ th{white-space:normal}
 th:first-child,td:first-child{text-align:left}
 td.met{background:#dff2df}td.short{background:#fbe9e7}
 .days{columns:2;column-gap:6mm}.days table{width:100%}
-table.form{font-size:8pt}
+.days.three{columns:3;column-gap:4mm}.days.three table{font-size:8pt}
+.days.three td,.days.three th{padding:.3mm 1mm}
+table.form{font-size:7.5pt}table.form td,table.form th{padding:.3mm 1mm}
 img{width:100%;height:auto;display:block}
 """
 
@@ -124,7 +125,7 @@ def render_html(prog: Progress, *, patient: str | None = None, prescription: str
     rows = [i for i in range(n_days)
             if any(prog.counts[k][i] or prog.is_corrected(k, i) for k in keys)]
     parts.append(f"<h2>Days with exercise ({len(rows)} of {days_text})</h2>"
-                 f'<div class="{"days" if len(rows) > 12 else ""}"><table><tr><th>date</th>')
+                 f'<div class="{_days_class(len(rows), len(keys))}"><table><tr><th>date</th>')
     parts.extend(f"<th>{e(_short(k))}</th>" for k in keys)
     parts.append("</tr>")
     with_angle = len(keys) <= 2  # more columns than that: the chart shows the angles
@@ -149,43 +150,61 @@ def render_html(prog: Progress, *, patient: str | None = None, prescription: str
         '<p class="note">Each cell: reps' + (" &middot; median angle" if with_angle else "")
         + '. Green: the day\'s goal reached; '
         "red: not reached (each day against the goal set on the band that day). Angles: "
-        + ", ".join(names) + ", estimated from the tilt of the thigh (side-lying, trunk "
-        "still; clamshell with the hips flexed 45&deg;: the part of the thigh's turn about its "
-        "own axis). Streak: days in a row at the goal up to today (or yesterday, while today "
-        "is still going).</p>"
+        + ", ".join(names) + ", as the band measures each rep from the tilt of the thigh "
+        "(side-lying, trunk still; a clamshell's is the knee opening). Streak: days in a row "
+        "at the goal up to today (or yesterday, while today is still going).</p>"
     )
     parts.append("</body></html>")
     return "\n".join(parts)
 
 
 def _form_table(prog: Progress, keys: list) -> list[str]:
-    """Form week by week (Progress.form_weeks): per exercise and side, the sets of each week,
-    the median range against the prescription's minimum, median up/hold/down against the
-    prescribed tempo and hold, and the share of reps with each fault."""
-    weeks = [(k, w) for k in keys for w in prog.form_weeks(k)]
-    if not weeks:
+    """Form over the weeks (Progress.form_weeks), one row per exercise and side so the page
+    stays one page: how many weeks and sets, and the first week's figures against the last's
+    (median range, median up/hold/down, the share of reps with each fault), beside the last
+    week's prescription: the trend a physiotherapist looks for."""
+    rows = [(k, w) for k in keys if (w := prog.form_weeks(k))]
+    if not rows:
         return []
     e = html.escape
-    out = ['<h2>Form by week</h2><table class="form"><tr><th>exercise (side)</th>'
-           "<th>week of</th><th>sets</th><th>range (min)</th><th>up/hold/down s (rx)</th>"]
-    out.extend(f"<th>{e(fault_label(n))}</th>" for n in FAULT_NAMES)
+    out = ['<h2>Form over the weeks</h2><table class="form"><tr><th>exercise</th>'
+           "<th>weeks (sets)</th><th>range</th><th>min</th><th>up/hold/down s</th><th>rx</th>"]
+    out.extend(f"<th>{e(fault_label(n))} %</th>" for n in FAULT_NAMES)
     out.append("</tr>")
-    for k, (monday, n_sets, form) in weeks:
-        parts = form_parts(form)
-        cells = [e(label(k)), monday.strftime("%d %b"), str(n_sets)]
-        if parts is None:
-            cells += [NO_FORM, NO_FORM] + [NO_FORM] * len(FAULT_NAMES)
-        else:
-            cells += [e(parts[0]), e(parts[1])]
-            cells += [f"{100 * form.fault_share[n]:.0f}%" for n in FAULT_NAMES]
+    for k, weeks in rows:
+        first, last = weeks[0][2], weeks[-1][2]
+        cells = [e(_short(k)), f"{len(weeks)} ({sum(w[1] for w in weeks)})"]
+        rx = last.rx or first.rx
+        cells.append(_trend(first, last, lambda f: f"{f.rom_deg:.0f}&deg;"))
+        cells.append(NO_FORM if rx is None else
+                     f"{rx.min_rom_deg}&deg;" if rx.min_rom_deg else "none")
+        cells.append(_trend(first, last, lambda f: f"{f.up_ms / 1000:.1f}/"
+                            f"{f.hold_ms / 1000:.1f}/{f.down_ms / 1000:.1f}"))
+        cells.append(NO_FORM if rx is None else f"{rx.tempo_s}/{rx.hold_s}/{rx.tempo_s}")
+        cells += [_trend(first, last, lambda f, n=n: f"{100 * f.fault_share[n]:.0f}")
+                  for n in FAULT_NAMES]
         out.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     out.append("</table>")
-    out.append('<p class="note">Form: the band\'s own judgement of every rep (range: the '
-               "band's median range, against the prescription's minimum; up/hold/down: median "
-               "seconds, standstill to standstill, against the prescribed tempo and hold, as "
-               "the band reported them at the sync that brought the sets; faults: share of "
-               f"reps). {NO_FORM}: sets from firmware that logged no form.</p>")
+    out.append('<p class="note">The band\'s judgement of every rep, first ISO week &rarr; last: '
+               "median range and up/hold/down seconds (standstill to standstill), % of reps "
+               "with each fault; min, rx: the prescription's minimum range and tempo/hold. "
+               f"{NO_FORM}: firmware that logged no form.</p>")
     return out
+
+
+def _trend(first, last, fmt) -> str:
+    """fmt(first week's Form) &rarr; fmt(last week's); one figure when they read the same,
+    NO_FORM for a week without form."""
+    a, b = (NO_FORM if f.reps == 0 or f.rom_deg is None else fmt(f) for f in (first, last))
+    return a if a == b else f"{a}&rarr;{b}"
+
+
+def _days_class(rows: int, keys: int) -> str:
+    """The days table in two columns from 13 days, three from 21 where its cells are counts
+    alone (more than two exercise-sides: no angles beside them), so a month fits the page."""
+    if rows > 20 and keys > 2:
+        return "days three"
+    return "days" if rows > 12 else ""
 
 
 def _deg(v: float | None) -> str:
