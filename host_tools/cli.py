@@ -171,13 +171,14 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"repband {command}: interrupted", file=sys.stderr)
         return 130
-    except ImportError as exc:  # numpy turns a Ctrl-C during its import into an ImportError
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # a Ctrl-C inside an import comes out wrapped: numpy turns it
+        # into an ImportError, a class body's __set_name__ (numpy's finfo) into a RuntimeError
         if debug or not _from_interrupt(exc):
             raise
         print(f"repband {command}: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        return 0
 
 
 if __name__ == "__main__":

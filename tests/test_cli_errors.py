@@ -257,3 +257,24 @@ def test_each_user_mistake_is_one_line_with_its_exit_code(tmp_path: Path, case: 
     assert err.count("\n") == 1 and err.startswith("repband") and needle in err, err
     if case == "record-exists":
         assert old.read_text() == "a 592 s recording\n"
+
+
+@pytest.mark.parametrize("wrapper", [ImportError, RuntimeError])
+def test_a_ctrl_c_that_an_import_wraps_is_still_an_interrupt(monkeypatch, capsys, wrapper):
+    """Ctrl-C while a command's module imports numpy can come out as another exception caused
+    by the KeyboardInterrupt (numpy's ImportError; RuntimeError from a class body's
+    __set_name__, seen once in 20 interrupts): one line and exit 130, as any interrupt."""
+    import importlib
+
+    from host_tools import cli
+
+    def interrupted_import(name, *a, **k):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as ki:
+            raise wrapper(f"Error calling __set_name__ while importing {name}") from ki
+
+    monkeypatch.setattr(importlib, "import_module", interrupted_import)
+    assert cli.main(["replay", "x.csv"]) == 130
+    err = capsys.readouterr().err
+    assert err == "repband replay: interrupted\n"
