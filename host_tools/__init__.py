@@ -5,11 +5,14 @@ import sys
 
 def _quiet_interrupt(kind, value, tb) -> None:
     # Ctrl-C while Python is still importing a command (before the CLI's own handler) is one
-    # line too, not a traceback
-    if issubclass(kind, KeyboardInterrupt):
-        print("repband: interrupted", file=sys.stderr)
-    else:
-        sys.__excepthook__(kind, value, tb)
+    # line too, not a traceback, also when an import wraps it in an error of its own
+    exc, seen = value, 0
+    while exc is not None and seen < 20:
+        if isinstance(exc, KeyboardInterrupt):
+            print("repband: interrupted", file=sys.stderr)
+            return
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    sys.__excepthook__(kind, value, tb)
 
 
 if sys.excepthook is sys.__excepthook__:

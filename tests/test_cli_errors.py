@@ -278,3 +278,28 @@ def test_a_ctrl_c_that_an_import_wraps_is_still_an_interrupt(monkeypatch, capsys
     assert cli.main(["replay", "x.csv"]) == 130
     err = capsys.readouterr().err
     assert err == "repband replay: interrupted\n"
+
+
+def test_a_ctrl_c_before_the_cli_runs_is_one_line_even_wrapped(capsys):
+    """Before main() (the console script importing host_tools.cli), repband's excepthook turns
+    an interrupt, or an error an import raised because of one, into one line; any other
+    error still gets Python's traceback."""
+    import host_tools
+
+    def raised(exc_type, cause=None):
+        try:
+            if cause is None:
+                raise exc_type("x")
+            try:
+                raise cause
+            except BaseException as c:
+                raise exc_type("x") from c
+        except BaseException as e:
+            return e
+
+    for e in (raised(KeyboardInterrupt), raised(RuntimeError, KeyboardInterrupt)):
+        host_tools._quiet_interrupt(type(e), e, e.__traceback__)
+        assert capsys.readouterr().err == "repband: interrupted\n"
+    e = raised(RuntimeError, ValueError("y"))
+    host_tools._quiet_interrupt(type(e), e, e.__traceback__)
+    assert "Traceback" in capsys.readouterr().err
