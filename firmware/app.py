@@ -308,7 +308,17 @@ class App:
             if SHOW_EVERY_REP or c.set_reps <= 1 or self.day[ex] == self.goal:
                 self._show()
         elif ev == counter.EV_SET:
-            self.log.set_done(c.set_start_ms, c.set_end_ms, c.set_reps, c.set_exercise)
+            ex = c.set_exercise
+            n = c.set_moved
+            if n:  # the whole set says which exercise it was: its reps counted as the other
+                # move over (the store files their REP records under this SET's exercise too)
+                self.day[counter.CLAMSHELL + counter.LEG_LIFT - ex] -= n
+                before = self.day[ex]
+                self.day[ex] += n
+                self.shown_ex = ex
+                if before < self.goal <= self.day[ex]:
+                    self.fb.goal()
+            self.log.set_done(c.set_start_ms, c.set_end_ms, c.set_reps, ex)
             self._log_daily()
             self.sets += 1
             self.fb.set_end()

@@ -10,7 +10,10 @@
 # next calls, in order (a set's reps, then the set).
 #   if ev & EV_REP: c.rep_t_ms, c.rep_exercise, c.rep_rom_cdeg, c.rep_duration_ms, c.set_reps,
 #                   c.rep_up_ms, c.rep_hold_ms, c.rep_down_ms, c.rep_faults (FAULT_* bits)
-#   if ev & EV_SET: c.set_start_ms, c.set_end_ms, c.set_reps, c.set_exercise
+#   if ev & EV_SET: c.set_start_ms, c.set_end_ms, c.set_reps, c.set_exercise, c.set_moved
+# A set is one exercise. Each rep's rep_exercise is the guess from the set so far; the set's
+# set_exercise is judged on the whole set, and set_moved of its reps were reported as another
+# exercise: file them under set_exercise (the app's day counts, the host's store and replay do).
 # Accelerations are in the band frame when axes_known (x toward the knee, z out of the skin).
 #
 # Stages, each run once per 100 ms tick (see README, "The counter"):
@@ -53,6 +56,9 @@ FAULT_NO_HOLD = const(4)  # no stop at the top when the prescription asks for a 
 FAULT_DRIFT_FORWARD = const(8)  # leg lift: the plane of the lift tilted (hip flexion)
 FAULT_PELVIS_ROLL = const(16)  # clamshell: the rest rolled back from the set's first rest
 FAULT_NAMES = ("too_small", "too_fast", "no_hold", "drift_forward", "pelvis_roll")
+# by exercise number, the fault judged for that exercise alone: a rep guessed one exercise and
+# filed under the other at its set's end is cleared of it (host_tools' store and replay)
+EXERCISE_FAULT = (0, FAULT_PELVIS_ROLL, FAULT_DRIFT_FORWARD)
 
 _TICK_MS = const(100)  # internal rate: 10 Hz, whatever the sample rate
 _QUEUE = const(8)  # reps waiting to be read, one per feed() call
@@ -83,13 +89,14 @@ _F_DN_PREV = const(19)  # its turn at the last tick
 _F_C_SIZE = const(20)  # the candidate rep being judged (set by _rep_end): height, duration, arc
 _F_C_DUR = const(21)
 _F_C_ROM = const(22)
-_F_DONE = const(23)  # a finished set waiting to be reported: start, end, exercise, reps
-_F_Q = const(27)  # the queue: up, hold, down (+ faults << 16), top t, exercise, rom, duration
+_F_DONE = const(23)  # a finished set waiting to be reported: start, end, exercise, reps, moved
+_F_Q = const(28)  # the queue: up, hold, down (+ faults << 16), top t, exercise, rom, duration
 _Q_SLOT = const(7)  # (per queued rep; one list, not seven: a list costs its header and rounding)
-_F_H_R = const(83)  # (_F_Q + _Q_SLOT * _QUEUE) the held rep's rest (x, y, z mg), and the set's
-_F_SET_R = const(86)  # first rep's (pelvis roll)
-_F_OLD = const(89)  # the still run's older anchor: x, y, z
-_F_LEN = const(92)
+_F_H_R = const(84)  # (_F_Q + _Q_SLOT * _QUEUE) the held rep's rest (x, y, z mg), and the set's
+_F_SET_R = const(87)  # first rep's (pelvis roll)
+_F_OLD = const(90)  # the still run's older anchor: x, y, z
+_F_SET_N = const(93)  # the set's reps reported as clamshells, as leg lifts
+_F_LEN = const(95)
 # asin in centidegrees at 0, 0.05, ..., 1.0 (linear between: < 0.4 deg off below 72 deg)
 _ASIN = (0, 287, 574, 863, 1154, 1448, 1746, 2049, 2358, 2674, 3000, 3337, 3687, 4054, 4443,
          4859, 5313, 5821, 6416, 7181, 9000)
@@ -292,6 +299,7 @@ class Counter:
         self.set_end_ms = 0
         self.set_reps = 0
         self.set_exercise = 0
+        self.set_moved = 0
         self.signal_mg = 0  # c, for plots
         self.reps_total = 0
         self.reps_dropped = 0
@@ -893,6 +901,8 @@ class Counter:
         # the second rep confirms the set
         self._in_set = True
         self._set_n = 0
+        self._f[_F_SET_N] = 0
+        self._f[_F_SET_N + 1] = 0
         self._hn = 0
         self._hi = 0
         self._sum_dx = 0
@@ -1072,8 +1082,16 @@ class Counter:
         f = self._f
         f[_F_DONE] = self._set_start
         f[_F_DONE + 1] = self._set_end
-        f[_F_DONE + 2] = self._set_ex
-        f[_F_DONE + 3] = self._set_n
+        ex = self._set_ex
+        if self.axes_known and self.mode == AUTO:
+            # the whole set says which exercise it was: a rep's direction wanders by ~15 deg
+            # (a leg rolling back as it lifts reads like a clamshell's), the set's sum less
+            ex = CLAMSHELL if self._sum_dy * 100 >= self._sum_dx * self.p.clam_pct else LEG_LIFT
+        n = self._set_n
+        f[_F_DONE + 2] = ex
+        f[_F_DONE + 3] = n
+        f[_F_DONE + 4] = n - f[_F_SET_N] if ex == CLAMSHELL else (
+            n - f[_F_SET_N + 1] if ex == LEG_LIFT else 0)
 
     # --- events ------------------------------------------------------------------------------
 
@@ -1094,6 +1112,8 @@ class Counter:
         f[j + 6] = dur
         self._q_len += 1
         self._set_n += 1
+        if ex == CLAMSHELL or ex == LEG_LIFT:
+            f[_F_SET_N + ex - CLAMSHELL] += 1
 
     def _unpush(self):
         # Take back the last queued rep (its event still waits for its down phase): a rep is a
@@ -1104,6 +1124,9 @@ class Counter:
             return
         self._q_len -= 1
         self._set_n -= 1
+        ex = f[_F_Q + _Q_SLOT * f[_F_SLOT] + 4]
+        if ex == CLAMSHELL or ex == LEG_LIFT:
+            f[_F_SET_N + ex - CLAMSHELL] -= 1
 
     def _pop(self):
         # One event per call, in order: the queued reps, then a finished set.
@@ -1136,6 +1159,7 @@ class Counter:
             self.set_end_ms = f[_F_DONE + 1]
             self.set_exercise = f[_F_DONE + 2]
             self.set_reps = f[_F_DONE + 3]
+            self.set_moved = f[_F_DONE + 4]
             self._reps_after = True
             return EV_SET
         return 0

@@ -107,6 +107,23 @@ def test_app_on_a_real_recording(tmp_path, shared_traces, board, name):
     assert len(logged_reps(log)) == len(replay_trace(trace)["reps"]) == labelled
 
 
+def test_a_set_is_counted_as_the_exercise_the_whole_set_was(tmp_path, shared_traces):
+    """UCI subject 1 rolls the leg back as it lifts in the first three reps of the recording,
+    which read like clamshells on their own (each rep's event says so); the set is leg lifts,
+    and the day's counts (the DAILY record after the set) move them there."""
+    path = shared_traces / "uci-pt" / "s1-e4-u3-template_session.csv"
+    trace = traceio.read_trace(path)
+    labelled = sum(s.reps or 0 for s in traceio.read_labels(traceio.labels_path_for(path)).sets
+                   if s.is_target and s.exercise == "leg_lift")
+    app, log, _ = wear(trace, tmp_path)
+    guesses = [r[1] for r in logged_reps(log)]
+    assert guesses.count(counter.CLAMSHELL) >= 2  # the set's first reps, guessed alone
+    sets = [r[2] for r in log.records() if r[1] == replog.SET]
+    assert {s[3] for s in sets} == {counter.LEG_LIFT}
+    assert (app.day[counter.CLAMSHELL], app.day[counter.LEG_LIFT]) == (0, labelled)
+    assert daily(log)[-1][1:3] == (0, labelled)
+
+
 def test_mode_button_and_goal(tmp_path):
     trace, labels = make_session(2, "leg_lift", rate_hz=50)
     target = sum(s.reps for s in labels.sets if s.is_target)

@@ -4,10 +4,13 @@ Each test derives what it expects from the untransformed recording (or from the 
 transform), never from hard-coded counts.
 """
 
+import math
+
 import numpy as np
 import pytest
 
 from host_tools import firmware
+from host_tools.sim.mp import drive
 
 counter = firmware.load("counter")
 
@@ -518,3 +521,69 @@ def test_axes_unknown_a_wide_set_counts_and_standing_up_still_ends_it():
     reps, sets = run(t, acc, 50, False)
     assert len(reps) == 8 and all(a <= r[0] <= b for r, (a, b) in zip(reps, spans))
     assert [s[2] for s in sets] == [4, 4]
+
+
+def _set_of_turns(directions_deg, seed=6, rate_hz=25):
+    """One side-lying set in the band frame: rep k turns gravity from the rest toward
+    (cos d, sin d) in x-y (d = 0: the knee rises straight, a leg lift; ~45: a clamshell, whose
+    turn about the trunk's long axis moves y as much as x), 25 deg, a 1 s hold."""
+    from host_tools.traces import synth
+    from host_tools.traces.traceio import counter_ints
+
+    rng = np.random.default_rng(seed)
+    tl = synth._Timeline(float(rate_hz), rng, [], [], [], [], [])
+    synth._still(tl, synth.SIDE, 3)
+    for d in np.radians(directions_deg):
+        axis = np.array([math.sin(d), -math.cos(d), 0.0])  # z x axis = the way gravity moves
+        if synth._rotate(synth.SIDE, axis, np.array([0.1]))[0][0] < synth.SIDE[0]:
+            axis = -axis
+        tl.segment(synth._rotate(synth.SIDE, axis, synth._rep_profile(tl, np.radians(25), 1.0,
+                                                                       1.0, 1.0)))
+        synth._still(tl, synth.SIDE, 1.0)
+    synth._still(tl, synth.SIDE, 6)
+    trace = synth._sensor(tl, rate_hz, False, None, {"axes": "band"})
+    t, ax, ay, az, *_ = (np.asarray(a) for a in counter_ints(trace))
+    return t, np.stack([ax, ay, az], 1), rate_hz
+
+
+@pytest.mark.parametrize(("first", "rest", "want"), [
+    (40, 8, counter.LEG_LIFT),  # a leg that rolls back as it lifts, then lifts cleanly
+    (20, 48, counter.CLAMSHELL),  # the first knee openings more lift than turn
+])
+def test_a_set_is_the_exercise_its_whole_set_says(first, rest, want):
+    """Each rep's event carries the guess from the set so far; the set's event says what the
+    whole set was, and how many of its reps were reported as the other exercise."""
+    t, acc, rate = _set_of_turns([first] * 3 + [rest] * 7)
+    c = counter.Counter(rate, axes_known=True)
+    guesses, sets = [], []
+
+    def take(ev):
+        if ev == counter.EV_REP:
+            guesses.append(c.rep_exercise)
+        elif ev == counter.EV_SET:
+            sets.append((c.set_reps, c.set_exercise, c.set_moved))
+
+    drive.feed_all(c, t.tolist(), *acc.T.tolist(), [0] * len(t), [0] * len(t), [0] * len(t),
+                   take)
+    assert len(guesses) == 10 and len(sets) == 1
+    other = counter.CLAMSHELL + counter.LEG_LIFT - want
+    assert guesses[:2] == [other, other] and guesses[-1] == want
+    assert sets[0] == (10, want, guesses.count(other))
+
+
+def test_replay_files_a_sets_reps_under_the_set(shared_traces):
+    """A real set whose first reps read like clamshells (UCI subject 1 rolls the leg back as
+    it lifts): replay, as the band's log and the store do, reports all of it as leg lifts."""
+    from host_tools.traces import traceio
+    from host_tools.traces.replay import replay_trace
+
+    path = shared_traces / "uci-pt" / "s1-e4-u3-template_session.csv"
+    trace, rate = load(path)
+    guesses, _ = run(trace.t_ms, to_mg(trace.accel_g), rate, axes_known=True)
+    assert sum(1 for r in guesses if r[1] == counter.CLAMSHELL) >= 2
+    labels = traceio.read_labels(traceio.labels_path_for(path))
+    assert {s.exercise for s in labels.sets if s.is_target} == {"leg_lift"}
+    got = replay_trace(trace)
+    assert len(got["reps"]) == len(guesses)
+    assert {r["exercise"] for r in got["reps"]} == {s["exercise"] for s in got["sets"]} == {
+        "leg_lift"}

@@ -26,3 +26,14 @@ def test_plot_errors_are_one_line(tmp_path, capsys):
     path, _ = write_session(tmp_path / "s.csv", trace, labels)
     assert main(["plot", str(path), "--out", str(tmp_path / "no" / "dir" / "x.png")]) == 1
     assert "cannot write" in capsys.readouterr().err
+
+
+def test_the_plot_marks_reps_as_replay_files_them(shared_traces):
+    """A set whose first reps the counter guessed clamshells (UCI subject 1 rolls the leg back
+    as it lifts) is plotted as what replay reports: the whole set's exercise."""
+    from host_tools.traces.traceio import read_trace
+
+    trace = read_trace(shared_traces / "uci-pt" / "s1-e4-u3-template_session.csv")
+    _, reps = counter_signal(trace)
+    want = [(r["t_ms"], r["exercise"]) for r in replay_trace(trace)["reps"]]
+    assert [(r["t_ms"], r["exercise"]) for r in reps] == want and want

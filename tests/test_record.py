@@ -197,3 +197,24 @@ def test_seconds_to_samples_does_not_hang_on_float_rounding() -> None:
             assert recorder.samples_for(tenths / 10, rate) == want, (tenths, rate)
             assert recorder.samples_for(np.float32(tenths / 10), rate) == want, (tenths, rate)
     assert recorder.samples_for(3, 50) == 150 and recorder.samples_for(0, 50) == -1
+
+
+def test_the_live_count_says_when_a_set_files_its_first_reps_under_another_exercise(
+        shared_traces) -> None:
+    """Recording, each rep is printed with the band's guess; the set's line says what the whole
+    set was, and how many of the reps above it named otherwise (UCI subject 1 rolls the leg
+    back in the first lifts, which read like clamshells)."""
+    from host_tools.traces import traceio
+
+    trace = traceio.read_trace(shared_traces / "uci-pt" / "s1-e4-u3-template_session.csv")
+    said: list[str] = []
+    live = record.LiveReps(round(trace.sample_rate_hz), said.append)
+    cols = [c.tolist() for c in traceio.counter_ints(trace)]
+    for s in zip(*cols, strict=True):
+        live.feed(s)
+    live.finish(cols[0][-1])
+    guessed = sum(1 for line in said if line.lstrip().startswith("rep ") and "clamshell" in line)
+    sets = [line for line in said if line.lstrip().startswith("set ")]
+    assert guessed >= 2 and len(sets) == 1
+    assert "leg_lift reps" in sets[0]
+    assert f"({guessed} of them shown above as clamshell)" in sets[0]

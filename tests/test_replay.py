@@ -45,3 +45,27 @@ def test_fixed_exercise_and_bad_inputs(shared_traces, tmp_path, capsys):
     assert main(["replay", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "bad.csv:3" in err and "not a number" in err and "Traceback" not in err
+
+
+def test_a_sets_reps_are_reported_as_its_exercise_without_the_guess_s_own_fault():
+    """drive()'s flat lists as the counter fills them: two reps guessed clamshells (one with a
+    pelvis roll, judged for clamshells alone), a third a leg lift, then their set, leg lifts;
+    a rep after it (the next set's, still open) keeps its guess."""
+    from host_tools import firmware
+    from host_tools.sim.mp import drive
+    from host_tools.traces.replay import result_dict
+
+    cm = firmware.load("counter")
+    roll_small = cm.FAULT_PELVIS_ROLL | cm.FAULT_TOO_SMALL
+    rep = lambda t, ex, faults: [t, ex, 2000, 3000, 1, 900, 1000, 1100, faults]  # noqa: E731
+    reps = rep(5000, cm.CLAMSHELL, roll_small) + rep(9000, cm.CLAMSHELL, 0) + rep(
+        13000, cm.LEG_LIFT, cm.FAULT_DRIFT_FORWARD)
+    sets = [3000, 15000, 3, cm.LEG_LIFT, 2, 3]
+    reps += rep(40000, cm.CLAMSHELL, cm.FAULT_PELVIS_ROLL)
+    assert len(sets) == drive.SET_FIELDS
+    got = result_dict("x.csv", reps, sets)
+    assert [(r["exercise"], r["faults"]) for r in got["reps"]] == [
+        ("leg_lift", ["too_small"]), ("leg_lift", []), ("leg_lift", ["drift_forward"]),
+        ("clamshell", ["pelvis_roll"])]
+    assert got["sets"] == [{"start_ms": 3000, "end_ms": 15000, "reps": 3,
+                            "exercise": "leg_lift"}]

@@ -365,6 +365,42 @@ def test_reps_whose_detail_the_band_dropped_are_counted_from_their_set(tmp_path:
     assert got == band_counted
 
 
+def test_a_sets_reps_are_filed_under_the_exercise_of_the_set(tmp_path: Path) -> None:
+    """Each REP record carries the band's guess from the set so far; the SET record after them
+    says what the whole set was. Reps of that boot inside the set's span follow it, whichever
+    batch brought them, without the fault judged for the other exercise alone; a rep outside
+    the span, or of another boot, keeps its own."""
+    noon = int(datetime.combine(date.today(), datetime.min.time()).timestamp()) + 12 * 3600
+    records = [
+        (1, replog.BOOT, (1, 1)),
+        (2, replog.CLOCK, (noon, 0)),
+        (3, replog.REP, (5_000, 1, 2000, 1200)),  # before the set: its own
+        # the set's first reps, guessed clamshells: one too small, one "pelvis roll" too
+        (4, replog.REP, (12_000, 1, 2500, 3000, 900, 1000, 1100, 0b10001)),
+        (5, replog.REP, (16_000, 1, 2400, 3000)),
+        (6, replog.REP, (20_000, 2, 2300, 3000)),
+        (7, replog.SET, (10_000, 22_000, 3, 2)),  # the whole set: leg lifts
+        (8, replog.BOOT, (2, 4)),
+        (9, replog.CLOCK, (noon + 3600, 0)),
+        (10, replog.REP, (16_000, 1, 2400, 3000)),  # another boot's rep at the same t_ms
+    ]
+    with store.open_store(tmp_path / "r.db") as st:
+        with st.db:
+            st.band("b1", "devkit")
+            st.add_records("b1", as_sent(records[:5]), noon * 1000)
+        with st.db:  # the set's last rep and the SET in a later sync, then that batch again
+            st.add_records("b1", as_sent(records[5:]), noon * 1000)
+            st.add_records("b1", as_sent(records[4:]), noon * 1000)
+        got = dict(st.db.execute("SELECT seq, exercise FROM reps").fetchall())
+        assert got == {3: "clamshell", 4: "leg_lift", 5: "leg_lift", 6: "leg_lift",
+                       10: "clamshell"}
+        faults = st.db.execute("SELECT faults FROM reps WHERE seq = 4").fetchone()[0]
+        assert [n for b, n in enumerate(store.counter.FAULT_NAMES) if faults >> b & 1] == [
+            "too_small"]
+        assert {ex: n for _, ex, _, n in st.daily_counts(date.today(), date.today())} == {
+            "leg_lift": 3, "clamshell": 2}
+
+
 def crc_of(rtype: int, seq: int, fields: tuple) -> int:
     return int.from_bytes(
         bytes(replog.encode(rtype, seq, replog.pack(rtype, fields)))[-4:], "little"

@@ -90,6 +90,9 @@ class LiveReps:
             self.say(
                 f"  set {self.sets}: {c.set_reps} {cm.EXERCISE_NAMES[c.set_exercise]} reps, "
                 f"{c.set_start_ms / 1000:.1f} s to {c.set_end_ms / 1000:.1f} s"
+                + (f" ({c.set_moved} of them shown above as "
+                   f"{cm.EXERCISE_NAMES[cm.CLAMSHELL + cm.LEG_LIFT - c.set_exercise]})"
+                   if c.set_moved else "")
             )
 
 

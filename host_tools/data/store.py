@@ -33,6 +33,7 @@ from host_tools.errors import StoreError
 replog = firmware.load("replog")
 names = firmware.load("names")
 EXERCISES = {0: "unknown", 1: "clamshell", 2: "leg_lift"}
+counter = firmware.load("counter")  # (its FAULT_NAMES bits, EXERCISE_FAULT)
 DAY_2000 = datetime.fromtimestamp(names.UNIX_2000, timezone.utc).date()  # DAILY's day 0
 # the band's prescription (firmware/settings.py), as its hello says it at a sync
 PRESCRIPTION = ("reps", "sets", "tempo_s", "hold_s", "min_rom_deg")
@@ -341,6 +342,16 @@ class Store:
                 self.db.execute("INSERT INTO sets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                 (uid, seq, boot, s, e, n, EXERCISES.get(ex, "unknown"),
                                  *counted_with))
+                if ex in (names.CLAMSHELL, names.LEG_LIFT):
+                    # a set is one exercise, judged on the whole set: its reps (whose records
+                    # came first, each with the guess from the set so far) are filed under it,
+                    # without the other exercise's fault (judged for the guess)
+                    was = names.CLAMSHELL + names.LEG_LIFT - ex
+                    self.db.execute(
+                        "UPDATE reps SET exercise = ?, faults = faults & ? WHERE uid = ? AND "
+                        "boot_no = ? AND t_ms BETWEEN ? AND ? AND exercise = ?",
+                        (EXERCISES[ex], ~counter.EXERCISE_FAULT[was], uid, boot, s, e,
+                         EXERCISES[was]))
             elif rtype == replog.DAILY:
                 day = (DAY_2000 + timedelta(days=fields[0])).isoformat() if fields[0] else None
                 goal = fields[3] if n_fields > 3 else None

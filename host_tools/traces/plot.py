@@ -28,6 +28,9 @@ def counter_signal(trace: traceio.Trace, mode: str = "auto") -> tuple[np.ndarray
         if ev == counter.EV_REP:
             reps.append({"t_ms": c.rep_t_ms, "exercise": counter.EXERCISE_NAMES[c.rep_exercise],
                          "rom_deg": c.rep_rom_cdeg / 100})
+        elif ev == counter.EV_SET:  # a set is one exercise, judged on the whole set
+            for r in reps[max(0, len(reps) - c.set_reps):]:
+                r["exercise"] = counter.EXERCISE_NAMES[c.set_exercise]
 
     def after(i: int) -> None:
         signal[i] = c.signal_mg

@@ -34,19 +34,30 @@ def result_dict(path: Path | str, reps: list[int], sets: list[int]) -> dict:
     names = counter.EXERCISE_NAMES
     faults = counter.FAULT_NAMES
     n, m = drive_mod.REP_FIELDS, drive_mod.SET_FIELDS
+    exercise = [names[reps[i + 1]] for i in range(0, len(reps), n)]
+    bits = [reps[i + 8] for i in range(0, len(reps), n)]
+    for i in range(0, len(sets), m):
+        # a set is one exercise: its reps are filed under the set's, judged on the whole set
+        # (each rep's own is the guess from the set so far), as the band and the store file them
+        # (without the fault judged for the guess alone)
+        end, ex = sets[i + 5], sets[i + 3]
+        for j in range(max(0, end - sets[i + 2]), end):
+            if reps[j * n + 1] != ex:
+                bits[j] &= ~counter.EXERCISE_FAULT[reps[j * n + 1]]
+            exercise[j] = names[ex]
     return {
         "trace": str(path),
         "reps": [
             {
                 "t_ms": reps[i],
-                "exercise": names[reps[i + 1]],
+                "exercise": exercise[i // n],
                 "rom_deg": reps[i + 2] / 100,
                 "duration_ms": reps[i + 3],
                 "rep_in_set": reps[i + 4],
                 "up_ms": reps[i + 5],
                 "hold_ms": reps[i + 6],
                 "down_ms": reps[i + 7],
-                "faults": [f for b, f in enumerate(faults) if reps[i + 8] >> b & 1],
+                "faults": [f for b, f in enumerate(faults) if bits[i // n] >> b & 1],
             }
             for i in range(0, len(reps), n)
         ],

@@ -2,7 +2,7 @@
 # The one driving loop both runtimes run (CPython replay and MicroPython parity/bench), so their
 # results can only differ if the counter itself behaves differently.
 REP_FIELDS = 9  # t_ms, exercise, rom_cdeg, duration_ms, set_reps, up, hold, down ms, faults
-SET_FIELDS = 4  # start_ms, end_ms, reps, exercise
+SET_FIELDS = 6  # start_ms, end_ms, reps, exercise, moved, reps collected before it
 
 
 def drive(counter_mod, rate_hz, axes_known, mode, t, ax, ay, az, gx, gy, gz, reps, sets,
@@ -81,6 +81,8 @@ def _collect(counter_mod, c, ev, reps, sets):
         sets.append(c.set_end_ms)
         sets.append(c.set_reps)
         sets.append(c.set_exercise)
+        sets.append(c.set_moved)
+        sets.append(len(reps) // REP_FIELDS)  # (its reps are the set_reps ones just before)
     return ev
 
 
