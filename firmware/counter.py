@@ -96,7 +96,8 @@ _F_H_R = const(84)  # (_F_Q + _Q_SLOT * _QUEUE) the held rep's rest (x, y, z mg)
 _F_SET_R = const(87)  # first rep's (pelvis roll)
 _F_OLD = const(90)  # the still run's older anchor: x, y, z
 _F_SET_N = const(93)  # the set's reps reported as clamshells, as leg lifts
-_F_LEN = const(95)
+_F_TURN = const(95)  # a rep turned from the set's way is held (1) and the set's way (x, y, z)
+_F_LEN = const(99)
 # asin in centidegrees at 0, 0.05, ..., 1.0 (linear between: < 0.4 deg off below 72 deg)
 _ASIN = (0, 287, 574, 863, 1154, 1448, 1746, 2049, 2358, 2674, 3000, 3337, 3687, 4054, 4443,
          4859, 5313, 5821, 6416, 7181, 9000)
@@ -153,6 +154,13 @@ class Params:
         # ... and a smaller rep that still counts (whole, or the set got smaller) is the set's
         # own motion done smaller: it swings within 30 deg of the set's last rep (cos 30 deg)
         self.like_pm = 866
+        # ... and a set is one motion: its reps' tops, seen from the rest, lie within ~20 deg
+        # of the last rep's (the real sets: p99 20 deg, most under 10). A rep turned farther
+        # (cos 25 deg) is held until the next one says whether the motion changed: a
+        # clamshell's turn, about the trunk's long axis, is 35-55 deg off a leg lift's. Band
+        # frame, exercise not fixed (where the exercise is told apart); a count never changes
+        # for it, only where one set ends and the next begins
+        self.one_motion_pm = 906
         # an aborted half rep: smaller than this share of the set's median height; it counts
         # if the next rep is below full_pct of it too (the set itself got smaller)
         self.half_pct = 40
@@ -256,6 +264,15 @@ def _asin_cdeg(v):
         i = v // 50
         a = _ASIN[i] + (_ASIN[i + 1] - _ASIN[i]) * (v - i * 50) // 50
     return -a if neg else a
+
+
+def _cos_pm(ax, ay, az, bx, by, bz):
+    a = _isqrt(ax * ax + ay * ay + az * az, 500)
+    b = _isqrt(bx * bx + by * by + bz * bz, 500)
+    ab = a * b // 1000  # (both <= 2000 mg: the products stay small ints)
+    if ab <= 0:
+        return 1000
+    return (ax * bx + ay * by + az * bz) // ab
 
 
 def _median(src, n, tmp):
@@ -423,6 +440,8 @@ class Counter:
             self._n = 0
             self._k += 1
         f = self._f
+        if f[_F_WHERE] == 2 and self.signal_mg * 100 > self._peak * self.p.land_near_pct:
+            f[_F_TURN] = 0  # a held rep still on its way down: not counted (as below)
         if f[_F_WHERE] == 1 and self.signal_mg * 100 > self._peak * self.p.land_near_pct:
             self._unpush()  # the data ended while the leg was still on its way down
         elif f[_F_WHERE]:
@@ -849,12 +868,7 @@ class Counter:
     def _same_way(self, dx, dy, dz):
         # The cosine (per mille) between this rep's top and the set's last one, seen from the
         # rest: > 0 on the same side of it, 1000 the same way exactly.
-        a = _isqrt(dx * dx + dy * dy + dz * dz, 500)
-        b = _isqrt(self._dx * self._dx + self._dy * self._dy + self._dz * self._dz, 500)
-        ab = a * b // 1000  # (both <= 2000 mg: the products stay small ints)
-        if ab <= 0:
-            return 1000
-        return (dx * self._dx + dy * self._dy + dz * self._dz) // ab
+        return _cos_pm(dx, dy, dz, self._dx, self._dy, self._dz)
 
     def _judge(self, leave_t, dx, dy, dz):
         p = self.p
@@ -869,6 +883,29 @@ class Counter:
         elif self._held:
             ref = self._held_size
         cos = self._same_way(dx, dy, dz)
+        f = self._f
+        if f[_F_TURN]:
+            # the last rep turned from the set's way is held: a full rep that turns its way too,
+            # not the set's, and the two together the other exercise than the set so far, says
+            # the exercise changed (the set before them is over; the two confirm the next).
+            # Else it was the set's rep, wavering.
+            f[_F_TURN] = 0
+            hy = self._held_dy
+            ady = (dy if dy >= 0 else -dy) + (hy if hy >= 0 else -hy)
+            if (size * 100 >= ref * p.half_pct and cos >= p.one_motion_pm
+                    and self._held_size * 100 >= size * p.half_pct
+                    and _cos_pm(dx, dy, dz, f[_F_TURN + 1], f[_F_TURN + 2],
+                                f[_F_TURN + 3]) < p.one_motion_pm
+                    and (ady * 100 >= (dx + self._held_dx) * p.clam_pct) != (
+                        self._sum_dy * 100 >= self._sum_dx * p.clam_pct)):
+                w = f[_F_WHERE]
+                self._end_set()
+                self._held = True
+                f[_F_WHERE] = w  # (its down phase, if still going on, is still followed)
+                ref = self._held_size
+            else:
+                self._count_held(self._exercise(self._held_dx, self._held_dy))
+                cos = self._same_way(dx, dy, dz)
         same = cos >= p.same_way_pm
         like = cos >= p.like_pm
         if size * 100 < ref * p.half_pct:
@@ -890,6 +927,14 @@ class Counter:
             self._count_held(self._exercise(dx, dy))  # the reps are getting smaller: it counts
         if (self._in_set or self._held) and not same:
             self._end_set()  # a swing the other way: another motion, not this set's rep
+        if (self._in_set and cos < p.one_motion_pm and self.axes_known
+                and self.mode == AUTO):
+            f[_F_TURN] = 1  # turned from the set's way: held until the next rep (a small
+            f[_F_TURN + 1] = self._dx  # one held before it was aborted)
+            f[_F_TURN + 2] = self._dy
+            f[_F_TURN + 3] = self._dz
+            self._hold(leave_t, dx, dy, dz)
+            return
         ex = self._exercise(dx, dy)
         if self._in_set:
             self._held = False  # a small rep followed by a full one was aborted
@@ -1070,16 +1115,20 @@ class Counter:
             self._end_set()
 
     def _end_set(self):
+        f = self._f
+        if f[_F_TURN]:  # the set's last rep, turned from its way: no next rep said otherwise
+            f[_F_TURN] = 0
+            if self._in_set and self._held:
+                self._count_held(self._exercise(self._held_dx, self._held_dy))
         self._held = False  # a lone swing is not a set; a small last rep was aborted
-        if self._f[_F_WHERE] == 2:
-            self._f[_F_WHERE] = 0
+        if f[_F_WHERE] == 2:
+            f[_F_WHERE] = 0
         if not self._in_set:
             return
         self._in_set = False
         if self._set_n == 0:
             return
         self._set_done = True
-        f = self._f
         f[_F_DONE] = self._set_start
         f[_F_DONE + 1] = self._set_end
         ex = self._set_ex

@@ -587,3 +587,43 @@ def test_replay_files_a_sets_reps_under_the_set(shared_traces):
     assert len(got["reps"]) == len(guesses)
     assert {r["exercise"] for r in got["reps"]} == {s["exercise"] for s in got["sets"]} == {
         "leg_lift"}
+
+
+def _events(t, acc, rate):
+    c = counter.Counter(rate, axes_known=True)
+    guesses, sets = [], []
+
+    def take(ev):
+        if ev == counter.EV_REP:
+            guesses.append(c.rep_exercise)
+        elif ev == counter.EV_SET:
+            sets.append((c.set_reps, c.set_exercise, c.set_moved))
+
+    z = [0] * len(t)
+    drive.feed_all(c, t.tolist(), *acc.T.tolist(), z, z, z, take)
+    return guesses, sets
+
+
+@pytest.mark.parametrize(("first", "then"), [(10, 45), (45, 10), (15, 50), (50, 15)])
+def test_a_change_of_exercise_without_a_pause_starts_a_new_set(first, then):
+    """Leg lifts straight into clamshells (or back), a second apart: the turn's way changes
+    by 35 deg between two reps, more than one set's reps wander (20 deg at most in the real
+    sets); the second pair turned the new way ends the set, and each set is its own exercise."""
+    t, acc, rate = _set_of_turns([first] * 8 + [then] * 8)
+    guesses, sets = _events(t, acc, rate)
+    ll, cs = counter.LEG_LIFT, counter.CLAMSHELL
+    a, b = (ll, cs) if first < then else (cs, ll)
+    assert guesses == [a] * 8 + [b] * 8
+    assert sets == [(8, a, 0), (8, b, 0)]
+
+
+@pytest.mark.parametrize("where", [3, 7])
+def test_one_rep_turned_from_its_set_counts_in_it(where):
+    """A rep that turns 30 deg off its set's way (in its middle, or its last before the pause)
+    is held until the next rep says whether the exercise changed: it did not, and the rep
+    counts in its own set."""
+    dirs = [10] * 8
+    dirs[where] = 40
+    t, acc, rate = _set_of_turns(dirs)
+    guesses, sets = _events(t, acc, rate)
+    assert len(guesses) == 8 and sets == [(8, counter.LEG_LIFT, guesses.count(counter.CLAMSHELL))]
