@@ -546,16 +546,7 @@ def _set_of_turns(directions_deg, seed=6, rate_hz=25):
     return t, np.stack([ax, ay, az], 1), rate_hz
 
 
-@pytest.mark.parametrize(("first", "rest", "want"), [
-    (36, 14, counter.LEG_LIFT),  # a leg that rolls back as it lifts, then lifts cleaner
-    (26, 46, counter.CLAMSHELL),  # the first knee openings more lift than turn
-])
-def test_a_set_is_the_exercise_its_whole_set_says(first, rest, want):
-    """Each rep's event carries the guess from the set so far; the set's event says what the
-    whole set was, and how many of its reps were reported as the other exercise. (A change of
-    20 deg, as UCI subject 1's first reps to its later ones, is one set wavering; 35, a change
-    of exercise: test_a_change_of_exercise_without_a_pause_starts_a_new_set.)"""
-    t, acc, rate = _set_of_turns([first] * 3 + [rest] * 7)
+def _events(t, acc, rate):
     c = counter.Counter(rate, axes_known=True)
     guesses, sets = [], []
 
@@ -565,8 +556,21 @@ def test_a_set_is_the_exercise_its_whole_set_says(first, rest, want):
         elif ev == counter.EV_SET:
             sets.append((c.set_reps, c.set_exercise, c.set_moved))
 
-    drive.feed_all(c, t.tolist(), *acc.T.tolist(), [0] * len(t), [0] * len(t), [0] * len(t),
-                   take)
+    z = [0] * len(t)
+    drive.feed_all(c, t.tolist(), *acc.T.tolist(), z, z, z, take)
+    return guesses, sets
+
+
+@pytest.mark.parametrize(("first", "rest", "want"), [
+    (36, 14, counter.LEG_LIFT),  # a leg that rolls back as it lifts, then lifts cleaner
+    (26, 46, counter.CLAMSHELL),  # the first knee openings more lift than turn
+])
+def test_a_set_is_the_exercise_its_whole_set_says(first, rest, want):
+    """Each rep's event carries the guess from the set so far; the set's event says what the
+    whole set was, and how many of its reps were reported as the other exercise. (A change of
+    20 deg, as UCI subject 1's first reps to its later ones, is one set wavering; 35, a change
+    of exercise: test_a_change_of_exercise_without_a_pause_starts_a_new_set.)"""
+    guesses, sets = _events(*_set_of_turns([first] * 3 + [rest] * 7))
     assert len(guesses) == 10 and len(sets) == 1
     other = counter.CLAMSHELL + counter.LEG_LIFT - want
     assert guesses[:2] == [other, other] and guesses[-1] == want
@@ -589,21 +593,6 @@ def test_replay_files_a_sets_reps_under_the_set(shared_traces):
     assert len(got["reps"]) == len(guesses)
     assert {r["exercise"] for r in got["reps"]} == {s["exercise"] for s in got["sets"]} == {
         "leg_lift"}
-
-
-def _events(t, acc, rate):
-    c = counter.Counter(rate, axes_known=True)
-    guesses, sets = [], []
-
-    def take(ev):
-        if ev == counter.EV_REP:
-            guesses.append(c.rep_exercise)
-        elif ev == counter.EV_SET:
-            sets.append((c.set_reps, c.set_exercise, c.set_moved))
-
-    z = [0] * len(t)
-    drive.feed_all(c, t.tolist(), *acc.T.tolist(), z, z, z, take)
-    return guesses, sets
 
 
 @pytest.mark.parametrize(("first", "then"), [(10, 45), (45, 10), (15, 50), (50, 15)])
