@@ -524,11 +524,19 @@ def test_axes_unknown_a_wide_set_counts_and_standing_up_still_ends_it():
 
 
 def _set_of_turns(directions_deg, seed=6, rate_hz=25):
+    """The counter's inputs (t, accel, rate) of _turns_trace."""
+    from host_tools.traces.traceio import counter_ints
+
+    t, ax, ay, az, *_ = (np.asarray(a) for a in counter_ints(
+        _turns_trace(directions_deg, seed, rate_hz)))
+    return t, np.stack([ax, ay, az], 1), rate_hz
+
+
+def _turns_trace(directions_deg, seed=6, rate_hz=25):
     """One side-lying set in the band frame: rep k turns gravity from the rest toward
     (cos d, sin d) in x-y (d = 0: the knee rises straight, a leg lift; ~45: a clamshell, whose
     turn about the trunk's long axis moves y as much as x), 25 deg, a 1 s hold."""
     from host_tools.traces import synth
-    from host_tools.traces.traceio import counter_ints
 
     rng = np.random.default_rng(seed)
     tl = synth._Timeline(float(rate_hz), rng, [], [], [], [], [])
@@ -541,9 +549,7 @@ def _set_of_turns(directions_deg, seed=6, rate_hz=25):
                                                                        1.0, 1.0)))
         synth._still(tl, synth.SIDE, 1.0)
     synth._still(tl, synth.SIDE, 6)
-    trace = synth._sensor(tl, rate_hz, False, None, {"axes": "band"})
-    t, ax, ay, az, *_ = (np.asarray(a) for a in counter_ints(trace))
-    return t, np.stack([ax, ay, az], 1), rate_hz
+    return synth._sensor(tl, rate_hz, False, None, {"axes": "band"})
 
 
 def _events(t, acc, rate):
@@ -618,3 +624,15 @@ def test_one_rep_turned_from_its_set_counts_in_it(where):
     t, acc, rate = _set_of_turns(dirs)
     guesses, sets = _events(t, acc, rate)
     assert len(guesses) == 8 and sets == [(8, counter.LEG_LIFT, guesses.count(counter.CLAMSHELL))]
+
+
+def test_micropython_files_and_splits_sets_as_cpython_does():
+    """The whole-set filing and the change of exercise (code paths no shared trace takes: no
+    real set turns 25 deg between reps) give the same result inside MicroPython."""
+    from host_tools.traces.replay import replay_micropython, replay_trace
+
+    traces = [_turns_trace(d) for d in ([36] * 3 + [14] * 7, [10] * 8 + [45] * 8,
+                                        [45] * 8 + [10] * 8, [10] * 3 + [40] + [10] * 4)]
+    on_cpython = [replay_trace(t) for t in traces]
+    assert [len(r["sets"]) for r in on_cpython] == [1, 2, 2, 1]
+    assert replay_micropython(traces) == on_cpython
