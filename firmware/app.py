@@ -96,6 +96,8 @@ class App:
         self._mount_saved = self._mount_state()
         # the prescription the counter judges form against (tempo, hold, range, forward)
         self.params = settings.prescribe(counter.Params(), cfg)
+        if self.mount is not None and self.side not in ("left", "right"):
+            self.params.forward_y = counter.forward_y(self.mount.side)  # the thigh learned
         self.counter = counter.Counter(self.rate, self._frame_known(), MODE_NUMBERS[self.mode],
                                        self.params)
         # bound methods made once: `f = obj.method` allocates one each time it runs
@@ -255,7 +257,7 @@ class App:
         m.feed(t, b[j], b[j + 1], b[j + 2])
         c = self.counter
         if m.sure and not c.axes_known and not (c._in_set or c._held):
-            self._learned()
+            self._learned(m)
         if self.counter.axes_known:
             o = m.apply(b[j + 3], b[j + 4], b[j + 5])
             u, v, w = o[0], o[1], o[2]
@@ -263,9 +265,11 @@ class App:
             return self._cfeed(t, o[0], o[1], o[2], u, v, w)
         return self._cfeed(t, b[j], b[j + 1], b[j + 2], b[j + 3], b[j + 4], b[j + 5])
 
-    def _learned(self):
+    def _learned(self, m):
         # the mounting is sure: from here on the counter counts in the learned band frame
         self.drain()
+        if self.side not in ("left", "right"):  # the setting, where given, overrides it
+            self.params.forward_y = counter.forward_y(m.side)
         self.counter = counter.Counter(self.rate, True, MODE_NUMBERS[self.mode], self.params)
         self._cfeed = self.counter.feed
 

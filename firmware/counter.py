@@ -266,6 +266,14 @@ def _asin_cdeg(v):
     return -a if neg else a
 
 
+def forward_y(side):
+    """Params.forward_y for a band on the outer thigh of `side` ("left"/"right", or the
+    learned thigh's code, 1/2 as replog.SIDES): y = z x x points forward on the right thigh."""
+    if side == "right" or side == 2:
+        return -1
+    return 1 if side == "left" or side == 1 else 0
+
+
 def _cos_pm(ax, ay, az, bx, by, bz):
     a = _isqrt(ax * ax + ay * ay + az * az, 500)
     b = _isqrt(bx * bx + by * by + bz * bz, 500)

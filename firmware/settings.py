@@ -11,6 +11,7 @@ try:
 except ImportError:  # pragma: no cover
     import uos as os  # type: ignore
 
+from counter import forward_y
 from names import MODE_NAMES as MODES
 
 PATH = "/config.json"
@@ -72,8 +73,7 @@ def prescribe(params, cfg):
     params.rx_down_ms = params.rx_up_ms
     params.rx_hold_ms = cfg.get("hold_s", d["hold_s"]) * 1000
     params.rx_rom_cdeg = cfg.get("min_rom_deg", d["min_rom_deg"]) * 100
-    side = cfg.get("side")
-    params.forward_y = -1 if side == "right" else (1 if side == "left" else 0)
+    params.forward_y = forward_y(cfg.get("side"))  # (mount=learn: the thigh learned, if not set)
     return params
 
 

@@ -548,3 +548,24 @@ def test_app_cues_the_faults_of_a_set_done_badly(tmp_path):
     assert n_cues >= 2, played
     assert n_cues <= clock.ms // feedback_mod.CUE_GAP_MS + 1
     assert played["rep"] + played["goal"] == app.reps == len(replay_trace(trace)["reps"])
+
+
+def test_the_thigh_learned_says_which_way_is_forward_unless_the_side_is_set(
+        tmp_path, monkeypatch, shared_traces):
+    """drift_forward counts only a forward drift where the thigh is known: a band that learned
+    it is on the left thigh judges as `side=left` does (y points backward there); a side set
+    by hand overrides what it learned; the next boot keeps it from flash."""
+    from host_tools.traces import mounting
+
+    path = shared_traces / "uci-pt" / "s1-e4-u3-test.csv"
+    led, _, _ = mounting.led_in_and_turned(
+        traceio.read_trace(path), traceio.read_labels(traceio.labels_path_for(path)), seed=3,
+        side="left")
+    monkeypatch.setattr(app_mod, "MOUNT_PATH", str(tmp_path / "mount.json"))
+    learned, _, _ = wear(led, tmp_path, cfg={"mount": "learn"})
+    assert learned.mount.side == replog.SIDES.index("left")
+    assert learned.params.forward_y == counter.forward_y("left") == 1
+    given, _, _ = wear(led, tmp_path, cfg={"mount": "learn", "side": "right"}, log_dir="l2")
+    assert given.params.forward_y == -1
+    again, _, _ = wear(led, tmp_path, cfg={"mount": "learn"}, log_dir="l3")
+    assert again.counter.axes_known and again.params.forward_y == 1

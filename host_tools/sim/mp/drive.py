@@ -24,6 +24,10 @@ def drive(counter_mod, rate_hz, axes_known, mode, t, ax, ay, az, gx, gy, gz, rep
                 if not learned and m.sure and not (c._in_set or c._held):
                     while _collect(counter_mod, c, c.finish(t[i]), reps, sets):
                         pass
+                    if params is None:
+                        params = counter_mod.Params()
+                    if not params.forward_y:  # (a side given overrides the learned one)
+                        params.forward_y = counter_mod.forward_y(m.side)
                     c = counter_mod.Counter(rate_hz, True, mode, params)  # the learned frame
                     learned = True
                 if learned:
