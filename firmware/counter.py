@@ -902,6 +902,7 @@ class Counter:
             ady = (dy if dy >= 0 else -dy) + (hy if hy >= 0 else -hy)
             if (size * 100 >= ref * p.half_pct and cos >= p.one_motion_pm
                     and self._held_size * 100 >= size * p.half_pct
+                    and size * 100 >= self._held_size * p.half_pct  # (the two confirm a set)
                     and _cos_pm(dx, dy, dz, f[_F_TURN + 1], f[_F_TURN + 2],
                                 f[_F_TURN + 3]) < p.one_motion_pm
                     and (ady * 100 >= (dx + self._held_dx) * p.clam_pct) != (

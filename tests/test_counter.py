@@ -535,17 +535,20 @@ def _set_of_turns(directions_deg, seed=6, rate_hz=25):
 def _turns_trace(directions_deg, seed=6, rate_hz=25):
     """One side-lying set in the band frame: rep k turns gravity from the rest toward
     (cos d, sin d) in x-y (d = 0: the knee rises straight, a leg lift; ~45: a clamshell, whose
-    turn about the trunk's long axis moves y as much as x), 25 deg, a 1 s hold."""
+    turn about the trunk's long axis moves y as much as x), 25 deg (or (d, deg) pairs), a 1 s
+    hold."""
     from host_tools.traces import synth
 
     rng = np.random.default_rng(seed)
     tl = synth._Timeline(float(rate_hz), rng, [], [], [], [], [])
     synth._still(tl, synth.SIDE, 3)
-    for d in np.radians(directions_deg):
+    for d in directions_deg:
+        d, deg = d if isinstance(d, tuple) else (d, 25)
+        d = math.radians(d)
         axis = np.array([math.sin(d), -math.cos(d), 0.0])  # z x axis = the way gravity moves
         if synth._rotate(synth.SIDE, axis, np.array([0.1]))[0][0] < synth.SIDE[0]:
             axis = -axis
-        tl.segment(synth._rotate(synth.SIDE, axis, synth._rep_profile(tl, np.radians(25), 1.0,
+        tl.segment(synth._rotate(synth.SIDE, axis, synth._rep_profile(tl, np.radians(deg), 1.0,
                                                                        1.0, 1.0)))
         synth._still(tl, synth.SIDE, 1.0)
     synth._still(tl, synth.SIDE, 6)
@@ -614,13 +617,16 @@ def test_a_change_of_exercise_without_a_pause_starts_a_new_set(first, then):
     assert sets == [(8, a, 0), (8, b, 0)]
 
 
-@pytest.mark.parametrize("where", [3, 7])
-def test_one_rep_turned_from_its_set_counts_in_it(where):
+@pytest.mark.parametrize(("where", "then"), [(3, 10), (7, 10), (3, (45, 12))])
+def test_one_rep_turned_from_its_set_counts_in_it(where, then):
     """A rep that turns 30 deg off its set's way (in its middle, or its last before the pause)
-    is held until the next rep says whether the exercise changed: it did not, and the rep
+    is held until the next rep says whether the exercise changed: it did not (the set's way
+    again, or the new way but too small a rep to confirm a set with the held one), and the rep
     counts in its own set."""
     dirs = [10] * 8
-    dirs[where] = 40
+    dirs[where] = (40, 50)
+    if where + 1 < len(dirs):
+        dirs[where + 1] = then
     t, acc, rate = _set_of_turns(dirs)
     guesses, sets = _events(t, acc, rate)
     assert len(guesses) == 8 and sets == [(8, counter.LEG_LIFT, guesses.count(counter.CLAMSHELL))]
