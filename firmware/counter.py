@@ -912,8 +912,9 @@ class Counter:
                 self._held = True
                 f[_F_WHERE] = w  # (its down phase, if still going on, is still followed)
                 ref = self._held_size
-            else:
+            else:  # (judged from here on as if it had counted at once)
                 self._count_held(self._exercise(self._held_dx, self._held_dy))
+                ref = self._recent(self._h_size)
                 cos = self._same_way(dx, dy, dz)
         same = cos >= p.same_way_pm
         like = cos >= p.like_pm
