@@ -5,29 +5,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from host_tools.firmware import load
 
 
 def replayed_reps(trace_path: Path) -> dict[str, int]:
-    """Reps per exercise from the band's counter run over the trace on the host."""
-    from host_tools.traces import traceio
+    """Reps per exercise from the band's counter run over the trace on the host, each filed
+    under its set's exercise."""
+    from host_tools.traces import replay, traceio
 
-    trace = traceio.read_trace(trace_path)
-    cm = load("counter")
-    c = cm.Counter(round(trace.sample_rate_hz), axes_known=True)
     reps: dict[str, int] = {}
-    last = 0
-
-    def take(ev: int) -> None:
-        if ev & cm.EV_REP:
-            name = cm.EXERCISE_NAMES[c.rep_exercise]
-            reps[name] = reps.get(name, 0) + 1
-
-    for s in zip(*(col.tolist() for col in traceio.counter_ints(trace)), strict=True):
-        last = s[0]
-        take(c.feed(*s))
-    while ev := c.finish(last):
-        take(ev)
+    for r in replay.replay_trace(traceio.read_trace(trace_path))["reps"]:
+        reps[r["exercise"]] = reps.get(r["exercise"], 0) + 1
     return reps
 
 
@@ -47,3 +34,20 @@ def test_demo_shows_the_replayed_reps(tmp_path: Path) -> None:
     assert (tmp_path / "out" / "progress.png").read_bytes()[:4] == b"\x89PNG"
     assert "<html" in (tmp_path / "out" / "report.html").read_text()
     assert [line for line in said if line.startswith("[")][-1].startswith("[6/6")
+
+
+def test_a_set_guessed_in_part_as_clamshells_reaches_the_database_as_leg_lifts(
+        tmp_path: Path, shared_traces: Path) -> None:
+    """The band, its log, sync and the store together: UCI subject 1's first lifts read like
+    clamshells rep by rep (the band's REP records say so); the set is leg lifts, and so are
+    the day's reps in the database and in progress."""
+    from host_tools.sim import demo
+
+    trace = shared_traces / "uci-pt" / "s1-e4-u3-template_session.csv"
+    assert replayed_reps(trace) == {"leg_lift": 9}
+    said: list[str] = []
+    result = demo.demo(trace=trace, db=tmp_path / "d.db", out_dir=tmp_path / "out",
+                       say=said.append)
+    assert result.band_reps == {"leg_lift": 9}
+    assert any("leg lift (right)     9 / 30" in line for line in said), said
+    assert not any("clamshell" in line for line in said if "/ 30" in line)
