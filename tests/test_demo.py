@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 
-
 def replayed_reps(trace_path: Path) -> dict[str, int]:
     """Reps per exercise from the band's counter run over the trace on the host, each filed
     under its set's exercise."""
